@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+// resonance-rope: an exact, fast Resonance RoPE library with a plain C ABI.
+//
+// Targets (see STYLE.md in the shared folder):
+//   ResonanceRopeCore  pure Swift numerics: no C types, no `rr_` names, no Foundation.
+//   CResonanceRope     the public C structs and macros (the only hand-written C declarations).
+//   ResonanceRope      the thin C ABI (`@c(rr_...)`), built as libresonance_rope.so.
+//   ResonanceRopeCLI   the `resonance-rope` command-line tool.
+import PackageDescription
+
+let root = Context.packageDirectory
+
+let package = Package(
+  name: "resonance-rope",
+  products: [
+    .library(name: "resonance_rope", type: .dynamic, targets: ["ResonanceRope"]),
+    .executable(name: "resonance-rope", targets: ["ResonanceRopeCLI"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+  ],
+  targets: [
+    .target(name: "ResonanceRopeCore"),
+    .target(name: "CResonanceRope"),
+    .target(
+      name: "ResonanceRope",
+      dependencies: ["ResonanceRopeCore", "CResonanceRope"],
+      linkerSettings: [
+        // Export exactly the rr_* symbols, give the .so a SONAME, refuse undefined symbols.
+        .unsafeFlags([
+          "-Xlinker", "--version-script=\(root)/Sources/ResonanceRope/exports.map",
+          "-Xlinker", "-soname=libresonance_rope.so.0",
+          "-Xlinker", "-z", "-Xlinker", "defs",
+        ]),
+      ]
+    ),
+    .executableTarget(
+      name: "ResonanceRopeCLI",
+      dependencies: [
+        "ResonanceRopeCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "ResonanceRopeCoreTests", dependencies: ["ResonanceRopeCore"]),
+  ]
+)

@@ -1,0 +1,1 @@
+#include "resonance_rope_types.h"

@@ -1,0 +1,2 @@
+import ResonanceRopeCore
+@c(rr_placeholder) public func rrPlaceholder() -> Int32 { 0 }

@@ -1,0 +1,2 @@
+import ResonanceRopeCore
+print("placeholder")

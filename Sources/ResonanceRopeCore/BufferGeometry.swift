@@ -1,0 +1,71 @@
+// Validation of strided head buffers: checked arithmetic only, before any hot loop runs.
+
+/// A [tokens, heads, headDim] view with explicit strides in elements (last dimension contiguous).
+package struct HeadGeometry: Sendable, Equatable {
+  package var heads: Int64
+  package var tokenStride: Int64
+  package var headStride: Int64
+
+  package init(heads: Int64, tokenStride: Int64, headStride: Int64) {
+    self.heads = heads
+    self.tokenStride = tokenStride
+    self.headStride = headStride
+  }
+
+  /// Validates the view for `tokens` tokens of `headDim` elements and returns the number of
+  /// elements it spans from its first element (0 when tokens == 0).
+  ///
+  /// Rows must not overlap: with the two (stride, count) pairs sorted by stride, each stride whose
+  /// count exceeds 1 must be at least the extent of everything inside it. This accepts every
+  /// layout without aliasing: token-major, head-major, padded, and q/k views into a fused qkv row.
+  package func span(tokens: Int64, headDim: Int, elementSize: Int, name: String) throws(RopeError) -> Int64 {
+    guard heads >= 1 else { throw RopeError(.overflow, "\(name)_heads = \(heads): must be >= 1") }
+    guard tokens >= 0 else { throw RopeError(.overflow, "n_tokens = \(tokens): must be >= 0") }
+    guard tokenStride >= 0, headStride >= 0 else {
+      throw RopeError(.invalidStride, "\(name) strides (\(tokenStride), \(headStride)): must be >= 0")
+    }
+    if tokens == 0 { return 0 }
+    var dims = [(stride: headStride, count: heads, what: "head_stride"), (stride: tokenStride, count: tokens, what: "token_stride")]
+    if dims[0].stride > dims[1].stride { dims.swapAt(0, 1) }
+    var extent = Int64(headDim)
+    for d in dims where d.count > 1 {
+      guard d.stride >= extent else {
+        throw RopeError(.invalidStride, "\(name)_\(d.what) = \(d.stride) is smaller than the \(extent) elements it must step over: rows would overlap")
+      }
+      let (m, o1) = (d.count - 1).multipliedReportingOverflow(by: d.stride)
+      let (e, o2) = m.addingReportingOverflow(extent)
+      guard !o1, !o2 else { throw RopeError(.overflow, "\(name): (n - 1) * \(d.what) overflows int64") }
+      extent = e
+    }
+    let (_, o) = extent.multipliedReportingOverflow(by: Int64(elementSize))
+    guard !o else { throw RopeError(.overflow, "\(name): \(extent) elements overflow int64 bytes") }
+    return extent
+  }
+}
+
+/// Whether two validated views (q at byte address `a`, k at `b`) can touch the same element.
+///
+/// Disjoint byte extents never overlap. Views with the same token stride whose per-token
+/// footprints are disjoint within one token stride (q and k inside one fused qkv row, as vLLM
+/// lays them out) do not overlap either. Anything else is refused.
+package func viewsOverlap(
+  a: UInt, spanA: Int64, geometryA: HeadGeometry,
+  b: UInt, spanB: Int64, geometryB: HeadGeometry,
+  tokens: Int64, headDim: Int, elementSize: Int
+) -> Bool {
+  if spanA == 0 || spanB == 0 { return false }
+  let es = UInt(elementSize)
+  let endA = a &+ UInt(spanA) &* es, endB = b &+ UInt(spanB) &* es
+  if endA <= b || endB <= a { return false }
+  guard tokens > 1, geometryA.tokenStride == geometryB.tokenStride else { return true }
+  let period = geometryA.tokenStride
+  let footA = (geometryA.heads - 1) * geometryA.headStride + Int64(headDim)  // <= period: validated
+  let footB = (geometryB.heads - 1) * geometryB.headStride + Int64(headDim)
+  guard footA <= period, footB <= period else { return true }
+  let diff = b >= a ? b - a : a - b
+  guard diff % es == 0 else { return true }
+  let d = Int64(diff / es) % period
+  // Offset of the later view's footprint within the earlier one's period.
+  let (firstFoot, secondFoot) = b >= a ? (footA, footB) : (footB, footA)
+  return !(d >= firstFoot && d + secondFoot <= period)
+}

@@ -1,0 +1,164 @@
+// The immutable frequency table behind every handle: frequencies in double, Resonance rounding,
+// and exact per-pair angle generation.
+import Glibc
+
+/// How one pair's angle is generated, in turns (1 turn = 2*pi radians).
+
+struct PairAngle: Sendable {
+  /// Integer period (the Resonance wavelength); 0 when the pair is not periodic.
+  var period: Int64
+  /// theta / (2*pi) as a double-double: turns per position (used when period == 0).
+  var turnsHi: Double
+  var turnsLo: Double
+}
+
+/// Frequencies of one RoPE configuration. Immutable after creation, so safe to share across threads.
+package final class FrequencyTable: Sendable {
+  package let config: RopeConfig
+  /// Scaled frequencies before Resonance rounding (radians per position).
+  package let scaledInvFreq: [Double]
+  /// Wavelengths 2*pi / theta_i of the scaled frequencies, before rounding (positions).
+  package let wavelengths: [Double]
+  /// round(wavelength), never below 1: the integer periods Resonance uses (computed either way).
+  package let resonanceWavelengths: [Int64]
+  /// The frequencies in use: 2*pi / lambda~_i with Resonance, `scaledInvFreq` without.
+  package let invFreq: [Double]
+  /// The magnitude factor for cos/sin: the configured one, else the scaling's.
+  package let attentionFactor: Double
+  package let correctionRange: (low: Double, high: Double)?
+  let angles: [PairAngle]
+
+  /// Wavelengths at or above 2^53 are already integers in double and far beyond any context;
+  /// Resonance refuses them rather than converting to Int64 inexactly.
+  package static let maxResonanceWavelength: Double = 9007199254740992  // 2^53
+
+  package init(_ config: RopeConfig) throws(RopeError) {
+    try config.validate()
+    let scaled = try scaledFrequencies(rotaryDim: config.rotaryDim, base: config.base, scaling: config.scaling)
+    let half = config.pairCount
+    guard scaled.invFreq.count == half else {
+      throw RopeError(.invalidDimension, "scaling produced \(scaled.invFreq.count) frequencies, expected \(half)")
+    }
+    var lambdas = [Double](repeating: 0, count: half)
+    var rounded = [Int64](repeating: 0, count: half)
+    var inUse = [Double](repeating: 0, count: half)
+    var angles = [PairAngle](repeating: PairAngle(period: 0, turnsHi: 0, turnsLo: 0), count: half)
+    for i in 0 ..< half {
+      let theta = scaled.invFreq[i]
+      guard theta.isFinite, theta > 0 else {
+        throw RopeError(.invalidValue, "inverse frequency of pair \(i) = \(theta): must be finite and > 0")
+      }
+      let lambda = twoPiHi / theta
+      guard lambda.isFinite else {
+        throw RopeError(.invalidValue, "wavelength of pair \(i) overflows (theta = \(theta))")
+      }
+      lambdas[i] = lambda
+      // Rounded for reporting even when Resonance is off; saturate instead of trapping.
+      let r = lambda.rounded(.toNearestOrEven)
+      rounded[i] = r < Self.maxResonanceWavelength ? max(1, Int64(r)) : Int64(Self.maxResonanceWavelength)
+      if config.resonance {
+        guard lambda < Self.maxResonanceWavelength else {
+          throw RopeError(.invalidValue, "wavelength of pair \(i) = \(lambda) >= 2^53: too long to round for Resonance")
+        }
+        inUse[i] = twoPiHi / Double(rounded[i])
+        angles[i] = PairAngle(period: rounded[i], turnsHi: 0, turnsLo: 0)
+      } else {
+        inUse[i] = theta
+        let t = turnsPerPosition(theta)
+        angles[i] = PairAngle(period: 0, turnsHi: t.hi, turnsLo: t.lo)
+      }
+    }
+    self.config = config
+    self.scaledInvFreq = scaled.invFreq
+    self.wavelengths = lambdas
+    self.resonanceWavelengths = rounded
+    self.invFreq = inUse
+    self.attentionFactor = config.attentionFactor ?? scaled.attentionFactor
+    self.correctionRange = scaled.correctionRange
+    self.angles = angles
+  }
+
+  package var pairCount: Int { config.pairCount }
+
+  /// Pairs whose wavelength (before rounding) is shorter than the training length: the paper's
+  /// "pre-critical" dimensions, which see whole periods during training.
+  package func preCriticalPairs(trainLength: Int64) -> Int {
+    wavelengths.reduce(0) { $0 + ($1 < Double(trainLength) ? 1 : 0) }
+  }
+
+  /// Pairs that repeat exactly within the training length (lambda~_i <= L); 0 without Resonance.
+  /// Their out-of-distribution feature gap is exactly zero.
+  package func periodicPairs(trainLength: Int64) -> Int {
+    guard config.resonance else { return 0 }
+    return resonanceWavelengths.reduce(0) { $0 + ($1 <= trainLength ? 1 : 0) }
+  }
+
+  /// The angle of pair `i` at `position`, in turns, reduced to [0, 1) as a double-double.
+  ///
+  /// Periodic pairs: (m mod P) / P with an integer floor-mod, exact for every Int64 m.
+  /// Other pairs: frac(m * tau) with tau = theta / (2*pi) in double-double; m is split into two
+  /// exactly representable parts so every product is exact. The error is below 2^-104 * |m| * tau
+  /// turns from the rounding of tau and of the small correction products: about 1e-17 turns
+  /// for |m| < 2^53 and 2e-14 turns at |m| = 2^63 (float32 output needs 2e-8).
+  @inline(__always)
+  func turns(pair i: Int, position m: Int64) -> DoubleDouble {
+    let a = angles[i]
+    if a.period > 0 {
+      var r = m % a.period
+      if r < 0 { r += a.period }
+      let p = Double(a.period), rd = Double(r)
+      let t = rd / p
+      // Residual r - t*p is exact (fma), so t + residual/p carries the quotient to ~2^-106.
+      return DoubleDouble(t, rd.addingProduct(-t, p) / p)
+    }
+    // m = hi + lo, hi a multiple of 4096 (at most 51 significant bits), lo in [0, 4096).
+    let hi = Double(m & ~0xFFF), lo = Double(m & 0xFFF)
+    let p1 = DoubleDouble.twoProduct(hi, a.turnsHi)
+    let p2 = DoubleDouble.twoProduct(lo, a.turnsHi)
+    let c = hi * a.turnsLo + lo * a.turnsLo
+    // Integer parts drop out exactly: x - floor(x) is exact for any double x.
+    var s = DoubleDouble.twoSum(p1.hi - p1.hi.rounded(.down), p2.hi - p2.hi.rounded(.down))
+    s = s.adding(p1.lo - p1.lo.rounded(.down))
+    s = s.adding(p2.lo)
+    s = s.adding(c - c.rounded(.down))
+    let f = s.hi.rounded(.down)
+    return DoubleDouble.twoSum(s.hi - f, s.lo)
+  }
+
+  /// cos and sin of pair `i` at `position`, in double, within about 2e-16 of the exact values.
+
+  package func cosSin(pair i: Int, position m: Int64) -> (cos: Double, sin: Double) {
+    cosSinOfTurns(turns(pair: i, position: m))
+  }
+}
+
+/// theta / (2*pi) as a double-double, to about 2^-106 relative.
+func turnsPerPosition(_ theta: Double) -> DoubleDouble {
+  let hi = theta / twoPiHi
+  // theta - hi*2pi: the fma residual against C1 is exact (both sides agree to within a few ulps),
+  // the C2 and C3 terms are far below it.
+  let residual = theta.addingProduct(-hi, twoPiHi) - hi * twoPiMid - hi * twoPiLo
+  return DoubleDouble(hi, residual / twoPiHi)
+}
+
+/// cos(2*pi*t) and sin(2*pi*t) for t = t.hi + t.lo with t.hi in [-1, 2] (reduced by quadrant).
+///
+/// The quadrant q = round(4 t) is taken out exactly (t.hi - q/4 is exact), leaving |u| <= 1/8 turn,
+/// i.e. |angle| <= pi/4, where glibc's sin and cos are correctly rounded in practice (< 1 ulp).
+/// The low part of u and of 2*pi enter through a first-order correction.
+@inline(__always)
+func cosSinOfTurns(_ t: DoubleDouble) -> (cos: Double, sin: Double) {
+  let q = (t.hi * 4).rounded(.toNearestOrEven)
+  let uh = t.hi - q * 0.25
+  let ah = uh * twoPiHi
+  let al = (-ah).addingProduct(uh, twoPiHi) + (uh * twoPiMid + t.lo * twoPiHi)
+  let s0 = sin(ah), c0 = cos(ah)
+  let s = s0 + c0 * al
+  let c = c0 - s0 * al
+  switch Int(q) & 3 {
+  case 0: return (c, s)
+  case 1: return (-s, c)
+  case 2: return (-c, -s)
+  default: return (s, -c)
+  }
+}

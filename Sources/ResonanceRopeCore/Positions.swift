@@ -1,0 +1,27 @@
+// Where each token sits: a contiguous range or an explicit list of Int64 positions.
+
+package enum Positions {
+  /// Token t is at start + t. The caller has checked that start + (count - 1) fits in Int64.
+  case range(start: Int64)
+  /// Token t is at list[t]: any values (offsets, gaps, repeats, negative).
+  case list(UnsafePointer<Int64>)
+
+  @inline(__always)
+  package subscript(token: Int) -> Int64 {
+    switch self {
+    case .range(let start): return start &+ Int64(token)  // in range: checked by the caller
+    case .list(let p): return p[token]
+    }
+  }
+
+  /// Checks that every position of `count` tokens is representable.
+  package static func checkRange(start: Int64, count: Int64) throws(RopeError) {
+    guard count >= 0 else { throw RopeError(.overflow, "count = \(count): must be >= 0") }
+    if count > 0 {
+      let (_, o) = start.addingReportingOverflow(count - 1)
+      guard !o else {
+        throw RopeError(.overflow, "positions start_position + n - 1 = \(start) + \(count - 1) overflow int64")
+      }
+    }
+  }
+}

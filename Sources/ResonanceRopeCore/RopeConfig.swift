@@ -1,0 +1,63 @@
+// The description of one rotary embedding: dimensions, base, pair layout, scaling, Resonance.
+
+/// How the two members of rotary pair i sit inside a head vector of `rotaryDim` elements.
+///
+///     neox (GPT-NeoX, Llama, Hugging Face rotate_half):  pair i = (x[i], x[i + d/2])  [c c s s]
+///     gptj (GPT-J, ggml NORMAL mode, "rotate every two"): pair i = (x[2i], x[2i + 1])  [c s c s]
+package enum PairLayout: Int32, Sendable, CaseIterable {
+  case neox = 0
+  case gptj = 1
+}
+
+/// A rotary embedding configuration. Values are validated by `FrequencyTable.init`.
+package struct RopeConfig: Sendable, Equatable {
+  /// Number of rotated dimensions d (even, > 0); pair count is d / 2.
+  package var rotaryDim: Int
+  /// Elements per head (>= rotaryDim); dimensions past `rotaryDim` pass through untouched.
+  package var headDim: Int
+  /// RoPE base ("rope_theta"), > 1 and finite.
+  package var base: Double
+  /// Round every wavelength to the nearest integer (Resonance RoPE, arXiv 2403.00071).
+  package var resonance: Bool
+  package var layout: PairLayout
+  package var scaling: RopeScaling
+  /// Magnitude factor for cos and sin; `nil` means the one the scaling derives (1 for none).
+  package var attentionFactor: Double?
+
+  /// Largest rotary or head dimension accepted: far above any published model (576 is the
+  /// largest head we know of), small enough that per-token scratch stays on the stack.
+  package static let maxDim = 1 << 16
+
+  package init(
+    rotaryDim: Int, headDim: Int? = nil, base: Double = 10000, resonance: Bool = false,
+    layout: PairLayout = .neox, scaling: RopeScaling = .none, attentionFactor: Double? = nil
+  ) {
+    self.rotaryDim = rotaryDim
+    self.headDim = headDim ?? rotaryDim
+    self.base = base
+    self.resonance = resonance
+    self.layout = layout
+    self.scaling = scaling
+    self.attentionFactor = attentionFactor
+  }
+
+  package var pairCount: Int { rotaryDim / 2 }
+
+  /// Checks everything that does not depend on the scaling's own parameters.
+  package func validate() throws(RopeError) {
+    guard rotaryDim > 0, rotaryDim % 2 == 0, rotaryDim <= Self.maxDim else {
+      throw RopeError(.invalidDimension, "rotary_dim = \(rotaryDim): must be even, > 0 and <= \(Self.maxDim)")
+    }
+    guard headDim >= rotaryDim, headDim <= Self.maxDim else {
+      throw RopeError(.invalidDimension, "head_dim = \(headDim): must be >= rotary_dim (\(rotaryDim)) and <= \(Self.maxDim)")
+    }
+    guard base.isFinite, base > 1 else {
+      throw RopeError(.invalidValue, "base = \(base): must be finite and > 1")
+    }
+    if let a = attentionFactor {
+      guard a.isFinite, a > 0 else {
+        throw RopeError(.invalidValue, "attention_factor = \(a): must be finite and > 0")
+      }
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// cos/sin cache layouts used by inference engines, and the table fill.
+
+/// Row layouts of a cos/sin cache for n positions (d = rotary dim, h = d / 2):
+///
+///     half  cos [n, h], sin [n, h]                      c0 c1 .. c(h-1)
+///     hf    cos [n, d], sin [n, d]  (Hugging Face)      c0 c1 .. c(h-1) c0 c1 .. c(h-1)
+///     vllm  cache [n, d], cos then sin (one buffer)      c0 .. c(h-1) s0 .. s(h-1)
+///     gptj  cos [n, d], sin [n, d]  (interleaved)       c0 c0 c1 c1 .. c(h-1) c(h-1)
+package enum TableLayout: Int32, Sendable, CaseIterable {
+  case half = 0
+  case hf = 1
+  case vllm = 2
+  case gptj = 3
+
+  package func rowWidth(pairs: Int) -> Int { self == .half ? pairs : 2 * pairs }
+  /// The vLLM layout writes cos and sin into one buffer; the others need a separate sin buffer.
+  package var usesSinBuffer: Bool { self != .vllm }
+
+  package var name: String {
+    switch self {
+    case .half: "half"
+    case .hf: "hf"
+    case .vllm: "vllm"
+    case .gptj: "gptj"
+    }
+  }
+}
+
+extension FrequencyTable {
+  /// Writes the per-pair cos and sin of one position, scaled by `scale`, rounded once to Float.
+  @inline(__always)
+  package func cosSinRow(position: Int64, scale: Double, sinSign: Double,
+                         cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+    for i in 0 ..< pairCount {
+      let cs = cosSin(pair: i, position: position)
+      cos[i] = Float(cs.cos * scale)
+      sin[i] = Float(cs.sin * (scale * sinSign))
+    }
+  }
+
+  /// Fills a cos/sin cache for `count` positions. `sin` must be non-nil unless layout == .vllm.
+  /// `scale` multiplies every value once (the attention factor, or 1).
+  package func fillTable(layout: TableLayout, positions: Positions, count: Int, scale: Double,
+                         cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>?) {
+    let h = pairCount
+    let w = layout.rowWidth(pairs: h)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * h) { scratch in
+      let c = scratch.baseAddress!, s = c + h
+      for t in 0 ..< count {
+        cosSinRow(position: positions[t], scale: scale, sinSign: 1, cos: c, sin: s)
+        let co = cos + t * w
+        switch layout {
+        case .half:
+          co.update(from: c, count: h)
+          (sin! + t * w).update(from: s, count: h)
+        case .hf:
+          let so = sin! + t * w
+          co.update(from: c, count: h); (co + h).update(from: c, count: h)
+          so.update(from: s, count: h); (so + h).update(from: s, count: h)
+        case .vllm:
+          co.update(from: c, count: h); (co + h).update(from: s, count: h)
+        case .gptj:
+          let so = sin! + t * w
+          for i in 0 ..< h {
+            co[2 * i] = c[i]; co[2 * i + 1] = c[i]
+            so[2 * i] = s[i]; so[2 * i + 1] = s[i]
+          }
+        }
+      }
+    }
+  }
+}
