@@ -25,6 +25,11 @@ let package = Package(
     .target(
       name: "ResonanceRope",
       dependencies: ["ResonanceRopeCore", "CResonanceRope"],
+      swiftSettings: [
+        // The compiler writes the C declarations of every @c function here on each build;
+        // tools/gen_header.py turns them into Include/resonance_rope.h.
+        .unsafeFlags(["-emit-clang-header-path", "\(root)/.build/resonance_rope-emitted.h"]),
+      ],
       linkerSettings: [
         // Export exactly the rr_* symbols, give the .so a SONAME, refuse undefined symbols.
         .unsafeFlags([

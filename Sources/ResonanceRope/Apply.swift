@@ -1,0 +1,104 @@
+// In-place rotation of q/k buffers.
+import CResonanceRope
+import ResonanceRopeCore
+
+let rotationSize = UInt32(MemoryLayout<rr_rotation>.size)
+
+/// Fills `rotation` with the defaults of version 0.1.0: struct_size = sizeof(rr_rotation),
+/// flags 0, no k, token_begin 0, token_end -1 (all tokens), n_threads 0, everything else 0 or
+/// NULL. NULL does nothing. Added in 0.1.0.
+@c(rr_rotation_init) public func rrRotationInit(_ rotation: UnsafeMutablePointer<rr_rotation>?) {
+  guard let rotation else { return }
+  var r = rr_rotation()
+  r.struct_size = rotationSize
+  r.token_end = -1
+  rotation.pointee = r
+}
+
+/// A fully validated rotation, ready for the kernel.
+struct ValidatedRotation {
+  var q: HeadGeometry
+  var k: HeadGeometry?
+  var positions: Positions
+  var tokens: Range<Int>
+  var inverse: Bool
+  var attention: Bool
+  var threads: Int
+}
+
+/// Validates an rr_rotation for a handle and an element size; all checks use checked arithmetic.
+func validateRotation(_ r: rr_rotation, _ t: FrequencyTable, elementSize: Int) throws(CallError) -> ValidatedRotation {
+  guard r.struct_size == rotationSize else {
+    throw CallError(.structSize, "rotation->struct_size = \(r.struct_size): expected \(rotationSize) (call rr_rotation_init)")
+  }
+  var reservedZero = r.reserved0 == 0
+  withUnsafeBytes(of: r.reserved) { reservedZero = reservedZero && $0.allSatisfy { $0 == 0 } }
+  guard reservedZero else { throw CallError(.structSize, "rotation->reserved fields must be 0") }
+  guard r.flags & ~(RR_ROTATE_INVERSE | RR_ATTENTION_FACTOR) == 0 else {
+    throw CallError(.unknownEnum, "rotation->flags = \(r.flags): unknown bits")
+  }
+  guard r.n_threads >= 0 else { throw CallError(.invalidArgument, "rotation->n_threads = \(r.n_threads): must be >= 0") }
+  let n = r.n_tokens
+  guard n >= 0 else { throw CallError(.overflow, "rotation->n_tokens = \(n): must be >= 0") }
+  let begin = r.token_begin, end = r.token_end == -1 ? n : r.token_end
+  guard begin >= 0, begin <= end, end <= n else {
+    throw CallError(.invalidArgument, "token range [\(begin), \(r.token_end)) is not inside [0, n_tokens = \(n)] (token_end -1 means n_tokens)")
+  }
+  let positions = try positionsArgument(r.positions, start: r.start_position, count: n)
+  let dim = t.config.headDim
+  func view(_ p: UnsafeMutableRawPointer?, _ g: HeadGeometry, _ name: String) throws(CallError) -> Int64 {
+    let p = try required(p, "rotation->\(name)")
+    guard UInt(bitPattern: p) % UInt(elementSize) == 0 else {
+      throw CallError(.misaligned, "rotation->\(name) is not aligned to \(elementSize) bytes")
+    }
+    return try core { () throws(RopeError) in try g.span(tokens: n, headDim: dim, elementSize: elementSize, name: name) }
+  }
+  let qg = HeadGeometry(heads: r.q_heads, tokenStride: r.q_token_stride, headStride: r.q_head_stride)
+  let qSpan = try view(r.q, qg, "q")
+  var kg: HeadGeometry? = nil
+  if r.k != nil {
+    let g = HeadGeometry(heads: r.k_heads, tokenStride: r.k_token_stride, headStride: r.k_head_stride)
+    let kSpan = try view(r.k, g, "k")
+    if viewsOverlap(a: UInt(bitPattern: r.q), spanA: qSpan, geometryA: qg,
+                    b: UInt(bitPattern: r.k), spanB: kSpan, geometryB: g,
+                    tokens: n, headDim: dim, elementSize: elementSize) {
+      throw CallError(.overlap, "the q and k views share elements")
+    }
+    kg = g
+  }
+  return ValidatedRotation(
+    q: qg, k: kg, positions: positions, tokens: Int(begin) ..< Int(end),
+    inverse: r.flags & RR_ROTATE_INVERSE != 0, attention: r.flags & RR_ATTENTION_FACTOR != 0,
+    threads: Int(r.n_threads))
+}
+
+/// Rotates float32 q (and k) in place. For token t at position m (rotation->positions[t], or
+/// start_position + t) every head's pair i (see rr_layout) is rotated by the angle a = m *
+/// theta_i (exact; see rr_rope_cos_sin_f32), or by -a with RR_ROTATE_INVERSE:
+///
+///     x' = x cos a - y sin a,   y' = y cos a + x sin a     (times the attention factor with
+///                                                           RR_ATTENTION_FACTOR)
+///
+/// Elements rotary_dim .. head_dim - 1 of each head are not touched. cos/sin are computed once
+/// per token (in double, rounded to float) and reused for every head of q and k; the rotation
+/// itself is float32 arithmetic without FMA, so results do not depend on the build or on
+/// n_threads. Only tokens [token_begin, token_end) are processed, so an engine can split one
+/// call across its own threads (positions are still indexed by absolute token number).
+/// Thread-safe for distinct buffers; the handle is only read.
+///
+/// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, rotation, rotation->q),
+/// RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (flags), RR_STATUS_OVERFLOW (negative counts,
+/// spans or positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
+/// overlap), RR_STATUS_OVERLAP (q and k share elements; q/k views into one fused qkv row with
+/// the same token stride are accepted), RR_STATUS_MISALIGNED, RR_STATUS_INVALID_ARGUMENT (token
+/// range, n_threads < 0). On error nothing is written. Added in 0.1.0.
+@c(rr_rope_apply_f32_inplace) public func rrRopeApplyF32Inplace(_ rope: OpaquePointer?, _ rotation: UnsafePointer<rr_rotation>?) -> Status {
+  guarded("rr_rope_apply_f32_inplace") { () throws(CallError) in
+    let t = table(try required(rope, "rope"))
+    let r = try required(rotation, "rotation").pointee
+    let v = try validateRotation(r, t, elementSize: 4)
+    let q = HeadBuffer(base: r.q!.assumingMemoryBound(to: Float.self), geometry: v.q)
+    let k = v.k.map { HeadBuffer(base: r.k!.assumingMemoryBound(to: Float.self), geometry: $0) }
+    t.rotate(q: q, k: k, tokens: v.tokens, positions: v.positions, inverse: v.inverse, applyAttentionFactor: v.attention)
+  }
+}

@@ -1,0 +1,148 @@
+// Creating, inspecting and freeing rr_rope handles.
+import CResonanceRope
+import ResonanceRopeCore
+
+let paramsSize = UInt32(MemoryLayout<rr_rope_params>.size)
+let infoSize = UInt32(MemoryLayout<rr_rope_info>.size)
+
+/// Fills `params` with the defaults of version 0.1.0: struct_size = sizeof(rr_rope_params),
+/// rotary_dim = 0 (must be set), head_dim = 0 (= rotary_dim), base = 10000, RR_LAYOUT_NEOX,
+/// Resonance off, RR_SCALING_NONE, attention_factor = 0 (from the scaling), beta_fast = 32,
+/// beta_slow = 1, truncate = 1, everything else 0 or NULL. NULL does nothing. Added in 0.1.0.
+@c(rr_rope_params_init) public func rrRopeParamsInit(_ params: UnsafeMutablePointer<rr_rope_params>?) {
+  guard let params else { return }
+  var p = rr_rope_params()
+  p.struct_size = paramsSize
+  p.base = 10000
+  p.beta_fast = 32
+  p.beta_slow = 1
+  p.truncate = 1
+  params.pointee = p
+}
+
+private func optionalPositive(_ x: Double) -> Double? { x == 0 ? nil : x }
+private func optionalCount(_ x: Int64) -> Int64? { x == 0 ? nil : x }
+
+/// Converts validated C parameters into a core configuration.
+func ropeConfig(_ p: rr_rope_params) throws(CallError) -> RopeConfig {
+  guard p.struct_size == paramsSize else {
+    throw CallError(.structSize, "params->struct_size = \(p.struct_size): expected \(paramsSize) (call rr_rope_params_init)")
+  }
+  var reservedZero = p.reserved0 == 0
+  withUnsafeBytes(of: p.reserved) { reservedZero = reservedZero && $0.allSatisfy { $0 == 0 } }
+  guard reservedZero else { throw CallError(.structSize, "params->reserved fields must be 0") }
+  guard let layout = PairLayout(rawValue: p.layout) else {
+    throw CallError(.unknownEnum, "params->layout = \(p.layout) is not an rr_layout")
+  }
+  guard let kind = ScalingKind(rawValue: p.scaling) else {
+    throw CallError(.unknownEnum, "params->scaling = \(p.scaling) is not an rr_scaling")
+  }
+  guard p.rotary_dim > 0, p.rotary_dim % 2 == 0, Int(p.rotary_dim) <= RopeConfig.maxDim else {
+    throw CallError(.invalidDimension, "params->rotary_dim = \(p.rotary_dim): must be even, > 0 and <= \(RopeConfig.maxDim)")
+  }
+  let half = Int(p.rotary_dim) / 2
+  func array(_ ptr: UnsafePointer<Double>?, _ name: String) throws(CallError) -> [Double] {
+    let ptr = try required(ptr, "params->\(name)")
+    return Array(UnsafeBufferPointer(start: ptr, count: half))
+  }
+  var f = ScalingFields(kind: kind)
+  f.factor = optionalPositive(p.factor)
+  f.originalMaxPositions = optionalCount(p.original_max_position)
+  f.maxPositions = optionalCount(p.max_position)
+  f.sequenceLength = optionalCount(p.sequence_length)
+  f.betaFast = p.beta_fast
+  f.betaSlow = p.beta_slow
+  f.mscale = optionalPositive(p.mscale)
+  f.mscaleAllDim = optionalPositive(p.mscale_all_dim)
+  f.lowFreqFactor = p.low_freq_factor
+  f.highFreqFactor = p.high_freq_factor
+  guard p.truncate == 0 || p.truncate == 1 else {
+    throw CallError(.invalidValue, "params->truncate = \(p.truncate): must be 0 or 1")
+  }
+  f.truncate = p.truncate != 0
+  switch kind {
+  case .longrope:
+    f.shortFactor = try array(p.short_factor, "short_factor")
+    f.longFactor = try array(p.long_factor, "long_factor")
+  case .frequencyFactors:
+    f.freqFactors = try array(p.freq_factors, "freq_factors")
+  default:
+    break
+  }
+  guard p.factor.isFinite, p.factor >= 0 else {
+    throw CallError(.invalidValue, "params->factor = \(p.factor): must be finite and > 0 (0 = not set)")
+  }
+  guard p.attention_factor.isFinite, p.attention_factor >= 0 else {
+    throw CallError(.invalidValue, "params->attention_factor = \(p.attention_factor): must be finite and > 0 (0 = from the scaling)")
+  }
+  let scaling = try core { () throws(RopeError) in try f.makeScaling() }
+  return RopeConfig(
+    rotaryDim: Int(p.rotary_dim), headDim: p.head_dim == 0 ? Int(p.rotary_dim) : Int(p.head_dim),
+    base: p.base, resonance: p.resonance != 0, layout: layout, scaling: scaling,
+    attentionFactor: optionalPositive(p.attention_factor))
+}
+
+/// The table behind a handle, without retaining it (the caller owns the handle for the call).
+@inline(__always)
+func table(_ rope: OpaquePointer) -> FrequencyTable {
+  Unmanaged<FrequencyTable>.fromOpaque(UnsafeRawPointer(rope)).takeUnretainedValue()
+}
+
+/// Creates an immutable RoPE handle from `params` and stores it in `*out_rope`.
+///
+/// Frequencies are computed in double: theta_i = base^(-2i/d) for pair i < d/2, then the
+/// scaling; with params->resonance, every wavelength lambda_i = 2*pi/theta_i is rounded to the
+/// nearest integer lambda~_i (at least 1) and theta~_i = 2*pi/lambda~_i (Resonance RoPE,
+/// Wang et al. 2024, arXiv 2403.00071, eq. 4). Arrays passed by pointer are copied: nothing is
+/// kept after return. Release the handle with rr_rope_free(). Thread-safe.
+///
+/// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (params, out_rope, or a factor array the
+/// scaling needs), RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (layout, scaling),
+/// RR_STATUS_INVALID_DIMENSION (rotary_dim, head_dim, factor array lengths),
+/// RR_STATUS_INVALID_VALUE (base, factors, attention_factor, a wavelength >= 2^53 under
+/// Resonance), RR_STATUS_UNSUPPORTED. On error *out_rope is left unchanged. Added in 0.1.0.
+@c(rr_rope_create) public func rrRopeCreate(
+  _ params: UnsafePointer<rr_rope_params>?, _ out_rope: UnsafeMutablePointer<OpaquePointer?>?
+) -> Status {
+  guarded("rr_rope_create") { () throws(CallError) in
+    let p = try required(params, "params").pointee
+    let result = try required(out_rope, "out_rope")
+    let config = try ropeConfig(p)
+    let t = try core { () throws(RopeError) in try FrequencyTable(config) }
+    result.pointee = OpaquePointer(Unmanaged.passRetained(t).toOpaque())
+  }
+}
+
+/// Releases a handle from rr_rope_create(). NULL does nothing. The handle must not be in use
+/// by another thread. Added in 0.1.0.
+@c(rr_rope_free) public func rrRopeFree(_ rope: OpaquePointer?) {
+  guard let rope else { return }
+  Unmanaged<FrequencyTable>.fromOpaque(UnsafeRawPointer(rope)).release()
+}
+
+/// Describes a handle: dimensions, layout, scaling, base, the attention factor that
+/// RR_ATTENTION_FACTOR applies, and YaRN's correction range (NaN when none).
+/// Set info->struct_size = sizeof(rr_rope_info) first. Thread-safe.
+/// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE. Added in 0.1.0.
+@c(rr_rope_get_info) public func rrRopeGetInfo(_ rope: OpaquePointer?, _ info: UnsafeMutablePointer<rr_rope_info>?) -> Status {
+  guarded("rr_rope_get_info") { () throws(CallError) in
+    let t = table(try required(rope, "rope"))
+    let out = try required(info, "info")
+    guard out.pointee.struct_size == infoSize else {
+      throw CallError(.structSize, "info->struct_size = \(out.pointee.struct_size): expected \(infoSize)")
+    }
+    var r = rr_rope_info()
+    r.struct_size = infoSize
+    r.rotary_dim = Int32(t.config.rotaryDim)
+    r.head_dim = Int32(t.config.headDim)
+    r.pair_count = Int32(t.pairCount)
+    r.layout = t.config.layout.rawValue
+    r.resonance = t.config.resonance ? 1 : 0
+    r.scaling = t.config.scaling.kind.rawValue
+    r.base = t.config.base
+    r.attention_factor = t.attentionFactor
+    r.correction_low = t.correctionRange?.low ?? .nan
+    r.correction_high = t.correctionRange?.high ?? .nan
+    out.pointee = r
+  }
+}

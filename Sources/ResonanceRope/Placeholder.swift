@@ -1,2 +1,0 @@
-import ResonanceRopeCore
-@c(rr_placeholder) public func rrPlaceholder() -> Int32 { 0 }

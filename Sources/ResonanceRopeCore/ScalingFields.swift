@@ -1,0 +1,129 @@
+// One flat record of every scaling parameter, as C structs, CLI flags and model configs carry
+// them, and the single place that turns it into a validated `RopeScaling`.
+
+package enum ScalingKind: Int32, Sendable, CaseIterable {
+  case none = 0
+  case linear = 1
+  case ntk = 2
+  case dynamic = 3
+  case yarn = 4
+  case llama3 = 5
+  case longrope = 6
+  case frequencyFactors = 7
+
+  package var name: String {
+    switch self {
+    case .none: "none"
+    case .linear: "linear"
+    case .ntk: "ntk"
+    case .dynamic: "dynamic"
+    case .yarn: "yarn"
+    case .llama3: "llama3"
+    case .longrope: "longrope"
+    case .frequencyFactors: "freq_factors"
+    }
+  }
+
+  package init?(name: String) {
+    guard let k = Self.allCases.first(where: { $0.name == name }) else { return nil }
+    self = k
+  }
+}
+
+/// Every scaling parameter; nil means "not given". Field names follow Hugging Face's.
+package struct ScalingFields: Sendable, Equatable {
+  package var kind: ScalingKind = .none
+  package var factor: Double? = nil
+  package var originalMaxPositions: Int64? = nil
+  package var maxPositions: Int64? = nil
+  package var sequenceLength: Int64? = nil
+  package var betaFast: Double? = nil
+  package var betaSlow: Double? = nil
+  package var mscale: Double? = nil
+  package var mscaleAllDim: Double? = nil
+  package var lowFreqFactor: Double? = nil
+  package var highFreqFactor: Double? = nil
+  package var truncate: Bool? = nil
+  package var shortFactor: [Double]? = nil
+  package var longFactor: [Double]? = nil
+  package var freqFactors: [Double]? = nil
+
+  package init(kind: ScalingKind = .none) { self.kind = kind }
+}
+
+private func need<T>(_ v: T?, _ field: String, _ kind: ScalingKind) throws(RopeError) -> T {
+  guard let v else { throw RopeError(.invalidValue, "\(field) is required by the \(kind.name) scaling") }
+  return v
+}
+
+private func positiveCount(_ v: Int64?, _ field: String) throws(RopeError) -> Int64? {
+  guard let v else { return nil }
+  guard v > 0 else { throw RopeError(.invalidValue, "\(field) = \(v): must be > 0") }
+  return v
+}
+
+extension ScalingFields {
+  /// Builds the scaling, applying the documented defaults:
+  /// original_max_position_embeddings defaults to max_position_embeddings; a missing YaRN or
+  /// LongRoPE factor is max_position_embeddings / original_max_position_embeddings (as
+  /// transformers 5 does); beta_fast/beta_slow default to 32/1; truncate defaults to true.
+  /// Value ranges (finite, > 0, lengths) are checked by `scaledFrequencies`.
+  package func makeScaling() throws(RopeError) -> RopeScaling {
+    let maxPos = try positiveCount(maxPositions, "max_position_embeddings")
+    let origPos = try positiveCount(originalMaxPositions, "original_max_position_embeddings") ?? maxPos
+    func derivedFactor() -> Double? {
+      if let factor { return factor }
+      if let maxPos, let origPos { return Double(maxPos) / Double(origPos) }
+      return nil
+    }
+    switch kind {
+    case .none:
+      return .none
+    case .linear:
+      return .linear(factor: try need(factor, "factor", kind))
+    case .ntk:
+      return .ntk(factor: try need(factor, "factor", kind))
+    case .dynamic:
+      let f = try need(factor, "factor", kind)
+      let m = try need(maxPos, "max_position_embeddings", kind)
+      let len = try positiveCount(sequenceLength, "sequence_length") ?? m
+      return .dynamic(factor: f, maxPositions: m, sequenceLength: len)
+    case .yarn:
+      return .yarn(YarnParameters(
+        factor: try need(derivedFactor(), "factor", kind),
+        originalMaxPositions: try need(origPos, "original_max_position_embeddings", kind),
+        betaFast: betaFast ?? 32, betaSlow: betaSlow ?? 1, truncate: truncate ?? true,
+        mscale: mscale, mscaleAllDim: mscaleAllDim))
+    case .llama3:
+      return .llama3(Llama3Parameters(
+        factor: try need(factor, "factor", kind),
+        lowFreqFactor: try need(lowFreqFactor, "low_freq_factor", kind),
+        highFreqFactor: try need(highFreqFactor, "high_freq_factor", kind),
+        originalMaxPositions: try need(origPos, "original_max_position_embeddings", kind)))
+    case .longrope:
+      let o = try need(origPos, "original_max_position_embeddings", kind)
+      return .longrope(LongRopeParameters(
+        shortFactor: try need(shortFactor, "short_factor", kind),
+        longFactor: try need(longFactor, "long_factor", kind),
+        factor: factor, originalMaxPositions: o, maxPositions: maxPos ?? o,
+        sequenceLength: try positiveCount(sequenceLength, "sequence_length")))
+    case .frequencyFactors:
+      return .frequencyFactors(try need(freqFactors, "freq_factors", kind))
+    }
+  }
+}
+
+extension RopeScaling {
+  package var kind: ScalingKind {
+    switch self {
+    case .none: .none
+    case .linear: .linear
+    case .ntk: .ntk
+    case .dynamic: .dynamic
+    case .yarn: .yarn
+    case .llama3: .llama3
+    case .longrope: .longrope
+    case .frequencyFactors: .frequencyFactors
+    }
+  }
+}
