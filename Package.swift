@@ -36,6 +36,7 @@ let package = Package(
           "-Xlinker", "--version-script=\(root)/Sources/ResonanceRope/exports.map",
           "-Xlinker", "-soname=libresonance_rope.so.0",
           "-Xlinker", "-z", "-Xlinker", "defs",
+          "-use-ld=lld",
         ]),
       ]
     ),

@@ -1,0 +1,41 @@
+// `resonance-rope table`: write a cos/sin cache as .npy.
+import ArgumentParser
+import ResonanceRopeCore
+
+struct Table: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Write float32 cos and sin for positions start ..< start + count as a .npy file.",
+    discussion: """
+      The file holds [2, count, width] (cos first) for layouts half (width d/2), hf and gptj \
+      (width d); for vllm it holds the cache itself, [count, d] with cos then sin in each row.
+      """)
+
+  @OptionGroup var rope: RopeOptions
+  @Option(help: "First position (any int64).") var start: Int64
+  @Option(help: "Number of positions.") var count: Int
+  @Option(help: "Layout: half, hf, vllm or gptj.") var layout: String = "half"
+  @Flag(help: "Multiply cos and sin by the attention factor.") var applyAttentionFactor = false
+  @Option(help: "Output .npy file.") var out: String
+
+  func run() throws {
+    let t = try rope.table()
+    guard let tl = TableLayout.allCases.first(where: { $0.name == layout }) else {
+      throw ValidationError("--layout must be half, hf, vllm or gptj")
+    }
+    guard count > 0, count <= 1 << 26 else { throw ValidationError("--count must be in 1 ... 2^26") }
+    try Positions.checkRange(start: start, count: Int64(count))
+    let w = tl.rowWidth(pairs: t.pairCount)
+    var values = [Float](repeating: 0, count: 2 * count * w)
+    values.withUnsafeMutableBufferPointer { b in
+      let c = b.baseAddress!
+      t.fillTable(layout: tl, positions: .range(start: start), count: count,
+                  scale: applyAttentionFactor ? t.attentionFactor : 1,
+                  cos: c, sin: tl.usesSinBuffer ? c + count * w : nil)
+    }
+    if tl.usesSinBuffer {
+      try writeNpy(path: out, shape: [2, count, w], values: values)
+    } else {
+      try writeNpy(path: out, shape: [count, w], values: Array(values[0 ..< count * w]))
+    }
+  }
+}

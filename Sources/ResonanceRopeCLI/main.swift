@@ -1,2 +1,0 @@
-import ResonanceRopeCore
-print("placeholder")

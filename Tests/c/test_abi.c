@@ -1,0 +1,444 @@
+/* C ABI tests: every status path of every function with canary-filled outputs, and rotations and
+ * tables against an independent double-precision reference written here. Built with
+ * -std=c99 -Wall -Wextra -Werror -pedantic against the installed header and library. */
+#include <resonance_rope.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (cond) {                                                        \
+            passed++;                                                      \
+        } else {                                                           \
+            failed++;                                                      \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fprintf(stderr, "\n");                                         \
+        }                                                                  \
+    } while (0)
+
+#define TWO_PI 6.283185307179586476925286766559
+
+static const unsigned char CANARY = 0xA5;
+
+static int all_canary(const void *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != CANARY) return 0;
+    return 1;
+}
+
+/* Expect `status`, a non-empty message and a non-NULL status string. */
+static void expect_status(rr_status got, rr_status want, const char *what) {
+    CHECK(got == want, "%s: got %d (%s), want %d; message: %s", what, got, rr_status_string(got), want,
+          rr_last_error_message());
+    CHECK(rr_status_string(got) != NULL, "%s: NULL status string", what);
+    if (want != RR_STATUS_OK) CHECK(strlen(rr_last_error_message()) > 0, "%s: empty message", what);
+}
+
+static rr_rope *make(int d, int head_dim, double base, int resonance, int layout) {
+    rr_rope_params p;
+    rr_rope *r = NULL;
+    rr_rope_params_init(&p);
+    p.rotary_dim = d;
+    p.head_dim = head_dim;
+    p.base = base;
+    p.resonance = resonance;
+    p.layout = layout;
+    if (rr_rope_create(&p, &r) != RR_STATUS_OK) {
+        fprintf(stderr, "make: %s\n", rr_last_error_message());
+        exit(2);
+    }
+    return r;
+}
+
+/* Reference angle of pair i at position m (double), from the library's reported frequencies:
+ * integer reduction for Resonance (exact), else m * theta via fmod on long double. */
+static double ref_angle(int resonance, const int64_t *periods, const double *theta, int i, int64_t m) {
+    if (resonance) {
+        int64_t r = m % periods[i];
+        if (r < 0) r += periods[i];
+        return TWO_PI * (double)r / (double)periods[i];
+    }
+    long double a = (long double)m * (long double)theta[i];
+    return (double)fmodl(a, 2.0L * 3.14159265358979323846264338327950288L);
+}
+
+static void test_version(void) {
+    CHECK(rr_version_number() == RR_VERSION_NUMBER, "version number %u vs %d", rr_version_number(), RR_VERSION_NUMBER);
+    CHECK(strcmp(rr_version_string(), RR_VERSION_STRING) == 0, "version string %s", rr_version_string());
+    CHECK(RR_VERSION_NUMBER == RR_VERSION_MAJOR * 10000 + RR_VERSION_MINOR * 100 + RR_VERSION_PATCH, "macro");
+    CHECK(rr_max_dim() == RR_MAX_DIM, "max dim");
+    for (int s = -3; s < 40; s++) CHECK(rr_status_string(s) != NULL && rr_status_string(s)[0], "status string %d", s);
+    CHECK(strcmp(rr_status_string(999), "unknown status") == 0, "unknown status text");
+}
+
+static void test_create_errors(void) {
+    rr_rope_params p;
+    rr_rope *canary_handle = (rr_rope *)(uintptr_t)0x1234, *r = canary_handle;
+    rr_rope_params_init(NULL); /* must not crash */
+    expect_status(rr_rope_create(NULL, &r), RR_STATUS_NULL_POINTER, "create(NULL)");
+    rr_rope_params_init(&p);
+    p.rotary_dim = 8;
+    expect_status(rr_rope_create(&p, NULL), RR_STATUS_NULL_POINTER, "create(out NULL)");
+    struct { int d, head; double base; int layout, scaling; uint32_t size; rr_status want; const char *what; } cases[] = {
+        {0, 0, 10000, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_DIMENSION, "d = 0"},
+        {7, 0, 10000, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_DIMENSION, "odd d"},
+        {-8, 0, 10000, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_DIMENSION, "negative d"},
+        {RR_MAX_DIM + 2, 0, 10000, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_DIMENSION, "huge d"},
+        {8, 6, 10000, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_DIMENSION, "d > head_dim"},
+        {8, -1, 10000, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_DIMENSION, "negative head_dim"},
+        {8, 0, 1.0, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_VALUE, "base 1"},
+        {8, 0, 0.5, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_VALUE, "base < 1"},
+        {8, 0, -10, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_VALUE, "negative base"},
+        {8, 0, NAN, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_VALUE, "NaN base"},
+        {8, 0, INFINITY, 0, 0, sizeof(rr_rope_params), RR_STATUS_INVALID_VALUE, "inf base"},
+        {8, 0, 10000, 2, 0, sizeof(rr_rope_params), RR_STATUS_UNKNOWN_ENUM, "layout 2"},
+        {8, 0, 10000, -1, 0, sizeof(rr_rope_params), RR_STATUS_UNKNOWN_ENUM, "layout -1"},
+        {8, 0, 10000, 0, 99, sizeof(rr_rope_params), RR_STATUS_UNKNOWN_ENUM, "scaling 99"},
+        {8, 0, 10000, 0, 0, 0, RR_STATUS_STRUCT_SIZE, "struct_size 0"},
+        {8, 0, 10000, 0, 0, sizeof(rr_rope_params) - 8, RR_STATUS_STRUCT_SIZE, "struct_size short"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        rr_rope_params_init(&p);
+        p.rotary_dim = cases[c].d;
+        p.head_dim = cases[c].head;
+        p.base = cases[c].base;
+        p.layout = cases[c].layout;
+        p.scaling = cases[c].scaling;
+        p.struct_size = cases[c].size;
+        r = canary_handle;
+        expect_status(rr_rope_create(&p, &r), cases[c].want, cases[c].what);
+        CHECK(r == canary_handle, "%s: out_rope changed", cases[c].what);
+    }
+    rr_rope_params_init(&p);
+    p.rotary_dim = 8;
+    p.reserved[3] = 1;
+    expect_status(rr_rope_create(&p, &r), RR_STATUS_STRUCT_SIZE, "reserved != 0");
+    rr_rope_params_init(&p);
+    p.rotary_dim = 8;
+    p.attention_factor = -1;
+    expect_status(rr_rope_create(&p, &r), RR_STATUS_INVALID_VALUE, "negative attention factor");
+    p.attention_factor = NAN;
+    expect_status(rr_rope_create(&p, &r), RR_STATUS_INVALID_VALUE, "NaN attention factor");
+    rr_rope_params_init(&p);
+    p.rotary_dim = 8;
+    p.scaling = RR_SCALING_FREQ_FACTORS;
+    expect_status(rr_rope_create(&p, &r), RR_STATUS_NULL_POINTER, "freq_factors NULL");
+    rr_rope_params_init(&p);
+    p.rotary_dim = 4;
+    p.base = 1e300; /* wavelength of pair 1 ~ 2*pi*1e150: too long for Resonance */
+    p.resonance = 1;
+    expect_status(rr_rope_create(&p, &r), RR_STATUS_INVALID_VALUE, "huge wavelength under Resonance");
+    CHECK(r == canary_handle, "out_rope changed");
+    rr_rope_free(NULL);
+}
+
+static void test_frequencies(void) {
+    for (int res = 0; res < 2; res++) {
+        rr_rope *r = make(128, 128, 10000, res, RR_LAYOUT_NEOX);
+        double inv[64], lam[64];
+        float inv32[64];
+        int64_t per[64];
+        CHECK(rr_rope_inv_freq_f64(r, inv, 64) == RR_STATUS_OK, "inv f64");
+        CHECK(rr_rope_inv_freq_f32(r, inv32, 64) == RR_STATUS_OK, "inv f32");
+        CHECK(rr_rope_wavelengths(r, lam, 64) == RR_STATUS_OK, "wavelengths");
+        CHECK(rr_rope_resonance_wavelengths(r, per, 64) == RR_STATUS_OK, "periods");
+        double max_rel = 0;
+        for (int i = 0; i < 64; i++) {
+            double theta = pow(10000.0, -2.0 * i / 128.0);
+            double lambda = TWO_PI / theta;
+            long long rounded = llround(lambda);
+            double want = res ? TWO_PI / (double)rounded : theta;
+            double rel = fabs(inv[i] - want) / want;
+            if (rel > max_rel) max_rel = rel;
+            CHECK(fabs(lam[i] - lambda) <= 1e-12 * lambda, "wavelength %d", i);
+            CHECK(per[i] == rounded, "period %d: %lld vs %lld", i, (long long)per[i], rounded);
+            CHECK(inv32[i] == (float)inv[i], "f32 rounding %d", i);
+        }
+        CHECK(max_rel < 4e-16, "max relative inv_freq error %g", max_rel);
+        int64_t pre = -1, periodic = -1;
+        CHECK(rr_rope_count_pairs(r, 4096, &pre, &periodic) == RR_STATUS_OK, "count");
+        CHECK(pre == 46, "pre-critical %lld", (long long)pre);
+        CHECK(periodic == (res ? 46 : 0), "periodic %lld", (long long)periodic);
+        /* errors leave outputs untouched */
+        double small[63];
+        memset(small, CANARY, sizeof small);
+        expect_status(rr_rope_inv_freq_f64(r, small, 63), RR_STATUS_BUFFER_TOO_SMALL, "capacity 63");
+        CHECK(all_canary(small, sizeof small), "buffer written on error");
+        expect_status(rr_rope_inv_freq_f64(r, small, -1), RR_STATUS_BUFFER_TOO_SMALL, "capacity -1");
+        expect_status(rr_rope_inv_freq_f64(NULL, inv, 64), RR_STATUS_NULL_POINTER, "NULL rope");
+        expect_status(rr_rope_inv_freq_f32(r, NULL, 64), RR_STATUS_NULL_POINTER, "NULL values");
+        expect_status(rr_rope_wavelengths(r, NULL, 64), RR_STATUS_NULL_POINTER, "NULL values");
+        expect_status(rr_rope_resonance_wavelengths(NULL, per, 64), RR_STATUS_NULL_POINTER, "NULL rope");
+        int64_t c1 = 77;
+        expect_status(rr_rope_count_pairs(r, 0, &c1, NULL), RR_STATUS_INVALID_VALUE, "train_length 0");
+        CHECK(c1 == 77, "count written on error");
+        expect_status(rr_rope_count_pairs(NULL, 10, &c1, NULL), RR_STATUS_NULL_POINTER, "NULL rope");
+        rr_rope_info info;
+        memset(&info, 0, sizeof info);
+        expect_status(rr_rope_get_info(r, &info), RR_STATUS_STRUCT_SIZE, "info size 0");
+        info.struct_size = sizeof info;
+        CHECK(rr_rope_get_info(r, &info) == RR_STATUS_OK, "info");
+        CHECK(info.rotary_dim == 128 && info.pair_count == 64 && info.resonance == res && info.base == 10000.0 &&
+              info.attention_factor == 1.0 && isnan(info.correction_low), "info fields");
+        expect_status(rr_rope_get_info(NULL, &info), RR_STATUS_NULL_POINTER, "info NULL rope");
+        expect_status(rr_rope_get_info(r, NULL), RR_STATUS_NULL_POINTER, "info NULL");
+        rr_rope_free(r);
+    }
+}
+
+static void test_tables(void) {
+    const int d = 16, h = 8;
+    int64_t pos[5] = {0, 1, -7, 123456789, INT64_MIN};
+    for (int res = 0; res < 2; res++) {
+        rr_rope *r = make(d, d, 500.0, res, RR_LAYOUT_NEOX);
+        double theta[8];
+        int64_t per[8];
+        CHECK(rr_rope_inv_freq_f64(r, theta, 8) == RR_STATUS_OK && rr_rope_resonance_wavelengths(r, per, 8) == RR_STATUS_OK, "freqs");
+        for (int layout = 0; layout < 4; layout++) {
+            int w = layout == RR_TABLE_LAYOUT_HALF ? h : d;
+            float c[5 * 16], s[5 * 16];
+            rr_status st = rr_rope_cos_sin_f32(r, layout, 0, pos, 0, 5, c, layout == RR_TABLE_LAYOUT_VLLM ? NULL : s);
+            CHECK(st == RR_STATUS_OK, "table layout %d: %s", layout, rr_last_error_message());
+            double max_err = 0;
+            for (int t = 0; t < 5; t++) {
+                if (!res && (pos[t] > (1LL << 40) || pos[t] < -(1LL << 40))) continue; /* long double ref too coarse */
+                for (int i = 0; i < h; i++) {
+                    double a = ref_angle(res, per, theta, i, pos[t]);
+                    double wc = cos(a), ws = sin(a), gc, gs;
+                    switch (layout) {
+                    case RR_TABLE_LAYOUT_HALF: gc = c[t * w + i]; gs = s[t * w + i]; break;
+                    case RR_TABLE_LAYOUT_HF:
+                        gc = c[t * w + i]; gs = s[t * w + i];
+                        CHECK(c[t * w + i + h] == c[t * w + i] && s[t * w + i + h] == s[t * w + i], "hf duplicate");
+                        break;
+                    case RR_TABLE_LAYOUT_VLLM: gc = c[t * w + i]; gs = c[t * w + h + i]; break;
+                    default:
+                        gc = c[t * w + 2 * i]; gs = s[t * w + 2 * i];
+                        CHECK(c[t * w + 2 * i + 1] == c[t * w + 2 * i] && s[t * w + 2 * i + 1] == s[t * w + 2 * i], "gptj duplicate");
+                    }
+                    if (fabs(gc - wc) > max_err) max_err = fabs(gc - wc);
+                    if (fabs(gs - ws) > max_err) max_err = fabs(gs - ws);
+                }
+            }
+            CHECK(max_err < 1.2e-7, "table layout %d resonance %d: max error %g", layout, res, max_err);
+        }
+        /* start_position form equals the explicit list */
+        int64_t seq[4] = {-2, -1, 0, 1};
+        float a[4 * 8], b[4 * 8], sa[4 * 8], sb[4 * 8];
+        CHECK(rr_rope_cos_sin_f32(r, RR_TABLE_LAYOUT_HALF, 0, NULL, -2, 4, a, sa) == RR_STATUS_OK &&
+              rr_rope_cos_sin_f32(r, RR_TABLE_LAYOUT_HALF, 0, seq, 999, 4, b, sb) == RR_STATUS_OK &&
+              memcmp(a, b, sizeof a) == 0 && memcmp(sa, sb, sizeof sa) == 0, "range == list");
+        /* error paths leave both buffers untouched */
+        float cc[64], ss[64];
+        struct { int layout; uint32_t flags; const int64_t *p; int64_t start, n; float *c, *s; rr_status want; const char *what; } e[] = {
+            {7, 0, NULL, 0, 2, cc, ss, RR_STATUS_UNKNOWN_ENUM, "layout 7"},
+            {-1, 0, NULL, 0, 2, cc, ss, RR_STATUS_UNKNOWN_ENUM, "layout -1"},
+            {0, 4, NULL, 0, 2, cc, ss, RR_STATUS_UNKNOWN_ENUM, "unknown flag"},
+            {0, 0, NULL, 0, 2, NULL, ss, RR_STATUS_NULL_POINTER, "cos NULL"},
+            {0, 0, NULL, 0, 2, cc, NULL, RR_STATUS_NULL_POINTER, "sin NULL"},
+            {2, 0, NULL, 0, 2, cc, ss, RR_STATUS_INVALID_ARGUMENT, "vllm with sin"},
+            {0, 0, NULL, 0, -1, cc, ss, RR_STATUS_OVERFLOW, "n < 0"},
+            {0, 0, NULL, INT64_MAX, 2, cc, ss, RR_STATUS_OVERFLOW, "positions overflow"},
+            {0, 0, NULL, 0, INT64_MAX / 4, cc, ss, RR_STATUS_OVERFLOW, "size overflow"},
+            {0, 0, NULL, 0, 2, (float *)((char *)cc + 1), ss, RR_STATUS_MISALIGNED, "misaligned cos"},
+            {0, 0, (const int64_t *)((const char *)seq + 4), 0, 2, cc, ss, RR_STATUS_MISALIGNED, "misaligned positions"},
+        };
+        for (size_t k = 0; k < sizeof e / sizeof e[0]; k++) {
+            memset(cc, CANARY, sizeof cc);
+            memset(ss, CANARY, sizeof ss);
+            expect_status(rr_rope_cos_sin_f32(r, e[k].layout, e[k].flags, e[k].p, e[k].start, e[k].n, e[k].c, e[k].s), e[k].want, e[k].what);
+            CHECK(all_canary(cc, sizeof cc) && all_canary(ss, sizeof ss), "%s: output written on error", e[k].what);
+        }
+        expect_status(rr_rope_cos_sin_f32(NULL, 0, 0, NULL, 0, 1, cc, ss), RR_STATUS_NULL_POINTER, "NULL rope");
+        /* n = 0 is a valid no-op */
+        memset(cc, CANARY, sizeof cc);
+        CHECK(rr_rope_cos_sin_f32(r, 0, 0, NULL, 0, 0, cc, ss) == RR_STATUS_OK && all_canary(cc, sizeof cc), "n = 0");
+        rr_rope_free(r);
+    }
+}
+
+/* Reference rotation in double of one row (layout, partial rotary), angles from ref_angle. */
+static void ref_rotate(double *x, int d, int layout, const double *angles, int inverse, double scale) {
+    int h = d / 2;
+    for (int i = 0; i < h; i++) {
+        int a = layout == RR_LAYOUT_NEOX ? i : 2 * i, b = layout == RR_LAYOUT_NEOX ? i + h : 2 * i + 1;
+        double c = cos(angles[i]) * scale, s = sin(angles[i]) * scale * (inverse ? -1 : 1);
+        double x1 = x[a], x2 = x[b];
+        x[a] = x1 * c - x2 * s;
+        x[b] = x2 * c + x1 * s;
+    }
+}
+
+static void test_rotation(void) {
+    const int d = 32, head_dim = 40, T = 6, QH = 4, KH = 2;
+    int64_t pos[6] = {0, 5, 4096, -3, 1LL << 40, 17};
+    for (int res = 0; res < 2; res++)
+        for (int layout = 0; layout < 2; layout++)
+            for (int mode = 0; mode < 4; mode++) { /* 0 token-major, 1 head-major, 2 padded, 3 fused qkv */
+                rr_rope *r = make(d, head_dim, 10000.0, res, layout);
+                double theta[16];
+                int64_t per[16];
+                CHECK(rr_rope_inv_freq_f64(r, theta, 16) == RR_STATUS_OK && rr_rope_resonance_wavelengths(r, per, 16) == RR_STATUS_OK, "freqs");
+                int64_t qts, qhs, kts, khs, size;
+                float *buf, *q, *k;
+                if (mode == 0) { qts = QH * head_dim; qhs = head_dim; kts = KH * head_dim; khs = head_dim; }
+                else if (mode == 1) { qts = head_dim; qhs = T * head_dim; kts = head_dim; khs = T * head_dim; }
+                else if (mode == 2) { qts = QH * (head_dim + 3) + 5; qhs = head_dim + 3; kts = KH * head_dim + 1; khs = head_dim; }
+                else { qts = (QH + 2 * KH) * head_dim; qhs = head_dim; kts = qts; khs = head_dim; }
+                if (mode == 3) {
+                    size = T * qts;
+                    buf = malloc((size_t)size * sizeof *buf);
+                    q = buf;
+                    k = buf + QH * head_dim;
+                } else {
+                    int64_t qspan = (T - 1) * qts + (QH - 1) * qhs + head_dim, kspan = (T - 1) * kts + (KH - 1) * khs + head_dim;
+                    size = qspan + kspan + 64;
+                    buf = malloc((size_t)size * sizeof *buf);
+                    q = buf;
+                    k = buf + qspan + 64;
+                }
+                double *ref = malloc((size_t)size * sizeof *ref);
+                for (int64_t i = 0; i < size; i++) ref[i] = buf[i] = (float)(((i * 7919) % 1000) / 500.0 - 1.0);
+                int flags = (mode & 1) ? RR_ROTATE_INVERSE : 0;
+                rr_rotation rot;
+                rr_rotation_init(&rot);
+                rot.n_tokens = T;
+                rot.positions = pos;
+                rot.flags = (uint32_t)flags;
+                rot.q = q; rot.q_heads = QH; rot.q_token_stride = qts; rot.q_head_stride = qhs;
+                rot.k = k; rot.k_heads = KH; rot.k_token_stride = kts; rot.k_head_stride = khs;
+                rr_status st = rr_rope_apply_f32_inplace(r, &rot);
+                CHECK(st == RR_STATUS_OK, "apply mode %d: %s", mode, rr_last_error_message());
+                double angles[16];
+                for (int t = 0; t < T; t++) {
+                    for (int i = 0; i < d / 2; i++) angles[i] = ref_angle(res, per, theta, i, pos[t]);
+                    for (int hh = 0; hh < QH; hh++) ref_rotate(ref + (q - buf) + t * qts + hh * qhs, d, layout, angles, flags, 1.0);
+                    for (int hh = 0; hh < KH; hh++) ref_rotate(ref + (k - buf) + t * kts + hh * khs, d, layout, angles, flags, 1.0);
+                }
+                double max_err = 0;
+                for (int64_t i = 0; i < size; i++) {
+                    double e = fabs(ref[i] - buf[i]);
+                    if (e > max_err) max_err = e;
+                }
+                /* |x| <= 1: float rounding of cos/sin (6e-8) and of the products; pass-through
+                 * and gap elements must be bit-identical (their error is exactly 0). */
+                CHECK(max_err < 4e-7, "rotation res %d layout %d mode %d: max error %g", res, layout, mode, max_err);
+                free(ref);
+                free(buf);
+                rr_rope_free(r);
+            }
+}
+
+static void test_rotation_options(void) {
+    /* inverse undoes forward; token ranges compose; attention factor scales. */
+    const int d = 64, T = 9, H = 3;
+    rr_rope *r = make(d, d, 10000.0, 1, RR_LAYOUT_GPTJ);
+    float x[9 * 3 * 64], y[9 * 3 * 64], z[9 * 3 * 64];
+    for (int i = 0; i < T * H * d; i++) x[i] = y[i] = z[i] = (float)((i % 17) - 8) / 8.0f;
+    rr_rotation rot;
+    rr_rotation_init(&rot);
+    rot.n_tokens = T; rot.start_position = 1000000007;
+    rot.q = y; rot.q_heads = H; rot.q_token_stride = H * d; rot.q_head_stride = d;
+    CHECK(rr_rope_apply_f32_inplace(r, &rot) == RR_STATUS_OK, "forward");
+    rot.q = z;
+    rot.token_begin = 0; rot.token_end = 4;
+    CHECK(rr_rope_apply_f32_inplace(r, &rot) == RR_STATUS_OK, "range 1");
+    rot.token_begin = 4; rot.token_end = -1;
+    CHECK(rr_rope_apply_f32_inplace(r, &rot) == RR_STATUS_OK, "range 2");
+    CHECK(memcmp(y, z, sizeof y) == 0, "token ranges give bit-identical results");
+    rot.q = y; rot.token_begin = 0; rot.flags = RR_ROTATE_INVERSE;
+    CHECK(rr_rope_apply_f32_inplace(r, &rot) == RR_STATUS_OK, "inverse");
+    double e = 0;
+    for (int i = 0; i < T * H * d; i++) e = fmax(e, fabs(y[i] - x[i]));
+    CHECK(e < 5e-7, "inverse(forward(x)) == x: %g", e);
+    rr_rope_free(r);
+    /* attention factor: YaRN-free way to set one */
+    rr_rope_params p;
+    rr_rope_params_init(&p);
+    p.rotary_dim = 8; p.attention_factor = 1.5;
+    CHECK(rr_rope_create(&p, &r) == RR_STATUS_OK, "create with attention factor");
+    float a[8] = {1, 0, 0, 0, 0, 0, 0, 0}, b[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+    rr_rotation_init(&rot);
+    rot.n_tokens = 1; rot.q = a; rot.q_heads = 1; rot.q_token_stride = 8; rot.q_head_stride = 8;
+    CHECK(rr_rope_apply_f32_inplace(r, &rot) == RR_STATUS_OK && a[0] == 1.0f, "no factor without the flag");
+    rot.q = b; rot.flags = RR_ATTENTION_FACTOR;
+    CHECK(rr_rope_apply_f32_inplace(r, &rot) == RR_STATUS_OK && b[0] == 1.5f, "factor with the flag: %g", b[0]);
+    rr_rope_free(r);
+}
+
+static void test_rotation_errors(void) {
+    rr_rope *r = make(8, 8, 10000.0, 0, RR_LAYOUT_NEOX);
+    enum { N = 4 * 2 * 8 };
+    float q[N], k[N];
+    int64_t pos[4] = {0, 1, 2, 3};
+    struct { const char *what; rr_status want; void (*edit)(rr_rotation *); } dummy;
+    (void)dummy;
+#define CASE(WHAT, WANT, EDIT)                                                        \
+    do {                                                                              \
+        rr_rotation rot;                                                              \
+        rr_rotation_init(&rot);                                                       \
+        rot.n_tokens = 4; rot.positions = pos;                                        \
+        rot.q = q; rot.q_heads = 2; rot.q_token_stride = 16; rot.q_head_stride = 8;   \
+        rot.k = k; rot.k_heads = 2; rot.k_token_stride = 16; rot.k_head_stride = 8;   \
+        EDIT;                                                                         \
+        memset(q, CANARY, sizeof q);                                                  \
+        memset(k, CANARY, sizeof k);                                                  \
+        expect_status(rr_rope_apply_f32_inplace(r, &rot), WANT, WHAT);                \
+        CHECK(all_canary(q, sizeof q) && all_canary(k, sizeof k), "%s: written", WHAT); \
+    } while (0)
+    CASE("q NULL", RR_STATUS_NULL_POINTER, rot.q = NULL);
+    CASE("struct size", RR_STATUS_STRUCT_SIZE, rot.struct_size = 8);
+    CASE("reserved", RR_STATUS_STRUCT_SIZE, rot.reserved[0] = 1);
+    CASE("flags", RR_STATUS_UNKNOWN_ENUM, rot.flags = 8);
+    CASE("n_tokens < 0", RR_STATUS_OVERFLOW, rot.n_tokens = -1);
+    CASE("q_heads 0", RR_STATUS_OVERFLOW, rot.q_heads = 0);
+    CASE("k_heads -1", RR_STATUS_OVERFLOW, rot.k_heads = -1);
+    CASE("negative stride", RR_STATUS_INVALID_STRIDE, rot.q_head_stride = -8);
+    CASE("head stride < row", RR_STATUS_INVALID_STRIDE, rot.q_head_stride = 4);
+    CASE("token stride < heads", RR_STATUS_INVALID_STRIDE, rot.k_token_stride = 8);
+    CASE("zero token stride", RR_STATUS_INVALID_STRIDE, rot.q_token_stride = 0);
+    CASE("span overflow", RR_STATUS_OVERFLOW, rot.q_token_stride = INT64_MAX / 2);
+    CASE("byte overflow", RR_STATUS_OVERFLOW, rot.q_token_stride = INT64_MAX / 8);
+    CASE("q and k overlap", RR_STATUS_OVERLAP, rot.k = q + 8);
+    CASE("k == q", RR_STATUS_OVERLAP, rot.k = q);
+    CASE("misaligned q", RR_STATUS_MISALIGNED, rot.q = (char *)q + 2);
+    CASE("misaligned k", RR_STATUS_MISALIGNED, rot.k = (char *)k + 1);
+    CASE("misaligned positions", RR_STATUS_MISALIGNED, rot.positions = (const int64_t *)((const char *)pos + 4));
+    CASE("positions overflow", RR_STATUS_OVERFLOW, (rot.positions = NULL, rot.start_position = INT64_MAX - 2));
+    CASE("token_begin > end", RR_STATUS_INVALID_ARGUMENT, (rot.token_begin = 3, rot.token_end = 2));
+    CASE("token_end > n", RR_STATUS_INVALID_ARGUMENT, rot.token_end = 5);
+    CASE("token_begin < 0", RR_STATUS_INVALID_ARGUMENT, rot.token_begin = -1);
+    CASE("token_end -2", RR_STATUS_INVALID_ARGUMENT, rot.token_end = -2);
+    CASE("n_threads < 0", RR_STATUS_INVALID_ARGUMENT, rot.n_threads = -1);
+#undef CASE
+    rr_rotation rot;
+    rr_rotation_init(NULL);
+    rr_rotation_init(&rot);
+    expect_status(rr_rope_apply_f32_inplace(NULL, &rot), RR_STATUS_NULL_POINTER, "NULL rope");
+    expect_status(rr_rope_apply_f32_inplace(r, NULL), RR_STATUS_NULL_POINTER, "NULL rotation");
+    /* zero tokens: OK, nothing written */
+    rot.q = q; rot.q_heads = 1; rot.n_tokens = 0;
+    memset(q, CANARY, sizeof q);
+    CHECK(rr_rope_apply_f32_inplace(r, &rot) == RR_STATUS_OK && all_canary(q, sizeof q), "n_tokens 0");
+    rr_rope_free(r);
+}
+
+int main(void) {
+    test_version();
+    test_create_errors();
+    test_frequencies();
+    test_tables();
+    test_rotation();
+    test_rotation_options();
+    test_rotation_errors();
+    printf("test_abi: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Checks what `make demo` and `make test` need; installs what is missing when it can
+# (as root with apt-get and pip), else stops with the exact command to run.
+set -u
+missing_apt=()
+command -v swift >/dev/null 2>&1 || { echo "ensure-deps: swift is not on PATH (Swift 6.3 toolchain, /opt/swift/usr/bin)"; exit 1; }
+command -v cc >/dev/null 2>&1 || missing_apt+=(gcc)
+command -v g++ >/dev/null 2>&1 || missing_apt+=(g++)
+command -v make >/dev/null 2>&1 || missing_apt+=(make)
+command -v pkg-config >/dev/null 2>&1 || missing_apt+=(pkg-config)
+command -v nm >/dev/null 2>&1 || missing_apt+=(binutils)
+[ -f /usr/include/ffi.h ] || [ -f /usr/include/x86_64-linux-gnu/ffi.h ] || missing_apt+=(libffi-dev)
+command -v python3 >/dev/null 2>&1 || missing_apt+=(python3 python3-pip)
+if [ ${#missing_apt[@]} -gt 0 ]; then
+  cmd="apt-get update && apt-get install -y ${missing_apt[*]}"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-deps: installing ${missing_apt[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_apt[@]}") >/dev/null \
+      || { echo "ensure-deps: failed; run: $cmd"; exit 1; }
+  else
+    echo "ensure-deps: missing ${missing_apt[*]}; run: sudo sh -c '$cmd'"; exit 1
+  fi
+fi
+missing_pip=()
+for mod in numpy:numpy pytest:pytest mpmath:mpmath; do
+  python3 -c "import ${mod%%:*}" 2>/dev/null || missing_pip+=("${mod##*:}")
+done
+if [ ${#missing_pip[@]} -gt 0 ]; then
+  echo "ensure-deps: pip installing ${missing_pip[*]}"
+  python3 -m pip install -q "${missing_pip[@]}" \
+    || { echo "ensure-deps: failed; run: python3 -m pip install ${missing_pip[*]}"; exit 1; }
+fi
+exit 0
