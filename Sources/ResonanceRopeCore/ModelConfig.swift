@@ -232,7 +232,8 @@ package func ropeConfig(fromHFConfig root: JSONObject, sequenceLength: Int64?, r
       notes.append("rotary dim from rotary_dim")
     }
     guard rotaryDim % 2 == 0, rotaryDim <= headDim else {
-      throw RopeError(.invalidDimension, "rotary dim \(rotaryDim) must be even and <= head dim \(headDim)")
+      let source = root["rotary_dim"] != nil ? "rotary_dim" : fraction != nil ? "the partial rotary factor" : "the whole head"
+      throw RopeError(.invalidDimension, "rotary_dim = \(rotaryDim) (from \(source)): must be even and <= head dim \(headDim)")
     }
     if modelType == "gptj" || modelType == "codegen"
       || (modelType == nil && root["rotary_dim"] != nil && root["n_embd"] != nil) {
