@@ -121,7 +121,7 @@ func fixtureCases() -> [FixtureCase] {
 
 @Suite struct ScalingTests {
   @Test func fixtureModelsMatchReference() throws {
-    var lines = ["model                      scaling               resonance  max rel err (inv_freq)  max f32 ulps  attention factor"]
+    var lines = ["model                      scaling               resonance  max rel err (inv_freq)  max f32 ulps  attention factor    invFreq == 2pi/round(2pi/ref)"]
     for c in fixtureCases() {
       let text = try #require(readFixture("hf_configs/\(c.name).json"))
       #expect(c.reference.inv.allSatisfy { $0.isFinite && $0 > 0 } && !c.reference.inv.isEmpty, "\(c.label)")
@@ -133,19 +133,24 @@ func fixtureCases() -> [FixtureCase] {
         #expect(err <= 4e-15, "\(c.name) \(c.label): max relative error \(err)")
         #expect(ulps < 1, "\(c.name): \(ulps) float32 ulps")
         #expect(abs(table.attentionFactor - c.reference.attention) <= 1e-12, "\(c.name): attention \(table.attentionFactor)")
+        var exact = 0
         if resonance {
           for (i, ref) in c.reference.inv.enumerated() {
             let period = (2 * Double.pi / ref).rounded(.toNearestOrEven)
             #expect(table.invFreq[i] == 2 * Double.pi / max(1, period), "\(c.name) pair \(i)")
+            if table.invFreq[i] == 2 * Double.pi / max(1, period) { exact += 1 }
           }
         } else {
           #expect(table.invFreq == table.scaledInvFreq)
         }
         let row = c.name.padding(27) + c.label.padding(22) + (resonance ? "on" : "off").padding(11)
-          + format(err).padding(24) + format(ulps).padding(14) + String(table.attentionFactor)
+          + format(err).padding(24) + format(ulps).padding(14) + String(table.attentionFactor).padding(20)
+          + (resonance ? "\(exact)/\(c.reference.inv.count)" : "-")
         lines.append(row)
       }
     }
+    lines.append("(errors are of the scaled frequencies before Resonance rounding, vs the float64 reference;")
+    lines.append(" the last column counts pairs whose Resonance frequency equals 2pi/round(2pi/reference) exactly)")
     let text = lines.joined(separator: "\n") + "\n"
     print(text)
     // The closing note's table, next to Package.swift.
