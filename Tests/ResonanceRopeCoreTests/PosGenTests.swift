@@ -268,3 +268,71 @@ private func expectThrows(_ kind: RopeErrorKind, _ mentions: String, _ body: () 
     #expect(buf == (try posgenGenerate(spec: PosGenSpec(task: .cot, length: 32), split: .validation, mode: .paper, first: 998, count: 2)))
   }
 }
+
+@Suite struct PosGenScoreTests {
+  // Two sequences of 8 tokens, 2 seeds, training length 5: positions 2 3 4 are
+  // in-distribution, 5 6 7 out-of-distribution.
+  //   s0 ref  1 2 3 4 5 6 7 8   pred 9 9 3 0 5 6 0 8   ID: 3 . 5 -> 2/3   OOD: 6 . 8 -> 2/3
+  //   s1 ref  0 0 0 0 0 0 0 0   pred 0 0 1 0 0 1 1 1   ID: . 0 0 -> 2/3   OOD: . . . -> 0/3
+  let reference: [Int32] = [1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0]
+  let predicted: [Int32] = [9, 9, 3, 0, 5, 6, 0, 8, 0, 0, 1, 0, 0, 1, 1, 1]
+
+  @Test func handComputedExample() throws {
+    let (score, per) = try posgenScore(predicted: predicted, reference: reference, count: 2, length: 8, seedCount: 2, trainLength: 5)
+    #expect(score.inDistributionCorrect == 4 && score.inDistributionTotal == 6)
+    #expect(score.outOfDistributionCorrect == 2 && score.outOfDistributionTotal == 6)
+    #expect(score.inDistributionAccuracy == 4.0 / 6.0)
+    #expect(score.outOfDistributionAccuracy == 2.0 / 6.0)
+    #expect(per[0].isNaN && per[1].isNaN)
+    #expect(Array(per[2...]) == [0.5, 0.5, 1, 0.5, 0, 0.5])
+  }
+
+  @Test func emptyRangesGiveNaN() throws {
+    // Training length beyond the sequence: nothing is out-of-distribution.
+    let (a, _) = try posgenScore(predicted: predicted, reference: reference, count: 2, length: 8, seedCount: 2, trainLength: 100)
+    #expect(a.outOfDistributionTotal == 0 && a.outOfDistributionAccuracy.isNaN)
+    #expect(a.inDistributionCorrect == 6 && a.inDistributionTotal == 12)
+    // Training length inside the seeds: nothing is in-distribution.
+    let (b, _) = try posgenScore(predicted: predicted, reference: reference, count: 2, length: 8, seedCount: 2, trainLength: 1)
+    #expect(b.inDistributionTotal == 0 && b.inDistributionAccuracy.isNaN)
+    #expect(b.outOfDistributionCorrect == 6 && b.outOfDistributionTotal == 12)
+    let (c, perC) = try posgenScore(predicted: [], reference: [], count: 0, length: 8, seedCount: 2, trainLength: 5)
+    #expect(c.inDistributionTotal == 0 && perC.count == 8 && perC.allSatisfy { $0.isNaN })
+  }
+
+  @Test func perfectPredictionOfGeneratedData() throws {
+    let spec = PosGenSpec(task: .semirecurrent, length: 256)
+    let data = try posgenGenerate(spec: spec, split: .test, mode: .paper, count: 50)
+    let (s, per) = try posgenScore(predicted: data, reference: data, count: 50, length: 256, seedCount: 4, trainLength: 64)
+    #expect(s.inDistributionAccuracy == 1 && s.outOfDistributionAccuracy == 1)
+    #expect(s.inDistributionTotal == 50 * 60 && s.outOfDistributionTotal == 50 * 192)
+    #expect(per[4...].allSatisfy { $0 == 1 })
+  }
+
+  @Test func badShapesThrow() {
+    expectThrows(.bufferTooSmall, "predicted") { () throws(RopeError) in
+      _ = try posgenScore(predicted: Array(predicted.dropLast()), reference: reference, count: 2, length: 8, seedCount: 2, trainLength: 5)
+    }
+    expectThrows(.bufferTooSmall, "reference") { () throws(RopeError) in
+      _ = try posgenScore(predicted: predicted, reference: reference + [0], count: 2, length: 8, seedCount: 2, trainLength: 5)
+    }
+    expectThrows(.invalidValue, "seed_count") { () throws(RopeError) in
+      _ = try posgenScore(predicted: predicted, reference: reference, count: 2, length: 8, seedCount: 9, trainLength: 5)
+    }
+    expectThrows(.invalidValue, "seed_count") { () throws(RopeError) in
+      _ = try posgenScore(predicted: predicted, reference: reference, count: 2, length: 8, seedCount: -1, trainLength: 5)
+    }
+    expectThrows(.invalidValue, "train_length") { () throws(RopeError) in
+      _ = try posgenScore(predicted: predicted, reference: reference, count: 2, length: 8, seedCount: 2, trainLength: -5)
+    }
+    expectThrows(.overflow, "count") { () throws(RopeError) in
+      _ = try posgenScore(predicted: predicted, reference: reference, count: -2, length: 8, seedCount: 2, trainLength: 5)
+    }
+    expectThrows(.overflow, "length") { () throws(RopeError) in
+      _ = try posgenScore(predicted: predicted, reference: reference, count: 2, length: -8, seedCount: 0, trainLength: 5)
+    }
+    expectThrows(.overflow, "count * length") { () throws(RopeError) in
+      _ = try posgenScore(predicted: predicted, reference: reference, count: Int.max / 4, length: 8, seedCount: 2, trainLength: 5)
+    }
+  }
+}
