@@ -14,8 +14,10 @@
 // angles (m mod P) / P exactly, so when P <= L every residue occurs in [0, L) and h_i = 0
 // exactly (the paper's Theorem: no feature gap for pre-critical Resonance dimensions).
 //
-// Cost per pair: sort the L in-distribution angles once (O(L log L)), then for each of the
-// L' - L test positions find its circular neighbours by binary search (O(log L)).
+// Cost per pair: bucket-sort the L in-distribution angles into L equal buckets of [0, 1), then
+// for each of the L' - L test positions find its circular neighbours inside its own bucket
+// (a short scan, or a binary search in a crowded bucket): O(L + L') in practice,
+// O((L + L') log L) at worst.
 // Pair-level shortcuts, both exact: Resonance pairs with P <= L give 0 without any work; a pair
 // whose angle never wraps before L' (turns(L'-1) < 1/2 with increasing angles) has its nearest
 // training feature at m = L - 1 for every n, so h_i is the chord from L - 1 to L' - 1.
@@ -46,7 +48,7 @@ package struct FeatureGapReport: Sendable, Equatable {
 }
 
 package enum FeatureGap {
-  /// Largest training length: the sorted angles take 8 bytes (hi) + 8 bytes (lo) per position.
+  /// Largest training length: the scratch takes 48 bytes per training position (3 GiB here).
   package static let maxTrainLength: Int64 = 1 << 26
   /// Largest test length: the work is linear in L' - L (about 5 ns per position and pair).
   package static let maxTestLength: Int64 = 1 << 40
@@ -79,11 +81,10 @@ extension FrequencyTable {
     let h = pairCount
     var gaps = [Double](repeating: 0, count: h)
     let l = Int(trainLength)
-    let hiBuf = UnsafeMutablePointer<Double>.allocate(capacity: l)
-    let loBuf = UnsafeMutablePointer<Double>.allocate(capacity: l)
-    defer { hiBuf.deallocate(); loBuf.deallocate() }
+    let scratch = _GapScratch(trainLength: l)
+    defer { scratch.deallocate() }
     for i in 0 ..< h {
-      gaps[i] = _pairGap(pair: i, trainLength: trainLength, testLength: testLength, hi: hiBuf, lo: loBuf)
+      gaps[i] = _pairGap(pair: i, trainLength: trainLength, testLength: testLength, scratch: scratch)
     }
     var critical = h
     for i in 0 ..< h where wavelengths[i] >= Double(trainLength) { critical = i; break }
@@ -92,44 +93,74 @@ extension FrequencyTable {
                             periodicPairs: periodicPairs(trainLength: trainLength))
   }
 
-  /// h_i for one pair; `hi` and `lo` are scratch of trainLength elements.
-  func _pairGap(pair i: Int, trainLength: Int64, testLength: Int64,
-                hi: UnsafeMutablePointer<Double>, lo: UnsafeMutablePointer<Double>) -> Double {
+  /// h_i for one pair.
+  func _pairGap(pair i: Int, trainLength: Int64, testLength: Int64, scratch: _GapScratch) -> Double {
     let period = angles[i].period
     if period > 0 && period <= trainLength { return 0 }  // every residue is seen in training
     // No wrap before L' - 1: angles increase with position and all differences stay below 1/2,
     // so the nearest training angle to every n is that of L - 1, farthest at n = L' - 1.
-    // (Periodic pairs have turns((m mod P)/P); the same holds when L' - 1 < P / 2.)
-    let last = turns(pair: i, position: testLength - 1)
+    // (Periodic pairs have turns (m mod P)/P; the same holds when L' - 1 < P / 2.)
     let noWrap: Bool
     if period > 0 {
       noWrap = 2 * (testLength - 1) < period
     } else {
-      // tau (L' - 1) < 1/2 in exact arithmetic: the reduced angle equals the unreduced one.
+      // tau (L' - 1) < 1/2 in exact arithmetic (0.499 leaves room for rounding): the reduced
+      // angle equals the unreduced one.
       noWrap = angles[i].turnsHi * Double(testLength - 1) < 0.499
     }
     if noWrap {
+      let last = turns(pair: i, position: testLength - 1)
       let t = turns(pair: i, position: trainLength - 1)
-      let d = _circularTurns(last.hi, last.lo, t.hi, t.lo)
-      return 2 * sin(Double.pi * d)
+      return 2 * sin(Double.pi * _circularTurns(last.hi, last.lo, t.hi, t.lo))
     }
     let l = Int(trainLength)
-    // Sort the training angles by (hi, lo), then split into two contiguous arrays so the
-    // binary search touches 8 bytes per probe.
-    var angleList = [DoubleDouble]()
-    angleList.reserveCapacity(l)
-    for m in 0 ..< l { angleList.append(turns(pair: i, position: Int64(m))) }
-    angleList.sort { $0.hi < $1.hi || ($0.hi == $1.hi && $0.lo < $1.lo) }
-    for m in 0 ..< l { hi[m] = angleList[m].hi; lo[m] = angleList[m].lo }
+    let hi = scratch.hi, lo = scratch.lo, start = scratch.bucketStart
+    let buckets = l, bd = Double(l)
+    // Bucket sort of the training angles into [0, 1) cut in L equal buckets: counting pass,
+    // prefix sums, scatter, then sort inside each bucket. Angles of a pair are close to
+    // uniform on the circle (three-distance theorem) or, when they do not wrap, already in
+    // order, so buckets hold O(1) entries or are already sorted: O(L) per pair in practice.
+    // A bucket is found from hi alone; lo (< 1 ulp of hi) cannot move an angle across a
+    // bucket edge by more than the clamp below absorbs, and comparisons use (hi, lo).
+    @inline(__always) func bucket(_ x: Double) -> Int {
+      let b = Int(x * bd)
+      return b < 0 ? 0 : (b >= buckets ? buckets - 1 : b)
+    }
+    for b in 0 ... buckets { start[b] = 0 }
+    for m in 0 ..< l {
+      let t = turns(pair: i, position: Int64(m))
+      scratch.rawHi[m] = t.hi
+      scratch.rawLo[m] = t.lo
+      start[bucket(t.hi) + 1] += 1
+    }
+    for b in 0 ..< buckets { start[b + 1] += start[b] }
+    let fill = scratch.fill
+    for b in 0 ..< buckets { fill[b] = start[b] }
+    for m in 0 ..< l {
+      let b = bucket(scratch.rawHi[m])
+      let k = fill[b]
+      hi[k] = scratch.rawHi[m]
+      lo[k] = scratch.rawLo[m]
+      fill[b] = k + 1
+    }
+    for b in 0 ..< buckets where start[b + 1] - start[b] > 1 {
+      _sortBucket(hi: hi, lo: lo, from: start[b], to: start[b + 1])
+    }
     var worst = 0.0
     var n = trainLength
     while n < testLength {
       let t = turns(pair: i, position: n)
-      // First index with hi >= t.hi (lower bound).
-      var a = 0, b = l
-      while a < b {
-        let mid = (a + b) >> 1
-        if hi[mid] < t.hi { a = mid + 1 } else { b = mid }
+      // Lower bound (first index with hi >= t.hi): everything in earlier buckets is smaller,
+      // everything in later buckets is larger, so search only t's bucket.
+      let b = bucket(t.hi)
+      var a = start[b], e = start[b + 1]
+      if e - a <= 8 {
+        while a < e && hi[a] < t.hi { a += 1 }
+      } else {
+        while a < e {
+          let mid = (a + e) >> 1
+          if hi[mid] < t.hi { a = mid + 1 } else { e = mid }
+        }
       }
       // Circular neighbours: a (or 0 when a == l) and a - 1 (or l - 1 when a == 0).
       let up = a == l ? 0 : a
@@ -141,6 +172,47 @@ extension FrequencyTable {
       n += 1
     }
     return 2 * sin(Double.pi * worst)
+  }
+}
+
+/// Sorts hi[from ..< to] (with lo alongside) by (hi, lo): insertion sort for the usual tiny or
+/// already-ordered buckets, the standard library's sort for large unordered ones (angles that
+/// cluster, e.g. wavelengths within a hair of a small rational).
+func _sortBucket(hi: UnsafeMutablePointer<Double>, lo: UnsafeMutablePointer<Double>, from: Int, to: Int) {
+  @inline(__always) func less(_ ah: Double, _ al: Double, _ bh: Double, _ bl: Double) -> Bool {
+    ah < bh || (ah == bh && al < bl)
+  }
+  var sorted = true
+  for k in from + 1 ..< to where less(hi[k], lo[k], hi[k - 1], lo[k - 1]) { sorted = false; break }
+  if sorted { return }
+  if to - from <= 32 {
+    for k in from + 1 ..< to {
+      let h = hi[k], l = lo[k]
+      var j = k
+      while j > from && less(h, l, hi[j - 1], lo[j - 1]) { hi[j] = hi[j - 1]; lo[j] = lo[j - 1]; j -= 1 }
+      hi[j] = h; lo[j] = l
+    }
+    return
+  }
+  var items = (from ..< to).map { DoubleDouble(hi[$0], lo[$0]) }
+  items.sort { less($0.hi, $0.lo, $1.hi, $1.lo) }
+  for (k, x) in items.enumerated() { hi[from + k] = x.hi; lo[from + k] = x.lo }
+}
+
+/// Scratch for one `featureGaps` call, reused across pairs (freed by `deallocate`).
+struct _GapScratch {
+  let rawHi, rawLo, hi, lo: UnsafeMutablePointer<Double>
+  let bucketStart, fill: UnsafeMutablePointer<Int>
+
+  init(trainLength l: Int) {
+    rawHi = .allocate(capacity: l); rawLo = .allocate(capacity: l)
+    hi = .allocate(capacity: l); lo = .allocate(capacity: l)
+    bucketStart = .allocate(capacity: l + 1); fill = .allocate(capacity: l)
+  }
+
+  func deallocate() {
+    rawHi.deallocate(); rawLo.deallocate(); hi.deallocate(); lo.deallocate()
+    bucketStart.deallocate(); fill.deallocate()
   }
 }
 

@@ -53,6 +53,18 @@ private func expectThrows(_ kind: RopeErrorKind, _ mentions: String, _ body: () 
     }
   }
 
+  @Test func clusteredAnglesMatchBruteForce() throws {
+    // Wavelengths within a hair of 2 and 3: the training angles pile up in 2 or 3 tight
+    // clusters, so buckets hold ~L/2 entries (the large-bucket sort and binary search paths).
+    let theta0 = 1.0, theta1 = pow(100.0, -0.5)  // d = 4, base 100
+    let factors = [(2 + 1e-9) * theta0 / (2 * Double.pi), (3 - 1e-7) * theta1 / (2 * Double.pi)]
+    let table = try FrequencyTable(RopeConfig(rotaryDim: 4, base: 100, scaling: .frequencyFactors(factors)))
+    #expect(abs(table.wavelengths[0] - 2) < 1e-6 && abs(table.wavelengths[1] - 3) < 1e-6)
+    let report = try table.featureGaps(trainLength: 200, testLength: 600)
+    let brute = bruteForceGaps(table, trainLength: 200, testLength: 600)
+    for i in 0 ..< 2 { #expect(abs(report.gaps[i] - brute[i]) <= 1e-9, "pair \(i): \(report.gaps[i]) vs \(brute[i])") }
+  }
+
   // The paper's theorem: a Resonance pair whose integer wavelength fits in the training length
   // repeats every feature it will ever show, so its gap is 0.
   @Test(arguments: [8, 16, 64, 128], [10.0, 500, 10000, 500000])
