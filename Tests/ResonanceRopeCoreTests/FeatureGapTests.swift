@@ -119,5 +119,14 @@ private func expectThrows(_ kind: RopeErrorKind, _ mentions: String, _ body: () 
       _ = try t.featureGaps(trainLength: Int64.max - 1, testLength: Int64.max)
     }
     expectThrows(.overflow, "test_length") { () throws(RopeError) in _ = try t.featureGaps(trainLength: 10, testLength: Int64.max) }
+    expectThrows(.overflow, "2^24") { () throws(RopeError) in
+      _ = try t.featureGaps(trainLength: FeatureGap.maxTrainLength + 1, testLength: FeatureGap.maxTrainLength + 2)
+    }
+    expectThrows(.invalidValue, "train_length") { () throws(RopeError) in
+      _ = try featureGapComparison(config: RopeConfig(rotaryDim: 8), trainLength: 0, testLength: 4)
+    }
+    expectThrows(.invalidDimension, "rotary_dim") { () throws(RopeError) in
+      _ = try featureGapComparison(config: RopeConfig(rotaryDim: 7), trainLength: 4, testLength: 8)
+    }
   }
 }
