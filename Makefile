@@ -33,7 +33,7 @@ C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
-        test-python test-symbols clean
+        test-python test-symbols test-experiment clean
 
 all: build
 
@@ -69,7 +69,7 @@ demo: deps stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig run
 	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
 
-test: deps check-header test-swift stage test-symbols test-c test-ffi test-python test-no-toolchain
+test: deps check-header test-swift stage test-symbols test-c test-ffi test-python test-no-toolchain test-experiment
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -110,6 +110,13 @@ test-no-toolchain:
 test-python:
 	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
 	  $(PYTHON) -m pytest -q Tests/python
+
+# Examples/posgen-experiment --smoke (tiny PosGen training, 4 methods, < 2 min): needs the
+# optional jax, jaxlib and matplotlib (not installed by ensure-deps); skipped with a message without.
+test-experiment:
+	@if $(PYTHON) -c "import jax, matplotlib" 2>/dev/null; then \
+	  RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope $(PYTHON) Examples/posgen-experiment/posgen_experiment.py --smoke; \
+	else echo "test-experiment: skipped (optional jax/matplotlib not installed: python3 -m pip install jax jaxlib matplotlib)"; fi
 
 clean:
 	rm -rf .build .build-release .build-native $(STAGE) $(TEST_C_BIN)
