@@ -58,7 +58,11 @@ METHOD_FLAGS = {
 METHOD_LABEL = {"rope": "RoPE", "resonance": "Resonance RoPE", "yarn": "YaRN",
                 "resonance_yarn": "Resonance YaRN"}
 
-FULL = dict(d_model=128, n_heads=2, n_layers=2, d_mlp=512, batch=128, lr=3e-3, warmup=20,
+# Sized for this shared 2-core machine (see README.md, "Sizing"): the lead's reference setup
+# (d_model 128, 2 heads of 64, MLP 512, batch 128) took 20 min per run at the CPU share we got
+# (`--d-model 128 --n-heads 2 --d-mlp 512 --batch 128` runs it). One head of 64 keeps the paper's
+# rotary dimension 64, so the same pairs resonate.
+FULL = dict(d_model=64, n_heads=1, n_layers=2, d_mlp=256, batch=64, lr=3e-3, warmup=20,
             weight_decay=0.01, steps={"recurrent": 400, "cot": 400, "semirecurrent": 1200},
             train_count=10000, test_count=500, split_sizes=SPLIT_SIZES, test_len=TEST_LEN)
 SMOKE = dict(d_model=32, n_heads=2, n_layers=1, d_mlp=64, batch=16, lr=3e-3, warmup=2,
@@ -374,6 +378,10 @@ def main():
                     help="disjoint: test seeds held out from training; paper: the public code's overlap")
     ap.add_argument("--jobs", type=int, default=2, help="runs in parallel, one core each")
     ap.add_argument("--steps", type=int, help="override the steps of every task")
+    ap.add_argument("--d-model", type=int, help="override the model width")
+    ap.add_argument("--n-heads", type=int, help="override the number of heads (head dim = d_model / heads)")
+    ap.add_argument("--d-mlp", type=int, help="override the MLP width")
+    ap.add_argument("--batch", type=int, help="override the batch size")
     ap.add_argument("--semi-steps", type=int, help="override the semirecurrent steps")
     ap.add_argument("--deadline", help="HH:MM UTC: start no run after this time")
     ap.add_argument("--out", default=HERE, help="results directory (runs/, results.json, plots)")
@@ -389,6 +397,9 @@ def main():
     cfg = json.loads(json.dumps(SMOKE if args.smoke else FULL))
     if args.steps:
         cfg["steps"] = {t: args.steps for t in TASKS}
+    for k in ("d_model", "n_heads", "d_mlp", "batch"):
+        if getattr(args, k) is not None:
+            cfg[k] = getattr(args, k)
     if args.semi_steps:
         cfg["steps"]["semirecurrent"] = args.semi_steps
     tmpdir = None
