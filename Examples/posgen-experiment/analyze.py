@@ -233,7 +233,7 @@ def plots(out, table, paired):
         made.append("per_position.png")
     # 2. OOD bars with 95 % intervals, paper values as markers
     if panels:
-        fig, ax = plt.subplots(figsize=(2.6 * len(panels) + 2, 4.2))
+        fig, ax = plt.subplots(figsize=(max(2.6 * len(panels) + 2, 7), 4.6))
         w = 0.2
         for gi, (s, t) in enumerate(panels):
             for mi, m in enumerate(METHODS):
@@ -251,7 +251,7 @@ def plots(out, table, paired):
         ax.set_xticklabels([f"{TASK_LABEL[t]}\n({s})" for s, t in panels])
         ax.set_ylabel("OOD accuracy % (positions 64..255)")
         ax.set_ylim(0, 105)
-        ax.set_title("Mean OOD accuracy, 95 % t-interval; dots: seeds; black bars: paper")
+        ax.set_title("PosGen OOD accuracy: mean over seeds with 95 % t-interval\n(dots: single seeds; black dashes: paper Table 1)", fontsize=10)
         ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.18))
         fig.tight_layout()
         fig.savefig(os.path.join(out, "ood_bars.png"), dpi=110)
