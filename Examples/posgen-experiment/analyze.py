@@ -17,8 +17,12 @@ import platform
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-METHODS = ("rope", "resonance", "yarn", "resonance_yarn")
-LABEL = {"rope": "RoPE", "resonance": "Resonance RoPE", "yarn": "YaRN", "resonance_yarn": "Resonance YaRN"}
+METHODS = ("rope", "resonance", "yarn", "resonance_yarn", "yarn_eval", "resonance_yarn_eval")
+LABEL = {"rope": "RoPE", "resonance": "Resonance RoPE", "yarn": "YaRN", "resonance_yarn": "Resonance YaRN",
+         "yarn_eval": "YaRN at eval only", "resonance_yarn_eval": "Resonance YaRN at eval only"}
+# "<method>_eval": the RoPE (Resonance RoPE) model of the same run, evaluated with the YaRN
+# (Resonance YaRN) table, as the public code does; taken from the run's "eval_with".
+EVAL_ONLY = {"yarn": "yarn_eval", "resonance_yarn": "resonance_yarn_eval"}
 TASKS = ("recurrent", "cot", "semirecurrent")
 TASK_LABEL = {"recurrent": "Recursive", "cot": "CoT", "semirecurrent": "Semi-recursive"}
 # Wang et al. 2024, Table 1: OOD accuracy (%), mean over 5 seeds.
@@ -26,7 +30,10 @@ PAPER = {"rope": {"recurrent": 65.29, "cot": 69.56, "semirecurrent": 17.96},
          "resonance": {"recurrent": 62.64, "cot": 75.25, "semirecurrent": 29.78},
          "yarn": {"recurrent": 95.93, "cot": 98.71, "semirecurrent": 33.70},
          "resonance_yarn": {"recurrent": 98.30, "cot": 99.58, "semirecurrent": 48.46}}
-PAIRS = (("resonance", "rope"), ("resonance_yarn", "yarn"), ("yarn", "rope"))
+PAPER["yarn_eval"] = PAPER["yarn"]
+PAPER["resonance_yarn_eval"] = PAPER["resonance_yarn"]
+PAIRS = (("resonance", "rope"), ("resonance_yarn", "yarn"), ("resonance_yarn_eval", "yarn_eval"),
+         ("yarn", "rope"), ("yarn_eval", "rope"))
 # t_{0.975, df} for df = 1..10 (two-sided 95 %), used when scipy is absent.
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228}
@@ -71,6 +78,10 @@ def analyze(out=HERE, cfg=None):
     groups = {}
     for r in runs:
         groups.setdefault((r["split"], r["task"], r["method"]), []).append(r)
+        for other, ev in (r.get("eval_with") or {}).items():
+            groups.setdefault((r["split"], r["task"], EVAL_ONLY[other]), []).append(
+                dict(r, method=EVAL_ONLY[other], id_accuracy=ev["id_accuracy"],
+                     ood_accuracy=ev["ood_accuracy"], per_position=ev["per_position"]))
     table = {}
     for (split, task, method), rs in sorted(groups.items()):
         rs.sort(key=lambda r: r["seed"])
@@ -207,7 +218,7 @@ def plots(out, table, paired):
         print("analyze: matplotlib not installed, no plots", file=sys.stderr)
         return []
     colors = {"rope": "tab:blue", "resonance": "tab:orange", "yarn": "tab:green",
-              "resonance_yarn": "tab:red"}
+              "resonance_yarn": "tab:red", "yarn_eval": "tab:olive", "resonance_yarn_eval": "tab:purple"}
     made = []
     panels = [(s, t) for s in sorted(table, key=lambda s: s != "disjoint") for t in TASKS if t in table[s]]
     # 1. per-position accuracy
@@ -220,6 +231,7 @@ def plots(out, table, paired):
                     continue
                 xs = [i for i, v in enumerate(e["per_position_mean"]) if v is not None]
                 ax.plot(xs, [100 * e["per_position_mean"][i] for i in xs], color=colors[m], lw=1,
+                        ls="--" if m.endswith("_eval") else "-",
                         label=f"{LABEL[m]} (n={e['ood']['n']})")
             ax.axvline(64, color="k", ls="--", lw=0.8)
             ax.set_title(f"{TASK_LABEL[t]}, {s} split: teacher-forced accuracy per position (mean over seeds)")
@@ -234,11 +246,11 @@ def plots(out, table, paired):
     # 2. OOD bars with 95 % intervals, paper values as markers
     if panels:
         fig, ax = plt.subplots(figsize=(max(2.6 * len(panels) + 2, 7), 4.6))
-        w = 0.2
+        w = 0.13
         for gi, (s, t) in enumerate(panels):
             for mi, m in enumerate(METHODS):
                 e = table[s][t].get(m)
-                x = gi + (mi - 1.5) * w
+                x = gi + (mi - (len(METHODS) - 1) / 2) * w
                 if e:
                     st = e["ood"]
                     err = [[st["mean"] - st["ci95"][0]], [st["ci95"][1] - st["mean"]]] if st["ci95"] else None
