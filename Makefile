@@ -33,7 +33,7 @@ C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
-        test-python test-symbols clean
+        test-python test-symbols test-hostile clean
 
 all: build
 
@@ -69,7 +69,7 @@ demo: deps stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig run
 	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
 
-test: deps check-header test-swift stage test-symbols test-c test-ffi test-python
+test: deps check-header test-swift stage test-symbols test-c test-hostile test-ffi test-python
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -89,6 +89,13 @@ test-c:
 	  Tests/c/test_header_cxx.cpp -o $(TEST_C_BIN)/test_header_cxx $$($(PKG) --libs resonance_rope) \
 	  -Wl,-rpath,$(STAGE)/lib
 	$(TEST_C_BIN)/test_header_cxx
+
+# Every entry point under hostile input: documented status, outputs unchanged, guard pages.
+test-hostile:
+	mkdir -p $(TEST_C_BIN)
+	$(CC) $(C_WARN) $$($(PKG) --cflags resonance_rope) Tests/c/test_hostile.c -o $(TEST_C_BIN)/test_hostile \
+	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib -lm
+	$(TEST_C_BIN)/test_hostile
 
 test-ffi:
 	mkdir -p $(TEST_C_BIN)

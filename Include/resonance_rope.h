@@ -275,10 +275,14 @@ void rr_rope_params_init(rr_rope_params *params) RR_NOEXCEPT;
  * kept after return. Release the handle with rr_rope_free(). Thread-safe.
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (params, out_rope, or a factor array the
- * scaling needs), RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (layout, scaling),
- * RR_STATUS_INVALID_DIMENSION (rotary_dim, head_dim, factor array lengths),
- * RR_STATUS_INVALID_VALUE (base, factors, attention_factor, a wavelength >= 2^53 under
- * Resonance), RR_STATUS_UNSUPPORTED. On error *out_rope is left unchanged. Added in 0.1.0.
+ * scaling needs), RR_STATUS_STRUCT_SIZE (struct_size, reserved fields),
+ * RR_STATUS_UNKNOWN_ENUM (layout, scaling), RR_STATUS_INVALID_DIMENSION (rotary_dim,
+ * head_dim, factor array lengths, rotary_dim 2 with ntk or dynamic), RR_STATUS_INVALID_VALUE
+ * (base, factor, attention_factor, truncate, beta_fast/beta_slow, mscale, low/high_freq_factor,
+ * a factor array entry, negative max_position / original_max_position / sequence_length, a
+ * parameter the scaling needs left 0, a scaled base or wavelength that overflows, a wavelength
+ * >= 2^53 under Resonance), RR_STATUS_MISALIGNED (a factor array not aligned to 8 bytes),
+ * RR_STATUS_UNSUPPORTED. On error *out_rope is left unchanged. Added in 0.1.0.
  */
 rr_status rr_rope_create(const rr_rope_params *params, rr_rope **out_rope) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -302,7 +306,9 @@ rr_status rr_rope_get_info(const rr_rope *rope, rr_rope_info *info) RR_NOEXCEPT 
  * number of elements `values` holds (>= rotary_dim / 2). This is the table's own definition of
  * each pair's frequency: non-Resonance angles are the exact product position * values[i],
  * reduced mod 2*pi. Thread-safe.
- * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_BUFFER_TOO_SMALL. Added in 0.1.0.
+ * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, values), RR_STATUS_MISALIGNED (values
+ * not aligned to its element type), RR_STATUS_BUFFER_TOO_SMALL (capacity < rotary_dim / 2,
+ * negative capacities included). On error nothing is written. Added in 0.1.0.
  */
 rr_status rr_rope_inv_freq_f64(const rr_rope *rope, double *values, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -332,7 +338,8 @@ rr_status rr_rope_resonance_wavelengths(const rr_rope *rope, int64_t *values, in
  * the exactly periodic pairs (Resonance on and lambda~_i <= train_length: their
  * out-of-distribution feature gap is zero; 0 without Resonance). Either output may be NULL.
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope), RR_STATUS_INVALID_VALUE
- * (train_length <= 0). Added in 0.1.0.
+ * (train_length <= 0), RR_STATUS_MISALIGNED (an output not aligned to 8 bytes). On error
+ * nothing is written. Added in 0.1.0.
  */
 rr_status rr_rope_count_pairs(const rr_rope *rope, int64_t train_length, int64_t *pre_critical, int64_t *periodic) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -352,7 +359,8 @@ rr_status rr_rope_count_pairs(const rr_rope *rope, int64_t train_length, int64_t
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_UNKNOWN_ENUM (layout, flags),
  * RR_STATUS_INVALID_ARGUMENT (sin_out given for RR_TABLE_LAYOUT_VLLM), RR_STATUS_OVERFLOW
  * (n_positions < 0, n_positions * width or the position range overflows int64),
- * RR_STATUS_MISALIGNED. Added in 0.1.0.
+ * RR_STATUS_MISALIGNED (cos_out, sin_out, positions), RR_STATUS_OVERLAP (cos_out and sin_out
+ * share a float). On error nothing is written. Added in 0.1.0.
  */
 rr_status rr_rope_cos_sin_f32(const rr_rope *rope, int32_t layout, uint32_t flags, const int64_t *positions, int64_t start_position, int64_t n_positions, float *cos_out, float *sin_out) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -379,11 +387,13 @@ void rr_rotation_init(rr_rotation *rotation) RR_NOEXCEPT;
  * Thread-safe for distinct buffers; the handle is only read.
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, rotation, rotation->q),
- * RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (flags), RR_STATUS_OVERFLOW (negative counts,
- * spans or positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
- * overlap), RR_STATUS_OVERLAP (q and k share elements; q/k views into one fused qkv row with
- * the same token stride are accepted), RR_STATUS_MISALIGNED, RR_STATUS_INVALID_ARGUMENT (token
- * range, n_threads < 0). On error nothing is written. Added in 0.1.0.
+ * RR_STATUS_STRUCT_SIZE (struct_size, reserved fields), RR_STATUS_UNKNOWN_ENUM (flags),
+ * RR_STATUS_OVERFLOW (n_tokens < 0, q_heads < 1, k_heads < 1 when k is set, spans or
+ * positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
+ * overlap), RR_STATUS_OVERLAP (the byte extents of q and k intersect; q/k views into one fused
+ * qkv row with the same token stride and disjoint per-token footprints are accepted),
+ * RR_STATUS_MISALIGNED (q, k, positions), RR_STATUS_INVALID_ARGUMENT (token range,
+ * n_threads < 0). On error nothing is written. Added in 0.1.0.
  */
 rr_status rr_rope_apply_f32_inplace(const rr_rope *rope, const rr_rotation *rotation) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 

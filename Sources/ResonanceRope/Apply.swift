@@ -87,11 +87,13 @@ func validateRotation(_ r: rr_rotation, _ t: FrequencyTable, elementSize: Int) t
 /// Thread-safe for distinct buffers; the handle is only read.
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, rotation, rotation->q),
-/// RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (flags), RR_STATUS_OVERFLOW (negative counts,
-/// spans or positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
-/// overlap), RR_STATUS_OVERLAP (q and k share elements; q/k views into one fused qkv row with
-/// the same token stride are accepted), RR_STATUS_MISALIGNED, RR_STATUS_INVALID_ARGUMENT (token
-/// range, n_threads < 0). On error nothing is written. Added in 0.1.0.
+/// RR_STATUS_STRUCT_SIZE (struct_size, reserved fields), RR_STATUS_UNKNOWN_ENUM (flags),
+/// RR_STATUS_OVERFLOW (n_tokens < 0, q_heads < 1, k_heads < 1 when k is set, spans or
+/// positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
+/// overlap), RR_STATUS_OVERLAP (the byte extents of q and k intersect; q/k views into one fused
+/// qkv row with the same token stride and disjoint per-token footprints are accepted),
+/// RR_STATUS_MISALIGNED (q, k, positions), RR_STATUS_INVALID_ARGUMENT (token range,
+/// n_threads < 0). On error nothing is written. Added in 0.1.0.
 @c(rr_rope_apply_f32_inplace) public func rrRopeApplyF32Inplace(_ rope: OpaquePointer?, _ rotation: UnsafePointer<rr_rotation>?) -> Status {
   guarded("rr_rope_apply_f32_inplace") { () throws(CallError) in
     let t = table(try required(rope, "rope"))

@@ -1,0 +1,844 @@
+/* Hostile input, every entry point: each exported function is driven through its bad inputs
+ * (NULL for each pointer, zero/negative/overflowing counts, bad dimensions, strides and overlaps,
+ * non-finite and out-of-domain reals, unknown enum values and flag bits, wrong struct sizes,
+ * non-zero reserved fields, misaligned data pointers). For every case:
+ *   - the status is the one the header documents,
+ *   - rr_status_string(status) is non-NULL static text that is not "unknown status",
+ *   - rr_last_error_message() starts with "<function name>:",
+ *   - every output buffer and every input is byte-for-byte unchanged (snapshots),
+ *   - outputs sit right before a PROT_NONE guard page and inputs are mapped read-only, so a write
+ *     past an output or into an input faults instead of passing silently.
+ * Successful edge cases (capacity larger than needed, zero counts, fused qkv views) check that
+ * the library writes exactly its result and nothing around it.
+ *
+ * Built with -std=c99 -Wall -Wextra -Werror -pedantic (and again under ASan/UBSan by
+ * `make check-asan`). Complements Tests/c/test_abi.c (numerics and the basic status paths). */
+#define _DEFAULT_SOURCE
+#include <resonance_rope.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guarded_buffer.h"
+
+static int cases_passed, cases_failed;
+
+/* ---- snapshots of every region a call must leave alone ---------------------------------------- */
+
+#define MAX_WATCH 8
+static struct { const unsigned char *p; size_t n; unsigned char *copy; } watch_list[MAX_WATCH];
+static int watch_count;
+
+static void watch(const void *p, size_t n) {
+    if (p == NULL || n == 0) return;
+    if (watch_count == MAX_WATCH) abort();
+    watch_list[watch_count].p = (const unsigned char *)p;
+    watch_list[watch_count].n = n;
+    watch_list[watch_count].copy = (unsigned char *)malloc(n);
+    if (watch_list[watch_count].copy == NULL) abort();
+    memcpy(watch_list[watch_count].copy, p, n);
+    watch_count++;
+}
+
+/* The verdict on one case: status, texts, and every watched region unchanged. On success (want
+ * == RR_STATUS_OK) the watched regions are the ones that must not change (slack, inputs). */
+static void verdict(const char *fn, const char *what, rr_status got, rr_status want) {
+    char why[256] = "";
+    const char *s = rr_status_string(got);
+    const char *msg = rr_last_error_message();
+    size_t fl = strlen(fn);
+    if (got != want)
+        snprintf(why, sizeof why, "status %d (%s), want %d", got, s ? s : "(null)", want);
+    else if (s == NULL || s[0] == '\0' || strcmp(s, "unknown status") == 0)
+        snprintf(why, sizeof why, "status string of %d is missing", got);
+    else if (msg == NULL)
+        snprintf(why, sizeof why, "rr_last_error_message() is NULL");
+    else if (want != RR_STATUS_OK && (strncmp(msg, fn, fl) != 0 || msg[fl] != ':'))
+        snprintf(why, sizeof why, "message does not name %s: \"%s\"", fn, msg);
+    for (int i = 0; i < watch_count; i++) {
+        if (why[0] == '\0' && memcmp(watch_list[i].p, watch_list[i].copy, watch_list[i].n) != 0)
+            snprintf(why, sizeof why, "watched region %d (%zu bytes) changed", i, watch_list[i].n);
+        free(watch_list[i].copy);
+    }
+    watch_count = 0;
+    if (why[0] == '\0') {
+        cases_passed++;
+    } else {
+        cases_failed++;
+        fprintf(stderr, "FAIL %s: %s: %s [%s]\n", fn, what, why, msg ? msg : "");
+    }
+}
+
+/* A plain check that is not a status case (counted like one). */
+static void check(int ok, const char *what) {
+    if (ok) {
+        cases_passed++;
+    } else {
+        cases_failed++;
+        fprintf(stderr, "FAIL %s\n", what);
+    }
+}
+
+/* ---- helpers ----------------------------------------------------------------------------------- */
+
+/* A read-only, end-placed copy of `n` bytes: the library may read it but any write faults, and
+ * so does any read past its end. */
+static gb readonly_copy(const void *src, size_t n) {
+    gb b = gb_alloc(n, 1);
+    memcpy(b.data, src, n);
+    if (mprotect(b.map + gb_page(), b.data_pages_len, PROT_READ) != 0) abort();
+    return b;
+}
+
+static rr_rope *make_rope(int d, int head_dim, int resonance, int layout, double attention) {
+    rr_rope_params p;
+    rr_rope *r = NULL;
+    rr_rope_params_init(&p);
+    p.rotary_dim = d;
+    p.head_dim = head_dim;
+    p.resonance = resonance;
+    p.layout = layout;
+    p.attention_factor = attention;
+    if (rr_rope_create(&p, &r) != RR_STATUS_OK || r == NULL) {
+        fprintf(stderr, "make_rope: %s\n", rr_last_error_message());
+        exit(2);
+    }
+    return r;
+}
+
+static const double F_NAN_VALUES[] = {NAN, INFINITY, -INFINITY};
+#define N_NONFINITE 3
+static const uint32_t BAD_SIZES[] = {0, 1, 4, 7};  /* plus sizeof - 8, sizeof - 1, sizeof + 1, sizeof + 8, UINT32_MAX */
+
+static uint32_t bad_size(uint32_t good, int i) {
+    switch (i) {
+    case 0: case 1: case 2: case 3: return BAD_SIZES[i];
+    case 4: return good - 8;
+    case 5: return good - 1;
+    case 6: return good + 1;
+    case 7: return good + 8;
+    default: return UINT32_MAX;
+    }
+}
+#define N_BAD_SIZES 9
+
+/* ---- versions, texts, init and free ------------------------------------------------------------ */
+
+static void test_trivial_entry_points(void) {
+    static const int32_t statuses[] = {INT32_MIN, -1, 15, 16, 100, 255, 256, 65535, INT32_MAX};
+    check(rr_version_number() == RR_VERSION_NUMBER, "rr_version_number() == RR_VERSION_NUMBER");
+    check(rr_version_number() == (uint32_t)(RR_VERSION_MAJOR * 10000 + RR_VERSION_MINOR * 100 + RR_VERSION_PATCH),
+          "rr_version_number() == MAJOR*10000 + MINOR*100 + PATCH");
+    {
+        char want[32];
+        snprintf(want, sizeof want, "%d.%d.%d", RR_VERSION_MAJOR, RR_VERSION_MINOR, RR_VERSION_PATCH);
+        check(strcmp(want, RR_VERSION_STRING) == 0 && strcmp(rr_version_string(), RR_VERSION_STRING) == 0,
+              "RR_VERSION_STRING == rr_version_string() == MAJOR.MINOR.PATCH");
+    }
+    check(rr_max_dim() == RR_MAX_DIM, "rr_max_dim() == RR_MAX_DIM");
+    for (int32_t s = RR_STATUS_OK; s <= RR_STATUS_INVALID_ARGUMENT; s++) {
+        const char *t = rr_status_string(s);
+        check(t != NULL && t[0] != '\0' && strcmp(t, "unknown status") != 0, "rr_status_string(documented status)");
+    }
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+        const char *t = rr_status_string(statuses[i]);
+        check(t != NULL && strcmp(t, "unknown status") == 0, "rr_status_string(undefined status) == \"unknown status\"");
+    }
+    check(rr_last_error_message() != NULL, "rr_last_error_message() != NULL");
+    /* NULL does nothing (a crash here ends the test). */
+    rr_rope_params_init(NULL);
+    rr_rotation_init(NULL);
+    rr_rope_free(NULL);
+    check(1, "init(NULL) and free(NULL) return");
+    /* init writes exactly its struct: end-placed so a longer write faults. */
+    {
+        gb b = gb_alloc(sizeof(rr_rope_params), 1);
+        rr_rope_params_init((rr_rope_params *)(void *)b.data);
+        check(((rr_rope_params *)(void *)b.data)->struct_size == sizeof(rr_rope_params) && gb_slack_intact(&b),
+              "rr_rope_params_init writes sizeof(rr_rope_params) bytes");
+        gb_free(&b);
+        b = gb_alloc(sizeof(rr_rotation), 1);
+        rr_rotation_init((rr_rotation *)(void *)b.data);
+        check(((rr_rotation *)(void *)b.data)->struct_size == sizeof(rr_rotation) && gb_slack_intact(&b),
+              "rr_rotation_init writes sizeof(rr_rotation) bytes");
+        gb_free(&b);
+    }
+}
+
+/* ---- rr_rope_create ---------------------------------------------------------------------------- */
+
+/* One create case: params placed read-only before a guard page, *out_rope a canary. */
+static void create_case(const rr_rope_params *p, rr_status want, const char *what) {
+    static rr_rope *const canary = (rr_rope *)(uintptr_t)0x5a5a5a5a5a5a5a50u;
+    gb in = readonly_copy(p, sizeof *p);
+    gb out = gb_alloc(sizeof(rr_rope *), 1);
+    memcpy(out.data, &canary, sizeof canary);
+    if (want == RR_STATUS_OK) {
+        rr_status st = rr_rope_create((const rr_rope_params *)(void *)in.data, (rr_rope **)(void *)out.data);
+        rr_rope *r;
+        memcpy(&r, out.data, sizeof r);
+        verdict("rr_rope_create", what, st, want);
+        check(st != RR_STATUS_OK || (r != NULL && r != canary), "create OK stores a handle");
+        if (st == RR_STATUS_OK) rr_rope_free(r);
+    } else {
+        watch(out.data, out.n);
+        verdict("rr_rope_create", what,
+                rr_rope_create((const rr_rope_params *)(void *)in.data, (rr_rope **)(void *)out.data), want);
+    }
+    gb_free(&in);
+    gb_free(&out);
+}
+
+#define CREATE(WANT, WHAT, EDIT)                 \
+    do {                                         \
+        rr_rope_params p_;                       \
+        rr_rope_params_init(&p_);                \
+        p_.rotary_dim = 8;                       \
+        { rr_rope_params *p = &p_; EDIT; }       \
+        create_case(&p_, WANT, WHAT);            \
+    } while (0)
+
+static void test_create(void) {
+    static const double factors8[4] = {1, 1.5, 2, 4};
+    static double bad_factors[4];
+    char what[96];
+    rr_rope_params p;
+    rr_rope *r = (rr_rope *)(uintptr_t)0x1230;
+    /* NULL pointers */
+    rr_rope_params_init(&p);
+    p.rotary_dim = 8;
+    verdict("rr_rope_create", "params NULL", rr_rope_create(NULL, &r), RR_STATUS_NULL_POINTER);
+    check(r == (rr_rope *)(uintptr_t)0x1230, "create(NULL params) leaves *out_rope");
+    verdict("rr_rope_create", "out_rope NULL", rr_rope_create(&p, NULL), RR_STATUS_NULL_POINTER);
+    verdict("rr_rope_create", "both NULL", rr_rope_create(NULL, NULL), RR_STATUS_NULL_POINTER);
+    CREATE(RR_STATUS_NULL_POINTER, "longrope, short_factor NULL",
+           (p->scaling = RR_SCALING_LONGROPE, p->original_max_position = 4096, p->long_factor = factors8));
+    CREATE(RR_STATUS_NULL_POINTER, "longrope, long_factor NULL",
+           (p->scaling = RR_SCALING_LONGROPE, p->original_max_position = 4096, p->short_factor = factors8));
+    CREATE(RR_STATUS_NULL_POINTER, "freq_factors NULL", p->scaling = RR_SCALING_FREQ_FACTORS);
+    /* struct size and reserved fields */
+    for (int i = 0; i < N_BAD_SIZES; i++) {
+        snprintf(what, sizeof what, "struct_size %u", bad_size(sizeof(rr_rope_params), i));
+        CREATE(RR_STATUS_STRUCT_SIZE, what, p->struct_size = bad_size(sizeof(rr_rope_params), i));
+    }
+    CREATE(RR_STATUS_STRUCT_SIZE, "reserved0 1", p->reserved0 = 1);
+    CREATE(RR_STATUS_STRUCT_SIZE, "reserved0 -1", p->reserved0 = -1);
+    for (int i = 0; i < 8; i++) {
+        snprintf(what, sizeof what, "reserved[%d] != 0", i);
+        CREATE(RR_STATUS_STRUCT_SIZE, what, p->reserved[i] = (uint64_t)1 << (i * 8));
+    }
+    /* enums */
+    {
+        static const int32_t bad_layouts[] = {2, 3, -1, INT32_MAX, INT32_MIN};
+        static const int32_t bad_scalings[] = {8, 9, -1, 100, INT32_MAX, INT32_MIN};
+        for (size_t i = 0; i < sizeof bad_layouts / sizeof bad_layouts[0]; i++) {
+            snprintf(what, sizeof what, "layout %d", bad_layouts[i]);
+            CREATE(RR_STATUS_UNKNOWN_ENUM, what, p->layout = bad_layouts[i]);
+        }
+        for (size_t i = 0; i < sizeof bad_scalings / sizeof bad_scalings[0]; i++) {
+            snprintf(what, sizeof what, "scaling %d", bad_scalings[i]);
+            CREATE(RR_STATUS_UNKNOWN_ENUM, what, p->scaling = bad_scalings[i]);
+        }
+    }
+    /* dimensions */
+    {
+        static const int32_t bad_dims[] = {0, -2, 1, 7, 63, RR_MAX_DIM + 1, RR_MAX_DIM + 2, INT32_MAX, INT32_MIN, -1};
+        for (size_t i = 0; i < sizeof bad_dims / sizeof bad_dims[0]; i++) {
+            snprintf(what, sizeof what, "rotary_dim %d", bad_dims[i]);
+            CREATE(RR_STATUS_INVALID_DIMENSION, what, p->rotary_dim = bad_dims[i]);
+        }
+        CREATE(RR_STATUS_INVALID_DIMENSION, "head_dim 6 < rotary_dim 8", p->head_dim = 6);
+        CREATE(RR_STATUS_INVALID_DIMENSION, "head_dim -8", p->head_dim = -8);
+        CREATE(RR_STATUS_INVALID_DIMENSION, "head_dim INT32_MIN", p->head_dim = INT32_MIN);
+        CREATE(RR_STATUS_INVALID_DIMENSION, "head_dim RR_MAX_DIM + 1", p->head_dim = RR_MAX_DIM + 1);
+        CREATE(RR_STATUS_INVALID_DIMENSION, "head_dim INT32_MAX", p->head_dim = INT32_MAX);
+        CREATE(RR_STATUS_INVALID_DIMENSION, "rotary_dim RR_MAX_DIM, head_dim + 2",
+               (p->rotary_dim = RR_MAX_DIM, p->head_dim = RR_MAX_DIM + 2));
+        CREATE(RR_STATUS_INVALID_DIMENSION, "ntk with rotary_dim 2",
+               (p->rotary_dim = 2, p->scaling = RR_SCALING_NTK, p->factor = 2));
+        CREATE(RR_STATUS_INVALID_DIMENSION, "dynamic with rotary_dim 2",
+               (p->rotary_dim = 2, p->scaling = RR_SCALING_DYNAMIC, p->factor = 2, p->max_position = 2048));
+    }
+    /* base */
+    {
+        static const double bad_bases[] = {1.0, 0.5, 0.0, -0.0, -1.0, -10000.0, 1e-300, 4.9406564584124654e-324, NAN, INFINITY, -INFINITY};
+        for (size_t i = 0; i < sizeof bad_bases / sizeof bad_bases[0]; i++) {
+            snprintf(what, sizeof what, "base %g", bad_bases[i]);
+            CREATE(RR_STATUS_INVALID_VALUE, what, p->base = bad_bases[i]);
+        }
+        CREATE(RR_STATUS_INVALID_VALUE, "base 1e300 under Resonance (wavelength >= 2^53)",
+               (p->rotary_dim = 4, p->base = 1e300, p->resonance = 1));
+        CREATE(RR_STATUS_INVALID_VALUE, "base DBL_MAX under Resonance", (p->base = DBL_MAX, p->resonance = 7));
+    }
+    /* attention factor and truncate */
+    {
+        static const double bad_attention[] = {-1.0, -DBL_MIN, NAN, INFINITY, -INFINITY};
+        for (size_t i = 0; i < sizeof bad_attention / sizeof bad_attention[0]; i++) {
+            snprintf(what, sizeof what, "attention_factor %g", bad_attention[i]);
+            CREATE(RR_STATUS_INVALID_VALUE, what, p->attention_factor = bad_attention[i]);
+        }
+        CREATE(RR_STATUS_INVALID_VALUE, "truncate 2", p->truncate = 2);
+        CREATE(RR_STATUS_INVALID_VALUE, "truncate -1", p->truncate = -1);
+    }
+    /* factor of every scaling that reads it */
+    {
+        static const int32_t with_factor[] = {RR_SCALING_LINEAR, RR_SCALING_NTK, RR_SCALING_DYNAMIC, RR_SCALING_YARN,
+                                              RR_SCALING_LLAMA3, RR_SCALING_LONGROPE};
+        static const double bad_f[] = {-1.0, -0.0 - 1e-300, NAN, INFINITY, -INFINITY};
+        for (size_t s = 0; s < sizeof with_factor / sizeof with_factor[0]; s++)
+            for (size_t i = 0; i < sizeof bad_f / sizeof bad_f[0]; i++) {
+                snprintf(what, sizeof what, "scaling %d, factor %g", with_factor[s], bad_f[i]);
+                CREATE(RR_STATUS_INVALID_VALUE, what,
+                       (p->scaling = with_factor[s], p->factor = bad_f[i], p->max_position = 8192,
+                        p->original_max_position = 4096, p->low_freq_factor = 1, p->high_freq_factor = 4,
+                        p->short_factor = factors8, p->long_factor = factors8));
+            }
+        /* required factor missing (0 = not set) */
+        CREATE(RR_STATUS_INVALID_VALUE, "linear without factor", p->scaling = RR_SCALING_LINEAR);
+        CREATE(RR_STATUS_INVALID_VALUE, "ntk without factor", p->scaling = RR_SCALING_NTK);
+        CREATE(RR_STATUS_INVALID_VALUE, "dynamic without max_position", (p->scaling = RR_SCALING_DYNAMIC, p->factor = 2));
+        CREATE(RR_STATUS_INVALID_VALUE, "yarn without factor or lengths", p->scaling = RR_SCALING_YARN);
+        CREATE(RR_STATUS_INVALID_VALUE, "llama3 without low/high", (p->scaling = RR_SCALING_LLAMA3, p->factor = 8,
+                                                                   p->original_max_position = 8192));
+        CREATE(RR_STATUS_INVALID_VALUE, "ntk factor 1e300 (scaled base overflows)",
+               (p->scaling = RR_SCALING_NTK, p->factor = 1e300));
+    }
+    /* counts of positions */
+    {
+        static const int64_t bad_counts[] = {-1, INT64_MIN};
+        for (size_t i = 0; i < 2; i++) {
+            snprintf(what, sizeof what, "max_position %lld", (long long)bad_counts[i]);
+            CREATE(RR_STATUS_INVALID_VALUE, what, (p->scaling = RR_SCALING_YARN, p->factor = 4, p->max_position = bad_counts[i]));
+            snprintf(what, sizeof what, "original_max_position %lld", (long long)bad_counts[i]);
+            CREATE(RR_STATUS_INVALID_VALUE, what,
+                   (p->scaling = RR_SCALING_YARN, p->factor = 4, p->original_max_position = bad_counts[i]));
+            snprintf(what, sizeof what, "dynamic sequence_length %lld", (long long)bad_counts[i]);
+            CREATE(RR_STATUS_INVALID_VALUE, what,
+                   (p->scaling = RR_SCALING_DYNAMIC, p->factor = 2, p->max_position = 2048, p->sequence_length = bad_counts[i]));
+            snprintf(what, sizeof what, "longrope sequence_length %lld", (long long)bad_counts[i]);
+            CREATE(RR_STATUS_INVALID_VALUE, what,
+                   (p->scaling = RR_SCALING_LONGROPE, p->original_max_position = 4096, p->short_factor = factors8,
+                    p->long_factor = factors8, p->sequence_length = bad_counts[i]));
+        }
+        CREATE(RR_STATUS_INVALID_VALUE, "longrope factor > 1 with original_max_position 1",
+               (p->scaling = RR_SCALING_LONGROPE, p->original_max_position = 1, p->max_position = 4096,
+                p->short_factor = factors8, p->long_factor = factors8));
+    }
+    /* yarn and llama3 parameters */
+    for (int i = 0; i < N_NONFINITE; i++) {
+        double x = F_NAN_VALUES[i];
+        snprintf(what, sizeof what, "yarn beta_fast %g", x);
+        CREATE(RR_STATUS_INVALID_VALUE, what, (p->scaling = RR_SCALING_YARN, p->factor = 4, p->original_max_position = 4096, p->beta_fast = x));
+        snprintf(what, sizeof what, "yarn beta_slow %g", x);
+        CREATE(RR_STATUS_INVALID_VALUE, what, (p->scaling = RR_SCALING_YARN, p->factor = 4, p->original_max_position = 4096, p->beta_slow = x));
+        snprintf(what, sizeof what, "yarn mscale %g", x);
+        CREATE(RR_STATUS_INVALID_VALUE, what,
+               (p->scaling = RR_SCALING_YARN, p->factor = 4, p->original_max_position = 4096, p->mscale = x, p->mscale_all_dim = 1));
+        snprintf(what, sizeof what, "llama3 low_freq_factor %g", x);
+        CREATE(RR_STATUS_INVALID_VALUE, what, (p->scaling = RR_SCALING_LLAMA3, p->factor = 8, p->original_max_position = 8192,
+                                              p->low_freq_factor = x, p->high_freq_factor = 4));
+        snprintf(what, sizeof what, "llama3 high_freq_factor %g", x);
+        CREATE(RR_STATUS_INVALID_VALUE, what, (p->scaling = RR_SCALING_LLAMA3, p->factor = 8, p->original_max_position = 8192,
+                                              p->low_freq_factor = 1, p->high_freq_factor = x));
+    }
+    CREATE(RR_STATUS_INVALID_VALUE, "yarn beta_fast <= beta_slow",
+           (p->scaling = RR_SCALING_YARN, p->factor = 4, p->original_max_position = 4096, p->beta_fast = 1, p->beta_slow = 1));
+    CREATE(RR_STATUS_INVALID_VALUE, "yarn beta_slow negative",
+           (p->scaling = RR_SCALING_YARN, p->factor = 4, p->original_max_position = 4096, p->beta_slow = -1));
+    CREATE(RR_STATUS_INVALID_VALUE, "yarn mscale_all_dim making the factor negative",
+           (p->scaling = RR_SCALING_YARN, p->factor = 4, p->original_max_position = 4096, p->mscale = 1, p->mscale_all_dim = -100));
+    CREATE(RR_STATUS_INVALID_VALUE, "llama3 high <= low",
+           (p->scaling = RR_SCALING_LLAMA3, p->factor = 8, p->original_max_position = 8192, p->low_freq_factor = 4, p->high_freq_factor = 4));
+    CREATE(RR_STATUS_INVALID_VALUE, "llama3 low negative",
+           (p->scaling = RR_SCALING_LLAMA3, p->factor = 8, p->original_max_position = 8192, p->low_freq_factor = -1, p->high_freq_factor = 4));
+    /* per-pair factor arrays: each bad value in each position of each array */
+    {
+        static const double bad_entries[] = {0.0, -1.0, NAN, INFINITY, -INFINITY};
+        for (size_t v = 0; v < sizeof bad_entries / sizeof bad_entries[0]; v++)
+            for (int at = 0; at < 4; at += 3) {
+                memcpy(bad_factors, factors8, sizeof bad_factors);
+                bad_factors[at] = bad_entries[v];
+                snprintf(what, sizeof what, "freq_factors[%d] = %g", at, bad_entries[v]);
+                CREATE(RR_STATUS_INVALID_VALUE, what, (p->scaling = RR_SCALING_FREQ_FACTORS, p->freq_factors = bad_factors));
+                snprintf(what, sizeof what, "short_factor[%d] = %g", at, bad_entries[v]);
+                CREATE(RR_STATUS_INVALID_VALUE, what, (p->scaling = RR_SCALING_LONGROPE, p->original_max_position = 4096,
+                                                      p->short_factor = bad_factors, p->long_factor = factors8));
+                snprintf(what, sizeof what, "long_factor[%d] = %g", at, bad_entries[v]);
+                CREATE(RR_STATUS_INVALID_VALUE, what, (p->scaling = RR_SCALING_LONGROPE, p->original_max_position = 4096,
+                                                      p->short_factor = factors8, p->long_factor = bad_factors));
+            }
+    }
+    /* misaligned factor arrays (a double array must be 8-byte aligned) */
+    {
+        static double storage[8];
+        const double *mis = (const double *)(const void *)((const char *)storage + 4);
+        CREATE(RR_STATUS_MISALIGNED, "freq_factors misaligned", (p->scaling = RR_SCALING_FREQ_FACTORS, p->freq_factors = mis));
+        CREATE(RR_STATUS_MISALIGNED, "short_factor misaligned", (p->scaling = RR_SCALING_LONGROPE, p->original_max_position = 4096,
+                                                                p->short_factor = mis, p->long_factor = factors8));
+        CREATE(RR_STATUS_MISALIGNED, "long_factor misaligned", (p->scaling = RR_SCALING_LONGROPE, p->original_max_position = 4096,
+                                                               p->short_factor = factors8, p->long_factor = mis));
+    }
+    /* The library reads exactly rotary_dim / 2 factors: an array that ends at a guard page works. */
+    {
+        gb f = readonly_copy(factors8, sizeof factors8);
+        CREATE(RR_STATUS_OK, "freq_factors ending at a guard page",
+               (p->scaling = RR_SCALING_FREQ_FACTORS, p->freq_factors = (const double *)(void *)f.data));
+        gb_free(&f);
+    }
+    /* Accepted edge values (must not be refused): exercising the boundary of each check. */
+    CREATE(RR_STATUS_OK, "rotary_dim 2", p->rotary_dim = 2);
+    CREATE(RR_STATUS_OK, "rotary_dim RR_MAX_DIM", p->rotary_dim = RR_MAX_DIM);
+    CREATE(RR_STATUS_OK, "head_dim RR_MAX_DIM", p->head_dim = RR_MAX_DIM);
+    CREATE(RR_STATUS_OK, "base nextafter(1, 2)", p->base = nextafter(1.0, 2.0));
+    CREATE(RR_STATUS_OK, "base DBL_MAX without Resonance", p->base = DBL_MAX);
+    CREATE(RR_STATUS_OK, "attention_factor -0.0 (= unset)", p->attention_factor = -0.0);
+    CREATE(RR_STATUS_OK, "resonance INT32_MIN (nonzero = on)", p->resonance = INT32_MIN);
+}
+
+/* ---- rr_rope_get_info -------------------------------------------------------------------------- */
+
+static void test_get_info(rr_rope *r) {
+    char what[64];
+    gb out = gb_alloc(sizeof(rr_rope_info), 1);
+    rr_rope_info *info = (rr_rope_info *)(void *)out.data;
+    verdict("rr_rope_get_info", "rope NULL", (info->struct_size = sizeof *info, watch(info, sizeof *info), rr_rope_get_info(NULL, info)),
+            RR_STATUS_NULL_POINTER);
+    verdict("rr_rope_get_info", "info NULL", rr_rope_get_info(r, NULL), RR_STATUS_NULL_POINTER);
+    verdict("rr_rope_get_info", "both NULL", rr_rope_get_info(NULL, NULL), RR_STATUS_NULL_POINTER);
+    for (int i = 0; i < N_BAD_SIZES; i++) {
+        memset(info, GB_CANARY, sizeof *info);
+        info->struct_size = bad_size(sizeof(rr_rope_info), i);
+        snprintf(what, sizeof what, "struct_size %u", info->struct_size);
+        watch(info, sizeof *info);
+        verdict("rr_rope_get_info", what, rr_rope_get_info(r, info), RR_STATUS_STRUCT_SIZE);
+    }
+    memset(info, GB_CANARY, sizeof *info);
+    info->struct_size = sizeof *info;
+    verdict("rr_rope_get_info", "valid", rr_rope_get_info(r, info), RR_STATUS_OK);
+    check(info->rotary_dim == 8 && info->pair_count == 4 && gb_slack_intact(&out), "get_info fills exactly its struct");
+    gb_free(&out);
+}
+
+/* ---- frequencies: inv_freq f64/f32, wavelengths, resonance wavelengths ----------------------- */
+
+typedef rr_status (*freq_fn)(const rr_rope *, void *, int64_t);
+static rr_status call_inv_f64(const rr_rope *r, void *v, int64_t c) { return rr_rope_inv_freq_f64(r, (double *)v, c); }
+static rr_status call_inv_f32(const rr_rope *r, void *v, int64_t c) { return rr_rope_inv_freq_f32(r, (float *)v, c); }
+static rr_status call_wave(const rr_rope *r, void *v, int64_t c) { return rr_rope_wavelengths(r, (double *)v, c); }
+static rr_status call_res(const rr_rope *r, void *v, int64_t c) { return rr_rope_resonance_wavelengths(r, (int64_t *)v, c); }
+
+static void test_frequencies(rr_rope *r) {
+    static const struct { const char *name; freq_fn fn; size_t elem; } fns[] = {
+        {"rr_rope_inv_freq_f64", call_inv_f64, sizeof(double)},
+        {"rr_rope_inv_freq_f32", call_inv_f32, sizeof(float)},
+        {"rr_rope_wavelengths", call_wave, sizeof(double)},
+        {"rr_rope_resonance_wavelengths", call_res, sizeof(int64_t)},
+    };
+    const int64_t half = 4; /* r has rotary_dim 8 */
+    static const int64_t bad_caps[] = {-1, 0, 1, 3, INT64_MIN, -4};
+    char what[64];
+    for (size_t f = 0; f < sizeof fns / sizeof fns[0]; f++) {
+        const char *fn = fns[f].name;
+        size_t bytes = (size_t)half * fns[f].elem;
+        gb out = gb_alloc(bytes, 1);
+        watch(out.data, bytes);
+        verdict(fn, "rope NULL", fns[f].fn(NULL, out.data, half), RR_STATUS_NULL_POINTER);
+        verdict(fn, "values NULL", fns[f].fn(r, NULL, half), RR_STATUS_NULL_POINTER);
+        verdict(fn, "values NULL, capacity 0", fns[f].fn(r, NULL, 0), RR_STATUS_NULL_POINTER);
+        verdict(fn, "both NULL", fns[f].fn(NULL, NULL, -1), RR_STATUS_NULL_POINTER);
+        for (size_t i = 0; i < sizeof bad_caps / sizeof bad_caps[0]; i++) {
+            snprintf(what, sizeof what, "capacity %lld", (long long)bad_caps[i]);
+            watch(out.data, bytes);
+            verdict(fn, what, fns[f].fn(r, out.data, bad_caps[i]), RR_STATUS_BUFFER_TOO_SMALL);
+        }
+        /* misaligned by every byte offset below the element size */
+        for (size_t off = 1; off < fns[f].elem; off++) {
+            gb mis = gb_alloc(bytes + 8, 1);
+            snprintf(what, sizeof what, "values misaligned by %zu", off);
+            watch(mis.data, mis.n);
+            verdict(fn, what, fns[f].fn(r, mis.data + 8 - off, half), RR_STATUS_MISALIGNED);
+            gb_free(&mis);
+        }
+        /* a capacity far larger than the buffer: only rotary_dim / 2 elements are written, and the
+         * buffer ends at a guard page */
+        verdict(fn, "capacity INT64_MAX, buffer of exactly rotary_dim / 2", fns[f].fn(r, out.data, INT64_MAX), RR_STATUS_OK);
+        check(gb_slack_intact(&out), "frequencies: nothing written before the buffer");
+        gb_free(&out);
+    }
+}
+
+/* ---- rr_rope_count_pairs ----------------------------------------------------------------------- */
+
+static void test_count_pairs(rr_rope *r) {
+    static const int64_t bad_lengths[] = {0, -1, INT64_MIN};
+    char what[64];
+    gb out = gb_alloc(2 * sizeof(int64_t), 1);
+    int64_t *a = (int64_t *)(void *)out.data, *b = a + 1;
+    verdict("rr_rope_count_pairs", "rope NULL", (watch(a, 16), rr_rope_count_pairs(NULL, 4096, a, b)), RR_STATUS_NULL_POINTER);
+    verdict("rr_rope_count_pairs", "rope NULL, outputs NULL", rr_rope_count_pairs(NULL, 4096, NULL, NULL), RR_STATUS_NULL_POINTER);
+    for (size_t i = 0; i < sizeof bad_lengths / sizeof bad_lengths[0]; i++) {
+        snprintf(what, sizeof what, "train_length %lld", (long long)bad_lengths[i]);
+        watch(a, 16);
+        verdict("rr_rope_count_pairs", what, rr_rope_count_pairs(r, bad_lengths[i], a, b), RR_STATUS_INVALID_VALUE);
+    }
+    {
+        gb mis = gb_alloc(32, 1);
+        int64_t *m = (int64_t *)(void *)(mis.data + 4);
+        watch(mis.data, 32);
+        watch(a, 16);
+        verdict("rr_rope_count_pairs", "pre_critical misaligned", rr_rope_count_pairs(r, 4096, m, b), RR_STATUS_MISALIGNED);
+        watch(mis.data, 32);
+        watch(a, 16);
+        verdict("rr_rope_count_pairs", "periodic misaligned", rr_rope_count_pairs(r, 4096, a, m), RR_STATUS_MISALIGNED);
+        gb_free(&mis);
+    }
+    verdict("rr_rope_count_pairs", "both outputs NULL", rr_rope_count_pairs(r, 4096, NULL, NULL), RR_STATUS_OK);
+    verdict("rr_rope_count_pairs", "train_length INT64_MAX", rr_rope_count_pairs(r, INT64_MAX, a, b), RR_STATUS_OK);
+    check(*a == 4 && *b == 0 && gb_slack_intact(&out), "count_pairs at INT64_MAX: all 4 pairs pre-critical, none periodic");
+    gb_free(&out);
+}
+
+/* ---- rr_rope_cos_sin_f32 ----------------------------------------------------------------------- */
+
+static void table_case(const rr_rope *r, int32_t layout, uint32_t flags, const int64_t *pos, int64_t start, int64_t n,
+                       float *c, float *s, rr_status want, const char *what, const gb *cb, const gb *sb) {
+    if (cb) watch(cb->data, cb->n);
+    if (sb) watch(sb->data, sb->n);
+    verdict("rr_rope_cos_sin_f32", what, rr_rope_cos_sin_f32(r, layout, flags, pos, start, n, c, s), want);
+}
+
+static void test_cos_sin(rr_rope *r) {
+    enum { N = 3, W = 8 }; /* rotary_dim 8: width 4 (half) or 8 */
+    gb cb = gb_alloc(N * W * sizeof(float), 1), sb = gb_alloc(N * W * sizeof(float), 1);
+    float *c = (float *)(void *)cb.data, *s = (float *)(void *)sb.data;
+    int64_t positions_storage[N + 1] = {0, 5, -9, 77};
+    gb pb = readonly_copy(positions_storage, sizeof positions_storage);
+    const int64_t *pos = (const int64_t *)(void *)pb.data;
+    char what[96];
+    static const int32_t bad_layouts[] = {4, 5, -1, INT32_MAX, INT32_MIN};
+    static const uint32_t bad_flags[] = {RR_ROTATE_INVERSE, 4, 8, 0x80000000u, UINT32_MAX, RR_ATTENTION_FACTOR | 1u};
+    table_case(NULL, 0, 0, pos, 0, N, c, s, RR_STATUS_NULL_POINTER, "rope NULL", &cb, &sb);
+    for (int32_t l = 0; l < 4; l++) {
+        snprintf(what, sizeof what, "layout %d, cos_out NULL", l);
+        table_case(r, l, 0, pos, 0, N, NULL, l == RR_TABLE_LAYOUT_VLLM ? NULL : s, RR_STATUS_NULL_POINTER, what, &cb, &sb);
+        snprintf(what, sizeof what, "layout %d, cos_out NULL, n 0", l);
+        table_case(r, l, 0, NULL, 0, 0, NULL, l == RR_TABLE_LAYOUT_VLLM ? NULL : s, RR_STATUS_NULL_POINTER, what, &cb, &sb);
+        if (l != RR_TABLE_LAYOUT_VLLM) {
+            snprintf(what, sizeof what, "layout %d, sin_out NULL", l);
+            table_case(r, l, 0, pos, 0, N, c, NULL, RR_STATUS_NULL_POINTER, what, &cb, &sb);
+        }
+    }
+    for (size_t i = 0; i < sizeof bad_layouts / sizeof bad_layouts[0]; i++) {
+        snprintf(what, sizeof what, "layout %d", bad_layouts[i]);
+        table_case(r, bad_layouts[i], 0, pos, 0, N, c, s, RR_STATUS_UNKNOWN_ENUM, what, &cb, &sb);
+    }
+    for (size_t i = 0; i < sizeof bad_flags / sizeof bad_flags[0]; i++) {
+        snprintf(what, sizeof what, "flags 0x%x", bad_flags[i]);
+        table_case(r, 0, bad_flags[i], pos, 0, N, c, s, RR_STATUS_UNKNOWN_ENUM, what, &cb, &sb);
+    }
+    table_case(r, RR_TABLE_LAYOUT_VLLM, 0, pos, 0, N, c, s, RR_STATUS_INVALID_ARGUMENT, "vllm with sin_out", &cb, &sb);
+    {
+        static const int64_t bad_n[] = {-1, -2, INT64_MIN};
+        for (size_t i = 0; i < sizeof bad_n / sizeof bad_n[0]; i++) {
+            snprintf(what, sizeof what, "n_positions %lld (list)", (long long)bad_n[i]);
+            table_case(r, 0, 0, pos, 0, bad_n[i], c, s, RR_STATUS_OVERFLOW, what, &cb, &sb);
+            snprintf(what, sizeof what, "n_positions %lld (range)", (long long)bad_n[i]);
+            table_case(r, 0, 0, NULL, 0, bad_n[i], c, s, RR_STATUS_OVERFLOW, what, &cb, &sb);
+        }
+    }
+    table_case(r, 0, 0, NULL, INT64_MAX, 2, c, s, RR_STATUS_OVERFLOW, "start INT64_MAX, n 2", &cb, &sb);
+    table_case(r, 0, 0, NULL, INT64_MAX - 1, 3, c, s, RR_STATUS_OVERFLOW, "start INT64_MAX - 1, n 3", &cb, &sb);
+    table_case(r, 0, 0, NULL, 1, INT64_MAX, c, s, RR_STATUS_OVERFLOW, "start 1, n INT64_MAX", &cb, &sb);
+    for (int32_t l = 0; l < 4; l++) {
+        int64_t w = l == RR_TABLE_LAYOUT_HALF ? 4 : 8;
+        float *so = l == RR_TABLE_LAYOUT_VLLM ? NULL : s;
+        snprintf(what, sizeof what, "layout %d, n * width * 4 overflows", l);
+        table_case(r, l, 0, pos, 0, INT64_MAX / (w * 4) + 1, c, so, RR_STATUS_OVERFLOW, what, &cb, &sb);
+        snprintf(what, sizeof what, "layout %d, n * width overflows", l);
+        table_case(r, l, 0, pos, INT64_MIN, INT64_MAX / w + 1, c, so, RR_STATUS_OVERFLOW, what, &cb, &sb);
+        snprintf(what, sizeof what, "layout %d, range n INT64_MAX", l);
+        table_case(r, l, 0, NULL, INT64_MIN, INT64_MAX, c, so, RR_STATUS_OVERFLOW, what, &cb, &sb);
+    }
+    for (int off = 1; off < 4; off++) {
+        snprintf(what, sizeof what, "cos_out misaligned by %d", off);
+        table_case(r, 0, 0, pos, 0, N, (float *)(void *)((char *)c + off), s, RR_STATUS_MISALIGNED, what, &cb, &sb);
+        snprintf(what, sizeof what, "sin_out misaligned by %d", off);
+        table_case(r, 0, 0, pos, 0, N, c, (float *)(void *)((char *)s + off), RR_STATUS_MISALIGNED, what, &cb, &sb);
+        snprintf(what, sizeof what, "vllm cos_out misaligned by %d", off);
+        table_case(r, RR_TABLE_LAYOUT_VLLM, 0, pos, 0, N, (float *)(void *)((char *)c + off), NULL, RR_STATUS_MISALIGNED, what,
+                   &cb, &sb);
+    }
+    for (int off = 1; off < 8; off++) {
+        snprintf(what, sizeof what, "positions misaligned by %d", off);
+        table_case(r, 0, 0, (const int64_t *)(const void *)((const char *)positions_storage + off), 0, N, c, s,
+                   RR_STATUS_MISALIGNED, what, &cb, &sb);
+    }
+    /* cos_out and sin_out share floats */
+    table_case(r, RR_TABLE_LAYOUT_HALF, 0, pos, 0, N, c, c, RR_STATUS_OVERLAP, "sin_out == cos_out", &cb, &sb);
+    table_case(r, RR_TABLE_LAYOUT_HF, 0, pos, 0, N, c, c + 1, RR_STATUS_OVERLAP, "sin_out == cos_out + 1", &cb, &sb);
+    table_case(r, RR_TABLE_LAYOUT_HALF, 0, pos, 0, N, c + 8, c, RR_STATUS_OVERLAP, "cos_out starts in sin_out's last row", &cb, &sb);
+    /* edges that must succeed and write exactly n * width floats (each buffer ends at a guard page) */
+    for (int32_t l = 0; l < 4; l++) {
+        int64_t w = l == RR_TABLE_LAYOUT_HALF ? 4 : 8;
+        gb c2 = gb_alloc((size_t)(N * w) * sizeof(float), 1), s2 = gb_alloc((size_t)(N * w) * sizeof(float), 1);
+        float *so = l == RR_TABLE_LAYOUT_VLLM ? NULL : (float *)(void *)s2.data;
+        snprintf(what, sizeof what, "layout %d, exact-size buffers at guard pages", l);
+        watch(s2.data, l == RR_TABLE_LAYOUT_VLLM ? s2.n : 0);
+        table_case(r, l, RR_ATTENTION_FACTOR, pos, 0, N, (float *)(void *)c2.data, so, RR_STATUS_OK, what, NULL, NULL);
+        check(gb_slack_intact(&c2) && gb_slack_intact(&s2), "cos_sin: nothing written before the buffers");
+        snprintf(what, sizeof what, "layout %d, n 0 writes nothing", l);
+        table_case(r, l, 0, NULL, INT64_MAX, 0, (float *)(void *)c2.data, so, RR_STATUS_OK, what, &c2, &s2);
+        table_case(r, l, 0, pos, INT64_MAX, 1, (float *)(void *)(c2.data + c2.n - (size_t)w * 4),
+                   so ? (float *)(void *)(s2.data + s2.n - (size_t)w * 4) : NULL, RR_STATUS_OK, "one row, list", NULL, NULL);
+        table_case(r, l, 0, NULL, INT64_MAX, 1, (float *)(void *)(c2.data + c2.n - (size_t)w * 4),
+                   so ? (float *)(void *)(s2.data + s2.n - (size_t)w * 4) : NULL, RR_STATUS_OK, "one row at INT64_MAX", NULL, NULL);
+        gb_free(&c2);
+        gb_free(&s2);
+    }
+    gb_free(&cb);
+    gb_free(&sb);
+    gb_free(&pb);
+}
+
+/* ---- rr_rope_apply_f32_inplace ----------------------------------------------------------------- */
+
+/* q: T tokens x 2 heads x 8 floats, k the same, each in its own guarded buffer with some data. */
+enum { AT = 4, AH = 2, AD = 8, AQ = AT * AH * AD };
+static gb aq_buf, ak_buf, apos_buf;
+static float *aq, *ak;
+static const int64_t *apos;
+
+static void apply_fill(void) {
+    for (int i = 0; i < AQ; i++) {
+        aq[i] = (float)(i % 13) - 6.0f;
+        ak[i] = (float)(i % 7) + 0.5f;
+    }
+}
+
+static void apply_case(const rr_rope *r, const rr_rotation *rot, rr_status want, const char *what) {
+    gb in = readonly_copy(rot, sizeof *rot);
+    apply_fill();
+    watch(aq_buf.data, aq_buf.n);
+    watch(ak_buf.data, ak_buf.n);
+    verdict("rr_rope_apply_f32_inplace", what, rr_rope_apply_f32_inplace(r, (const rr_rotation *)(void *)in.data), want);
+    gb_free(&in);
+}
+
+static void apply_base(rr_rotation *rot) {
+    rr_rotation_init(rot);
+    rot->n_tokens = AT;
+    rot->positions = apos;
+    rot->q = aq;
+    rot->q_heads = AH;
+    rot->q_token_stride = AH * AD;
+    rot->q_head_stride = AD;
+    rot->k = ak;
+    rot->k_heads = AH;
+    rot->k_token_stride = AH * AD;
+    rot->k_head_stride = AD;
+}
+
+#define APPLY(R, WANT, WHAT, EDIT)           \
+    do {                                     \
+        rr_rotation rot_;                    \
+        apply_base(&rot_);                   \
+        { rr_rotation *x = &rot_; EDIT; }    \
+        apply_case(R, &rot_, WANT, WHAT);    \
+    } while (0)
+
+static void test_apply(rr_rope *r) {
+    static const int64_t positions_storage[AT] = {0, 1, INT64_MAX, INT64_MIN};
+    char what[96];
+    aq_buf = gb_alloc(AQ * sizeof(float), 1);
+    ak_buf = gb_alloc(AQ * sizeof(float), 0); /* start-placed: a write before k faults */
+    apos_buf = readonly_copy(positions_storage, sizeof positions_storage);
+    aq = (float *)(void *)aq_buf.data;
+    ak = (float *)(void *)ak_buf.data;
+    apos = (const int64_t *)(void *)apos_buf.data;
+    {
+        rr_rotation rot;
+        apply_base(&rot);
+        apply_fill();
+        watch(aq, AQ * 4);
+        watch(ak, AQ * 4);
+        verdict("rr_rope_apply_f32_inplace", "rope NULL", rr_rope_apply_f32_inplace(NULL, &rot), RR_STATUS_NULL_POINTER);
+        verdict("rr_rope_apply_f32_inplace", "rotation NULL", rr_rope_apply_f32_inplace(r, NULL), RR_STATUS_NULL_POINTER);
+        verdict("rr_rope_apply_f32_inplace", "both NULL", rr_rope_apply_f32_inplace(NULL, NULL), RR_STATUS_NULL_POINTER);
+    }
+    APPLY(r, RR_STATUS_NULL_POINTER, "q NULL", x->q = NULL);
+    APPLY(r, RR_STATUS_NULL_POINTER, "q NULL, n_tokens 0", (x->q = NULL, x->n_tokens = 0));
+    APPLY(r, RR_STATUS_NULL_POINTER, "q NULL, k set", (x->q = NULL, x->k = aq));
+    /* struct size, reserved */
+    for (int i = 0; i < N_BAD_SIZES; i++) {
+        snprintf(what, sizeof what, "struct_size %u", bad_size(sizeof(rr_rotation), i));
+        APPLY(r, RR_STATUS_STRUCT_SIZE, what, x->struct_size = bad_size(sizeof(rr_rotation), i));
+    }
+    APPLY(r, RR_STATUS_STRUCT_SIZE, "reserved0 1", x->reserved0 = 1);
+    APPLY(r, RR_STATUS_STRUCT_SIZE, "reserved0 INT32_MIN", x->reserved0 = INT32_MIN);
+    for (int i = 0; i < 4; i++) {
+        snprintf(what, sizeof what, "reserved[%d] != 0", i);
+        APPLY(r, RR_STATUS_STRUCT_SIZE, what, x->reserved[i] = (uint64_t)1 << 63);
+    }
+    /* flags */
+    {
+        static const uint32_t bad_flags[] = {4, 8, 16, 0x80000000u, UINT32_MAX, RR_ROTATE_INVERSE | RR_ATTENTION_FACTOR | 4u};
+        for (size_t i = 0; i < sizeof bad_flags / sizeof bad_flags[0]; i++) {
+            snprintf(what, sizeof what, "flags 0x%x", bad_flags[i]);
+            APPLY(r, RR_STATUS_UNKNOWN_ENUM, what, x->flags = bad_flags[i]);
+        }
+    }
+    /* counts */
+    APPLY(r, RR_STATUS_OVERFLOW, "n_tokens -1", x->n_tokens = -1);
+    APPLY(r, RR_STATUS_OVERFLOW, "n_tokens INT64_MIN", x->n_tokens = INT64_MIN);
+    APPLY(r, RR_STATUS_OVERFLOW, "q_heads 0", x->q_heads = 0);
+    APPLY(r, RR_STATUS_OVERFLOW, "q_heads -1", x->q_heads = -1);
+    APPLY(r, RR_STATUS_OVERFLOW, "q_heads INT64_MIN", x->q_heads = INT64_MIN);
+    APPLY(r, RR_STATUS_OVERFLOW, "k_heads 0", x->k_heads = 0);
+    APPLY(r, RR_STATUS_OVERFLOW, "k_heads INT64_MIN", x->k_heads = INT64_MIN);
+    APPLY(r, RR_STATUS_OVERFLOW, "q_heads 0, n_tokens 0", (x->q_heads = 0, x->n_tokens = 0));
+    /* strides */
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "q_token_stride -1", x->q_token_stride = -1);
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "q_head_stride INT64_MIN", x->q_head_stride = INT64_MIN);
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "k_token_stride -16", x->k_token_stride = -16);
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "k_head_stride -8", x->k_head_stride = -8);
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "q_head_stride 7 < head_dim", x->q_head_stride = 7);
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "q_head_stride 0, 2 heads", x->q_head_stride = 0);
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "q_token_stride 15 < 2 heads", x->q_token_stride = 15);
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "q_token_stride 0", x->q_token_stride = 0);
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "k_token_stride 8 < 2 heads", x->k_token_stride = 8);
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "head-major with token stride < head_dim", (x->q_head_stride = 32, x->q_token_stride = 4));
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "equal strides, 2 heads x 4 tokens", (x->q_head_stride = 8, x->q_token_stride = 8));
+    APPLY(r, RR_STATUS_INVALID_STRIDE, "head-major, head stride < tokens * row", (x->q_head_stride = 24, x->q_token_stride = 8));
+    /* sizes whose products overflow int64 */
+    APPLY(r, RR_STATUS_OVERFLOW, "q_token_stride INT64_MAX", x->q_token_stride = INT64_MAX);
+    APPLY(r, RR_STATUS_OVERFLOW, "q_token_stride INT64_MAX / 2", x->q_token_stride = INT64_MAX / 2);
+    APPLY(r, RR_STATUS_OVERFLOW, "span fits in elements but not in bytes", x->q_token_stride = INT64_MAX / 8);
+    APPLY(r, RR_STATUS_OVERFLOW, "k_head_stride INT64_MAX", x->k_head_stride = INT64_MAX);
+    APPLY(r, RR_STATUS_OVERFLOW, "q_heads INT64_MAX", (x->q_heads = INT64_MAX, x->q_token_stride = INT64_MAX));
+    APPLY(r, RR_STATUS_OVERFLOW, "q_heads 2^62, head stride 8", (x->q_heads = (int64_t)1 << 62, x->q_token_stride = INT64_MAX));
+    APPLY(r, RR_STATUS_OVERFLOW, "n_tokens 2^62, token stride 16",
+          (x->n_tokens = (int64_t)1 << 62, x->positions = NULL, x->token_end = 0));
+    APPLY(r, RR_STATUS_OVERFLOW, "n_tokens INT64_MAX", (x->n_tokens = INT64_MAX, x->positions = NULL, x->token_end = 0));
+    /* q and k overlap */
+    APPLY(r, RR_STATUS_OVERLAP, "k == q", x->k = aq);
+    APPLY(r, RR_STATUS_OVERLAP, "k == q + 1 float", x->k = aq + 1);
+    APPLY(r, RR_STATUS_OVERLAP, "k starts in q's last head", x->k = aq + AQ - 4);
+    APPLY(r, RR_STATUS_OVERLAP, "q is k's second head", (x->q = ak + 8, x->q_heads = 1, x->n_tokens = 1));
+    APPLY(r, RR_STATUS_OVERLAP, "k interleaved in q with another token stride",
+          (x->q_heads = 1, x->k_heads = 1, x->q_token_stride = 16, x->k_token_stride = 8, x->n_tokens = 2, x->k = aq + 8));
+    APPLY(r, RR_STATUS_OVERLAP, "fused row, k's heads spill into the next q",
+          (x->q_heads = 1, x->k_heads = 1, x->q_token_stride = 16, x->k_token_stride = 16, x->q_head_stride = 8,
+           x->k = aq + 12, x->n_tokens = 3));
+    /* misaligned */
+    for (int off = 1; off < 4; off++) {
+        snprintf(what, sizeof what, "q misaligned by %d", off);
+        APPLY(r, RR_STATUS_MISALIGNED, what, x->q = (char *)aq + off);
+        snprintf(what, sizeof what, "k misaligned by %d", off);
+        APPLY(r, RR_STATUS_MISALIGNED, what, x->k = (char *)ak + off);
+    }
+    for (int off = 1; off < 8; off++) {
+        snprintf(what, sizeof what, "positions misaligned by %d", off);
+        APPLY(r, RR_STATUS_MISALIGNED, what, x->positions = (const int64_t *)(const void *)((const char *)positions_storage + off));
+    }
+    /* positions range */
+    APPLY(r, RR_STATUS_OVERFLOW, "start INT64_MAX, 4 tokens", (x->positions = NULL, x->start_position = INT64_MAX));
+    APPLY(r, RR_STATUS_OVERFLOW, "start INT64_MAX - 2, 4 tokens", (x->positions = NULL, x->start_position = INT64_MAX - 2));
+    /* token range, threads */
+    APPLY(r, RR_STATUS_INVALID_ARGUMENT, "token_begin -1", x->token_begin = -1);
+    APPLY(r, RR_STATUS_INVALID_ARGUMENT, "token_begin INT64_MIN", x->token_begin = INT64_MIN);
+    APPLY(r, RR_STATUS_INVALID_ARGUMENT, "token_begin 5 > n_tokens", x->token_begin = 5);
+    APPLY(r, RR_STATUS_INVALID_ARGUMENT, "token_begin 3 > token_end 2", (x->token_begin = 3, x->token_end = 2));
+    APPLY(r, RR_STATUS_INVALID_ARGUMENT, "token_end 5 > n_tokens", x->token_end = 5);
+    APPLY(r, RR_STATUS_INVALID_ARGUMENT, "token_end -2", x->token_end = -2);
+    APPLY(r, RR_STATUS_INVALID_ARGUMENT, "token_end INT64_MAX", x->token_end = INT64_MAX);
+    APPLY(r, RR_STATUS_INVALID_ARGUMENT, "token_end INT64_MIN", x->token_end = INT64_MIN);
+    APPLY(r, RR_STATUS_INVALID_ARGUMENT, "n_threads -1", x->n_threads = -1);
+    APPLY(r, RR_STATUS_INVALID_ARGUMENT, "n_threads INT32_MIN", x->n_threads = INT32_MIN);
+    /* Accepted: empty ranges leave everything as it was. */
+    APPLY(r, RR_STATUS_OK, "n_tokens 0", x->n_tokens = 0);
+    APPLY(r, RR_STATUS_OK, "token range [2, 2)", (x->token_begin = 2, x->token_end = 2));
+    APPLY(r, RR_STATUS_OK, "token range [4, -1)", x->token_begin = 4);
+    APPLY(r, RR_STATUS_OK, "k NULL with junk k fields",
+          (x->k = NULL, x->k_heads = -5, x->k_token_stride = INT64_MIN, x->k_head_stride = -1, x->n_tokens = 0));
+    /* Accepted: a fused qkv row (q then k in one row, same token stride) writes only q and k. */
+    {
+        enum { ROW = 3 * AD + 5 }; /* q head, k head, a v head and 5 padding floats */
+        gb fused = gb_alloc(AT * ROW * sizeof(float), 1);
+        float *f = (float *)(void *)fused.data;
+        rr_rotation rot;
+        for (int i = 0; i < AT * ROW; i++) f[i] = (float)i;
+        rr_rotation_init(&rot);
+        rot.n_tokens = AT;
+        rot.positions = apos;
+        rot.q = f;
+        rot.q_heads = 1;
+        rot.q_token_stride = ROW;
+        rot.k = f + AD;
+        rot.k_heads = 1;
+        rot.k_token_stride = ROW;
+        rot.n_threads = 64;
+        {
+            int untouched = 1;
+            float v[AT][ROW - 2 * AD];
+            for (int t = 0; t < AT; t++) memcpy(v[t], f + t * ROW + 2 * AD, sizeof v[t]);
+            verdict("rr_rope_apply_f32_inplace", "fused qkv row", rr_rope_apply_f32_inplace(r, &rot), RR_STATUS_OK);
+            for (int t = 0; t < AT; t++) untouched &= memcmp(v[t], f + t * ROW + 2 * AD, sizeof v[t]) == 0;
+            check(untouched && gb_slack_intact(&fused), "fused row: v and padding untouched");
+        }
+        gb_free(&fused);
+    }
+    gb_free(&aq_buf);
+    gb_free(&ak_buf);
+    gb_free(&apos_buf);
+}
+
+/* Elements past rotary_dim are never written: head_dim 12, rotary_dim 8, the last 4 floats of
+ * every head hold NaN payloads that must survive bit for bit. */
+static void test_pass_through(void) {
+    rr_rope *r = make_rope(8, 12, 1, RR_LAYOUT_GPTJ, 2.0);
+    gb q = gb_alloc(3 * 12 * sizeof(float), 1);
+    float *x = (float *)(void *)q.data;
+    uint32_t payload = 0x7fc01234u;
+    rr_rotation rot;
+    int ok = 1;
+    for (int i = 0; i < 36; i++) {
+        if (i % 12 < 8) x[i] = 1.0f;
+        else memcpy(&x[i], &payload, 4);
+    }
+    rr_rotation_init(&rot);
+    rot.n_tokens = 3;
+    rot.start_position = -1;
+    rot.q = x;
+    rot.q_heads = 1;
+    rot.q_token_stride = 12;
+    rot.flags = RR_ATTENTION_FACTOR | RR_ROTATE_INVERSE;
+    verdict("rr_rope_apply_f32_inplace", "head_dim 12 > rotary_dim 8", rr_rope_apply_f32_inplace(r, &rot), RR_STATUS_OK);
+    for (int i = 0; i < 36; i++)
+        if (i % 12 >= 8) ok &= memcmp(&x[i], &payload, 4) == 0;
+    check(ok && gb_slack_intact(&q), "pass-through elements keep their bits");
+    gb_free(&q);
+    rr_rope_free(r);
+}
+
+int main(void) {
+    rr_rope *r;
+    test_trivial_entry_points();
+    test_create();
+    r = make_rope(8, 8, 0, RR_LAYOUT_NEOX, 0);
+    test_get_info(r);
+    test_frequencies(r);
+    test_count_pairs(r);
+    test_cos_sin(r);
+    test_apply(r);
+    rr_rope_free(r);
+    r = make_rope(8, 8, 1, RR_LAYOUT_GPTJ, 0);
+    test_apply(r); /* the same cases against a Resonance handle (integer-period kernel) */
+    rr_rope_free(r);
+    test_pass_through();
+    printf("test_hostile: %d passed, %d failed\n", cases_passed, cases_failed);
+    return cases_failed == 0 ? 0 : 1;
+}
