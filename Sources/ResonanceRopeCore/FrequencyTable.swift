@@ -65,7 +65,15 @@ package final class FrequencyTable: Sendable {
       } else {
         inUse[i] = theta
         let t = turnsPerPosition(theta)
-        angles[i] = PairAngle(period: 0, turnsHi: t.hi, turnsLo: t.lo)
+        // Positions are integers, so only tau mod 1 matters: m * tau and m * (tau - k) differ by
+        // the integer m * k. Dropping whole turns (exactly: x - floor(x) and x - trunc(x) are exact
+        // in double) keeps every product in `turns` below 2^63 in magnitude. Without it a finite
+        // but huge theta (a linear factor of 1e-300 gives theta = 1e300) made m * tau overflow to
+        // inf and the angle NaN, and Int(NaN) trapped (found by Tests/fuzz). tau < 1, i.e. every
+        // theta < 2*pi, is left exactly as it was.
+        let hi = t.hi >= 1 ? t.hi - t.hi.rounded(.down) : t.hi
+        let lo = abs(t.lo) >= 1 ? t.lo - t.lo.rounded(.towardZero) : t.lo
+        angles[i] = PairAngle(period: 0, turnsHi: hi, turnsLo: lo)
       }
     }
     self.config = config

@@ -824,6 +824,42 @@ static void test_pass_through(void) {
     rr_rope_free(r);
 }
 
+/* Regression (found by the fuzzer): a finite but huge inverse frequency (linear factor 1e-300
+ * gives theta_0 = 1e300) made m * theta / (2 pi) overflow to inf; the angle became NaN and the
+ * library trapped converting it to an integer. Tables and rotations must now succeed with finite
+ * values at every position, including INT64_MIN and INT64_MAX. */
+static void test_huge_frequency(void) {
+    rr_rope_params p;
+    rr_rope *r = NULL;
+    int64_t pos[4] = {INT64_MIN, -1, 1, INT64_MAX};
+    float c[4 * 4], s[4 * 4], q[4 * 8];
+    int finite = 1;
+    rr_rope_params_init(&p);
+    p.rotary_dim = 8;
+    p.scaling = RR_SCALING_LINEAR;
+    p.factor = 1e-300;
+    verdict("rr_rope_create", "linear factor 1e-300", rr_rope_create(&p, &r), RR_STATUS_OK);
+    if (r == NULL) return;
+    verdict("rr_rope_cos_sin_f32", "theta 1e300 at extreme positions",
+            rr_rope_cos_sin_f32(r, RR_TABLE_LAYOUT_HALF, 0, pos, 0, 4, c, s), RR_STATUS_OK);
+    for (int i = 0; i < 16; i++) finite &= isfinite(c[i]) && isfinite(s[i]) && fabsf(c[i] * c[i] + s[i] * s[i] - 1) < 1e-6f;
+    check(finite, "theta 1e300: cos^2 + sin^2 = 1 at every position");
+    {
+        rr_rotation rot;
+        for (int i = 0; i < 32; i++) q[i] = 1.0f;
+        rr_rotation_init(&rot);
+        rot.n_tokens = 4;
+        rot.positions = pos;
+        rot.q = q;
+        rot.q_heads = 1;
+        rot.q_token_stride = 8;
+        verdict("rr_rope_apply_f32_inplace", "theta 1e300", rr_rope_apply_f32_inplace(r, &rot), RR_STATUS_OK);
+        for (int i = 0; i < 32; i++) finite &= isfinite(q[i]);
+        check(finite, "theta 1e300: rotated values finite");
+    }
+    rr_rope_free(r);
+}
+
 int main(void) {
     rr_rope *r;
     test_trivial_entry_points();
@@ -839,6 +875,7 @@ int main(void) {
     test_apply(r); /* the same cases against a Resonance handle (integer-period kernel) */
     rr_rope_free(r);
     test_pass_through();
+    test_huge_frequency();
     printf("test_hostile: %d passed, %d failed\n", cases_passed, cases_failed);
     return cases_failed == 0 ? 0 : 1;
 }
