@@ -3,6 +3,9 @@
 #   make test      every test (Swift, header, C, libffi, Python)
 #   make install PREFIX=DIR
 #   make header    regenerate Include/resonance_rope.h from the Swift sources
+#   make fuzz FUZZ_SECONDS=N   libFuzzer on the C ABI (library built with -sanitize=fuzzer,address)
+#   make check-asan            C tests under AddressSanitizer + UBSan (library built with ASan)
+#   make check-tsan            the thread test under ThreadSanitizer (library built with TSan)
 #   make NATIVE=1 ...   build for this CPU (may SIGILL elsewhere); default: any x86-64
 
 SHELL      := /bin/bash
@@ -33,7 +36,8 @@ C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
-        test-python test-symbols test-hostile clean
+        test-python test-symbols test-hostile test-threads test-header-c fuzz fuzz-build check-asan \
+        check-tsan clean
 
 all: build
 
@@ -69,7 +73,8 @@ demo: deps stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig run
 	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
 
-test: deps check-header test-swift stage test-symbols test-c test-hostile test-ffi test-python
+test: deps check-header test-swift stage test-symbols test-header-c test-c test-hostile test-threads test-ffi \
+      test-python fuzz
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -97,6 +102,78 @@ test-hostile:
 	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib -lm
 	$(TEST_C_BIN)/test_hostile
 
+# Many threads, one handle: bit-identical to the single-thread run (TSan: make check-tsan).
+test-threads:
+	mkdir -p $(TEST_C_BIN)
+	$(CC) $(C_WARN) -pthread $$($(PKG) --cflags resonance_rope) Tests/c/test_threads.c -o $(TEST_C_BIN)/test_threads \
+	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib
+	$(TEST_C_BIN)/test_threads
+
+# The header alone compiles warning-free as C99, C11, C++11 and C++17, and the C11/C++ layout
+# asserts (Tests/c/rr_layout_asserts.h, from tools/gen_layout_asserts.py) hold.
+test-header-c:
+	mkdir -p $(TEST_C_BIN)
+	$(PYTHON) tools/gen_layout_asserts.py --check
+	@for std in c99 c11; do \
+	  $(CC) -std=$$std -Wall -Wextra -Werror -pedantic -IInclude -fsyntax-only -x c Include/resonance_rope.h || exit 1; done
+	@for std in c++11 c++17; do \
+	  g++ -std=$$std -Wall -Wextra -Werror -pedantic -IInclude -fsyntax-only -x c++ Include/resonance_rope.h || exit 1; done
+	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -IInclude -c Tests/c/test_layout.c -o $(TEST_C_BIN)/test_layout.o
+	@echo "test-header-c: header clean as C99, C11, C++11, C++17; layout asserts hold"
+
+# ---- Fuzzing and sanitizers -------------------------------------------------------------------
+# The library is rebuilt with Swift's sanitizers into its own scratch path. The sanitizer runtimes
+# live in the test executables (clang links them only into programs), so an instrumented .so has
+# undefined __asan_*/__tsan_*/__sanitizer_cov_* symbols: `-z undefs` overrides Package.swift's
+# `-z defs` for these builds only. Swift has no -sanitize=undefined on Linux, so UBSan covers the
+# C code (the tests and CResonanceRope); Swift's own checks trap on overflow and bounds anyway.
+SAN_CC       ?= $(dir $(shell command -v $(SWIFT)))clang
+SWIFT_RT     := $(dir $(shell command -v $(SWIFT)))../lib/swift/linux
+FUZZ_SECONDS ?= 30
+FUZZ_DIR     := .build-hostile-fuzz
+ASAN_DIR     := .build-hostile-asan
+TSAN_DIR     := .build-hostile-tsan
+SAN_C        := -std=c99 -Wall -Wextra -Werror -pedantic -g -O1 -fuse-ld=lld -fno-omit-frame-pointer -pthread -IInclude
+# Swift's crash backtracer would catch the sanitizers' signals before they report.
+SAN_ENV      := SWIFT_BACKTRACE=enable=no
+
+# $(call san_lib,SCRATCH,SANITIZE FLAGS): the instrumented release library, build log in SCRATCH.
+define san_lib
+	@mkdir -p $(1) $(TEST_C_BIN)
+	@$(SWIFT) build -c release --product resonance_rope -Xlinker -z -Xlinker undefs $(2) --scratch-path $(1) \
+	  > $(1)/build.log 2>&1 || { tail -30 $(1)/build.log; exit 1; }
+	@ln -sf libresonance_rope.so $(1)/release/libresonance_rope.so.0
+	@echo "built $(1)/release/libresonance_rope.so ($(2))"
+endef
+san_link = -L$(1)/release -lresonance_rope -Wl,-rpath,$(CURDIR)/$(1)/release -lm
+
+fuzz-build:
+	$(call san_lib,$(FUZZ_DIR),--sanitize=fuzzer --sanitize=address)
+	$(SAN_CC) $(SAN_C) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all Tests/fuzz/fuzz_abi.c \
+	  -o $(TEST_C_BIN)/fuzz_abi $(call san_link,$(FUZZ_DIR))
+
+fuzz: fuzz-build
+	@bash tools/run_fuzz.sh $(TEST_C_BIN)/fuzz_abi $(FUZZ_SECONDS) $(FUZZ_DIR)/corpus Tests/fuzz/corpus
+
+check-asan:
+	$(call san_lib,$(ASAN_DIR),--sanitize=address -Xcc -fsanitize=undefined)
+	@for t in test_abi test_hostile test_threads; do \
+	  $(SAN_CC) $(SAN_C) -fsanitize=address,undefined -fno-sanitize-recover=all Tests/c/$$t.c \
+	    -o $(TEST_C_BIN)/$${t}_asan $(call san_link,$(ASAN_DIR)) || exit 1; \
+	  $(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(TEST_C_BIN)/$${t}_asan | sed "s/^$$t:/$$t (asan+ubsan):/" ; test $${PIPESTATUS[0]} -eq 0 || exit 1; done
+
+check-tsan:
+	$(call san_lib,$(TSAN_DIR),--sanitize=thread)
+	@$(SAN_CC) $(SAN_C) -fsanitize=thread Tests/c/test_threads.c -o $(TEST_C_BIN)/test_threads_tsan \
+	  $(call san_link,$(TSAN_DIR)) -L$(SWIFT_RT) -ldispatch -lBlocksRuntime -Wl,-rpath,$(SWIFT_RT)
+	@$(SAN_ENV) TSAN_OPTIONS=halt_on_error=1 $(TEST_C_BIN)/test_threads_tsan | sed 's/^test_threads:/test_threads (tsan):/'; \
+	  test $${PIPESTATUS[0]} -eq 0
+	@# The check can fail: a deliberate race (two threads rotating one buffer) must be reported.
+	@$(SAN_ENV) TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(TEST_C_BIN)/test_threads_tsan race >/dev/null 2>&1; \
+	  if [ $$? -eq 66 ]; then echo "test_threads (tsan): a deliberate race inside the library is reported, as it must be"; \
+	  else echo "check-tsan: a deliberate data race inside the library went unreported"; exit 1; fi
+
 test-ffi:
 	mkdir -p $(TEST_C_BIN)
 	$(CC) $(C_WARN) -D_GNU_SOURCE $$($(PKG) --cflags resonance_rope) Tests/c/test_ffi.c \
@@ -108,5 +185,6 @@ test-python:
 	  $(PYTHON) -m pytest -q Tests/python
 
 clean:
-	rm -rf .build .build-release .build-native $(STAGE) $(TEST_C_BIN)
+	rm -rf .build .build-release .build-native .build-hostile-fuzz .build-hostile-asan .build-hostile-tsan \
+	  $(STAGE) $(TEST_C_BIN)
 	$(MAKE) -C Examples/c clean
