@@ -396,10 +396,13 @@ rr_status rr_rope_get_info(const rr_rope *rope, rr_rope_info *info) RR_NOEXCEPT 
  * rounds the final wavelengths (e.g. Resonance YaRN). Nothing is kept after return.
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_OVERFLOW (json_length < -1),
- * RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB), RR_STATUS_PARSE_ERROR (not JSON, or a field of
- * the wrong type; the message gives the byte offset or the field), RR_STATUS_UNSUPPORTED (an
- * unknown rope_type), RR_STATUS_INVALID_VALUE / RR_STATUS_INVALID_DIMENSION (inconsistent
- * settings; the message names the field). On error *out_rope is unchanged. Added in 0.1.0.
+ * RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB; checked before any byte is read),
+ * RR_STATUS_PARSE_ERROR (not strict JSON: truncated, malformed, invalid UTF-8, duplicate keys,
+ * nesting deeper than 64, a number outside the double range; the message gives the byte
+ * offset), RR_STATUS_UNSUPPORTED (an unknown rope_type), RR_STATUS_INVALID_VALUE (a field of the
+ * wrong type or out of its domain, sequence_length < 0), RR_STATUS_INVALID_DIMENSION
+ * (inconsistent dimensions); the message names the field. On error *out_rope is unchanged.
+ * Added in 0.1.0.
  */
 rr_status rr_rope_create_from_hf_config(const char *json, int64_t json_length, int64_t sequence_length, int32_t resonance, rr_rope **out_rope) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -537,9 +540,11 @@ rr_status rr_rope_apply_f32_inplace(const rr_rope *rope, const rr_rotation *rota
  * d = 128 takes about 0.4 s. Under Resonance every pair with lambda~_i <= L has gap exactly 0.
  * Writes rotary_dim / 2 gaps (dimensionless, in [0, 2]) to `gaps` (`capacity` elements) and,
  * when `summary` is not NULL (its struct_size set), the critical pair, counts and maxima.
- * Thread-safe. Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE,
- * RR_STATUS_INVALID_VALUE (L < 1, L' <= L, L > 2^24, L' > 2^40), RR_STATUS_BUFFER_TOO_SMALL,
- * RR_STATUS_MISALIGNED, RR_STATUS_OUT_OF_MEMORY. Added in 0.1.0.
+ * Thread-safe. Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, gaps), RR_STATUS_STRUCT_SIZE
+ * (summary->struct_size), RR_STATUS_INVALID_VALUE (L < 1, L' <= L), RR_STATUS_OVERFLOW
+ * (L > 2^24, L' > 2^40: the caps on the work), RR_STATUS_BUFFER_TOO_SMALL (capacity <
+ * rotary_dim / 2), RR_STATUS_MISALIGNED (gaps), RR_STATUS_OUT_OF_MEMORY. On error nothing is
+ * written. Added in 0.1.0.
  */
 rr_status rr_rope_feature_gap(const rr_rope *rope, int64_t train_length, int64_t test_length, double *gaps, int64_t capacity, rr_gap_summary *summary) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -569,7 +574,8 @@ rr_status rr_posgen_generate(const rr_posgen_params *params, int32_t split, int6
  * Writes one sequence of params->length tokens grown from explicit `seeds` (far + near values,
  * each in [0, modulus)), e.g. the paper's worked example (m = 7, seeds 2 0 3 1). Split fields
  * are ignored. Returns the statuses of rr_posgen_generate(), plus RR_STATUS_INVALID_VALUE for
- * a seed outside [0, modulus). Added in 0.1.0.
+ * a seed outside [0, modulus) and RR_STATUS_MISALIGNED for seeds not aligned to 4 bytes.
+ * Added in 0.1.0.
  */
 rr_status rr_posgen_sequence(const rr_posgen_params *params, const int32_t *seeds, int32_t *tokens, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 

@@ -126,7 +126,8 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
 /// Writes one sequence of params->length tokens grown from explicit `seeds` (far + near values,
 /// each in [0, modulus)), e.g. the paper's worked example (m = 7, seeds 2 0 3 1). Split fields
 /// are ignored. Returns the statuses of rr_posgen_generate(), plus RR_STATUS_INVALID_VALUE for
-/// a seed outside [0, modulus). Added in 0.1.0.
+/// a seed outside [0, modulus) and RR_STATUS_MISALIGNED for seeds not aligned to 4 bytes.
+/// Added in 0.1.0.
 @c(rr_posgen_sequence) public func rrPosgenSequence(
   _ params: UnsafePointer<rr_posgen_params>?, _ seeds: UnsafePointer<Int32>?,
   _ tokens: UnsafeMutablePointer<Int32>?, _ capacity: Int64
@@ -134,6 +135,7 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
   guarded("rr_posgen_sequence") { () throws(CallError) in
     let (spec, _, _) = try posgenArguments(params)
     let seeds = try required(seeds, "seeds")
+    try requireAligned(seeds, "seeds")
     let out = try tokenBuffer(tokens, capacity, needed: Int64(spec.length), "tokens")
     let seq = try core { () throws(RopeError) in
       try posgenSequence(spec: spec, seeds: Array(UnsafeBufferPointer(start: seeds, count: spec.seedCount)))

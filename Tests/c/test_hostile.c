@@ -430,6 +430,7 @@ static rr_status call_inv_f64(const rr_rope *r, void *v, int64_t c) { return rr_
 static rr_status call_inv_f32(const rr_rope *r, void *v, int64_t c) { return rr_rope_inv_freq_f32(r, (float *)v, c); }
 static rr_status call_wave(const rr_rope *r, void *v, int64_t c) { return rr_rope_wavelengths(r, (double *)v, c); }
 static rr_status call_res(const rr_rope *r, void *v, int64_t c) { return rr_rope_resonance_wavelengths(r, (int64_t *)v, c); }
+static rr_status call_factors(const rr_rope *r, void *v, int64_t c) { return rr_rope_resonance_freq_factors(r, (float *)v, c); }
 
 static void test_frequencies(rr_rope *r) {
     static const struct { const char *name; freq_fn fn; size_t elem; } fns[] = {
@@ -437,6 +438,7 @@ static void test_frequencies(rr_rope *r) {
         {"rr_rope_inv_freq_f32", call_inv_f32, sizeof(float)},
         {"rr_rope_wavelengths", call_wave, sizeof(double)},
         {"rr_rope_resonance_wavelengths", call_res, sizeof(int64_t)},
+        {"rr_rope_resonance_freq_factors", call_factors, sizeof(float)},
     };
     const int64_t half = 4; /* r has rotary_dim 8 */
     static const int64_t bad_caps[] = {-1, 0, 1, 3, INT64_MIN, -4};
@@ -824,6 +826,451 @@ static void test_pass_through(void) {
     rr_rope_free(r);
 }
 
+/* ---- rr_rope_feature_gap ----------------------------------------------------------------------- */
+
+static void gap_case(const rr_rope *r, int64_t L, int64_t Lp, double *gaps, int64_t cap, rr_gap_summary *sum,
+                     rr_status want, const char *what, const gb *gout, const gb *sout) {
+    if (gout) watch(gout->data, gout->n);
+    if (sout) watch(sout->data, sout->n);
+    verdict("rr_rope_feature_gap", what, rr_rope_feature_gap(r, L, Lp, gaps, cap, sum), want);
+}
+
+static void test_feature_gap(rr_rope *r) {
+    gb g = gb_alloc(4 * sizeof(double), 1), sb = gb_alloc(sizeof(rr_gap_summary), 1), mis = gb_alloc(5 * 8, 1);
+    double *gaps = (double *)(void *)g.data;
+    rr_gap_summary *sum = (rr_gap_summary *)(void *)sb.data;
+    char what[96];
+    static const int64_t bad_caps[] = {-1, 0, 3, INT64_MIN};
+    static const int64_t bad_lengths[][2] = {{0, 10}, {-1, 10}, {INT64_MIN, 10}, {10, 10}, {10, 9}, {10, INT64_MIN},
+                                             {INT64_MAX, INT64_MAX}};
+    /* lengths past the caps on the work (L <= 2^24, L' <= 2^40): RR_STATUS_OVERFLOW */
+    static const int64_t huge_lengths[][2] = {{((int64_t)1 << 24) + 1, ((int64_t)1 << 24) + 2}, {10, ((int64_t)1 << 40) + 1},
+                                              {1, INT64_MAX}, {INT64_MAX - 1, INT64_MAX}};
+    sum->struct_size = sizeof *sum;
+    gap_case(NULL, 64, 128, gaps, 4, sum, RR_STATUS_NULL_POINTER, "rope NULL", &g, &sb);
+    gap_case(r, 64, 128, NULL, 4, sum, RR_STATUS_NULL_POINTER, "gaps NULL", &g, &sb);
+    for (int off = 1; off < 8; off++) {
+        snprintf(what, sizeof what, "gaps misaligned by %d", off);
+        gap_case(r, 64, 128, (double *)(void *)(mis.data + off), 4, sum, RR_STATUS_MISALIGNED, what, &mis, &sb);
+    }
+    for (size_t i = 0; i < sizeof bad_caps / sizeof bad_caps[0]; i++) {
+        snprintf(what, sizeof what, "capacity %lld", (long long)bad_caps[i]);
+        gap_case(r, 64, 128, gaps, bad_caps[i], sum, RR_STATUS_BUFFER_TOO_SMALL, what, &g, &sb);
+    }
+    for (int i = 0; i < N_BAD_SIZES; i++) {
+        memset(sum, GB_CANARY, sizeof *sum);
+        sum->struct_size = bad_size(sizeof(rr_gap_summary), i);
+        snprintf(what, sizeof what, "summary struct_size %u", sum->struct_size);
+        gap_case(r, 64, 128, gaps, 4, sum, RR_STATUS_STRUCT_SIZE, what, &g, &sb);
+    }
+    memset(sum, GB_CANARY, sizeof *sum);
+    sum->struct_size = sizeof *sum;
+    for (size_t i = 0; i < sizeof bad_lengths / sizeof bad_lengths[0]; i++) {
+        snprintf(what, sizeof what, "train_length %lld, test_length %lld", (long long)bad_lengths[i][0],
+                 (long long)bad_lengths[i][1]);
+        gap_case(r, bad_lengths[i][0], bad_lengths[i][1], gaps, 4, sum, RR_STATUS_INVALID_VALUE, what, &g, &sb);
+        gap_case(r, bad_lengths[i][0], bad_lengths[i][1], gaps, 4, NULL, RR_STATUS_INVALID_VALUE, "(no summary)", &g, NULL);
+    }
+    for (size_t i = 0; i < sizeof huge_lengths / sizeof huge_lengths[0]; i++) {
+        snprintf(what, sizeof what, "train_length %lld, test_length %lld", (long long)huge_lengths[i][0],
+                 (long long)huge_lengths[i][1]);
+        gap_case(r, huge_lengths[i][0], huge_lengths[i][1], gaps, 4, sum, RR_STATUS_OVERFLOW, what, &g, &sb);
+    }
+    gap_case(r, 1, 2, gaps, INT64_MAX, NULL, RR_STATUS_OK, "L 1, L' 2, capacity INT64_MAX", NULL, NULL);
+    gap_case(r, 100, 1000, gaps, 4, sum, RR_STATUS_OK, "valid with summary", NULL, NULL);
+    {
+        int ok = gb_slack_intact(&g) && gb_slack_intact(&sb) && sum->struct_size == sizeof *sum;
+        for (int i = 0; i < 4; i++) ok &= gaps[i] >= 0 && gaps[i] <= 2;
+        check(ok, "feature_gap writes 4 gaps in [0, 2] and its summary, nothing else");
+    }
+    gb_free(&g);
+    gb_free(&sb);
+    gb_free(&mis);
+}
+
+/* ---- configuration text: rr_rope_create_from_hf_config, rr_rope_create_from_gguf_metadata ------ */
+
+static const char HF_OK[] = "{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"max_position_embeddings\": 131072,"
+                            " \"rope_theta\": 500000.0, \"rope_scaling\": {\"factor\": 8.0, \"low_freq_factor\": 1.0,"
+                            " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192, \"rope_type\": \"llama3\"}}";
+static const char GGUF_OK[] = "general.architecture=llama\nllama.rope.freq_base=10000\nllama.rope.dimension_count=128\n"
+                              "llama.context_length=4096\n";
+
+/* The text is placed right before a guard page (read-only), so a read past `length` faults. */
+static void config_case_n(int gguf, const char *text, size_t n, int64_t length, int64_t seq, int32_t layout,
+                          rr_status want, const char *what) {
+    static rr_rope *const canary = (rr_rope *)(uintptr_t)0x7e7e7e7e7e7e7e70u;
+    gb in = readonly_copy(text, n);
+    gb out = gb_alloc(sizeof(rr_rope *), 1);
+    const char *fn = gguf ? "rr_rope_create_from_gguf_metadata" : "rr_rope_create_from_hf_config";
+    rr_status st;
+    memcpy(out.data, &canary, sizeof canary);
+    if (want != RR_STATUS_OK) watch(out.data, out.n);
+    st = gguf ? rr_rope_create_from_gguf_metadata((const char *)in.data, length, seq, 1, layout, (rr_rope **)(void *)out.data)
+              : rr_rope_create_from_hf_config((const char *)in.data, length, seq, 0, (rr_rope **)(void *)out.data);
+    verdict(fn, what, st, want);
+    if (st == RR_STATUS_OK) {
+        rr_rope *r;
+        memcpy(&r, out.data, sizeof r);
+        rr_rope_free(r);
+    }
+    gb_free(&in);
+    gb_free(&out);
+}
+
+static void config_case(int gguf, const char *text, int64_t length, int64_t seq, int32_t layout, rr_status want,
+                        const char *what) {
+    /* a length beyond the text (a lie the library must refuse before reading) maps only the text */
+    size_t n = length >= 0 && (uint64_t)length <= strlen(text) ? (size_t)length : strlen(text) + 1;
+    config_case_n(gguf, text, n, length, seq, layout, want, what);
+}
+
+static void test_configs(void) {
+    char what[96];
+    rr_rope *out = (rr_rope *)(uintptr_t)0x4440;
+    /* NULL and lengths */
+    verdict("rr_rope_create_from_hf_config", "json NULL", rr_rope_create_from_hf_config(NULL, -1, 0, 0, &out), RR_STATUS_NULL_POINTER);
+    verdict("rr_rope_create_from_hf_config", "json NULL, length 0", rr_rope_create_from_hf_config(NULL, 0, 0, 0, &out), RR_STATUS_NULL_POINTER);
+    verdict("rr_rope_create_from_hf_config", "out_rope NULL", rr_rope_create_from_hf_config(HF_OK, -1, 0, 0, NULL), RR_STATUS_NULL_POINTER);
+    verdict("rr_rope_create_from_gguf_metadata", "text NULL", rr_rope_create_from_gguf_metadata(NULL, -1, 0, 0, -1, &out),
+            RR_STATUS_NULL_POINTER);
+    verdict("rr_rope_create_from_gguf_metadata", "out_rope NULL", rr_rope_create_from_gguf_metadata(GGUF_OK, -1, 0, 0, -1, NULL),
+            RR_STATUS_NULL_POINTER);
+    check(out == (rr_rope *)(uintptr_t)0x4440, "config NULL cases leave *out_rope");
+    for (int gguf = 0; gguf < 2; gguf++) {
+        const char *ok = gguf ? GGUF_OK : HF_OK;
+        static const int64_t bad_len[] = {-2, -3, INT64_MIN};
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(what, sizeof what, "length %lld", (long long)bad_len[i]);
+            config_case(gguf, ok, bad_len[i] == -2 ? -2 : bad_len[i], 0, -1, RR_STATUS_OVERFLOW, what);
+        }
+        /* a length past 64 MiB must be refused before anything is read (the buffer is small) */
+        config_case(gguf, ok, ((int64_t)1 << 26) + 1, 0, -1, RR_STATUS_BUFFER_TOO_SMALL, "length 64 MiB + 1");
+        config_case(gguf, ok, INT64_MAX, 0, -1, RR_STATUS_BUFFER_TOO_SMALL, "length INT64_MAX");
+        config_case(gguf, ok, (int64_t)strlen(ok), -1, -1, RR_STATUS_INVALID_VALUE, "sequence_length -1");
+        config_case(gguf, ok, (int64_t)strlen(ok), INT64_MIN, -1, RR_STATUS_INVALID_VALUE, "sequence_length INT64_MIN");
+        /* the valid text, with an explicit length (no NUL: a read past it faults) and NUL-terminated */
+        config_case(gguf, ok, (int64_t)strlen(ok), 0, -1, RR_STATUS_OK, "valid, explicit length");
+        config_case(gguf, ok, -1, 0, -1, RR_STATUS_OK, "valid, NUL-terminated");
+        config_case(gguf, ok, (int64_t)strlen(ok), INT64_MAX, -1, RR_STATUS_OK, "valid, sequence_length INT64_MAX");
+    }
+    /* truncated HF JSON: every proper prefix is malformed */
+    {
+        size_t n = strlen(HF_OK), failures = 0;
+        for (size_t len = 0; len < n; len++) {
+            size_t before = (size_t)cases_failed;
+            snprintf(what, sizeof what, "HF JSON truncated to %zu bytes", len);
+            config_case(0, HF_OK, (int64_t)len, 0, -1, RR_STATUS_PARSE_ERROR, what);
+            failures += (size_t)cases_failed - before;
+        }
+        check(failures == 0, "every truncation of a config is a parse error");
+    }
+    /* malformed and hostile JSON */
+    {
+        static const char *const parse_errors[] = {
+            "", " ", "{", "}", "[", "[]", "null", "0", "\"a\"", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{,}", "{\"a\":1 \"b\":2}",
+            "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":1e}", "{\"a\":-}", "{\"a\":+1}", "{\"a\":NaN}", "{\"a\":Infinity}",
+            "{\"a\":tru}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", "{\"a\":\"\xc3\"}",
+            "{\"a\":\"\xed\xa0\x80\"}", "{\"a\":1}x", "{\"a\":1}{}", "{'a':1}", "{\"a\":1", "{\"a\":\"unterminated}",
+            "\xef\xbb\xbf{}", "{\"hidden_size\": 64, \"num_attention_heads\": 1, \"a\": 1, \"a\": 2}",
+        };
+        /* well-formed JSON, a field of the wrong type: RR_STATUS_INVALID_VALUE naming the field */
+        static const char *const wrong_types[] = {
+            "{\"hidden_size\": \"64\", \"num_attention_heads\": 1}",
+            "{\"hidden_size\": 64, \"num_attention_heads\": 1, \"rope_theta\": \"big\"}",
+            "{\"hidden_size\": 64, \"num_attention_heads\": 1, \"rope_scaling\": 5}",
+            "{\"hidden_size\": 64.5, \"num_attention_heads\": 1}",
+        };
+        for (size_t i = 0; i < sizeof wrong_types / sizeof wrong_types[0]; i++) {
+            snprintf(what, sizeof what, "wrong field type #%zu", i);
+            config_case(0, wrong_types[i], -1, 0, -1, RR_STATUS_INVALID_VALUE, what);
+        }
+        for (size_t i = 0; i < sizeof parse_errors / sizeof parse_errors[0]; i++) {
+            snprintf(what, sizeof what, "malformed JSON #%zu", i);
+            config_case(0, parse_errors[i], (int64_t)strlen(parse_errors[i]), 0, -1, RR_STATUS_PARSE_ERROR, what);
+        }
+        /* deep nesting: refused by the depth limit, not by a stack overflow */
+        {
+            enum { DEPTH = 100000 };
+            char *deep = (char *)malloc(2 * DEPTH + 16);
+            size_t k = 0;
+            deep[k++] = '{'; memcpy(deep + k, "\"a\":", 4); k += 4;
+            for (int i = 0; i < DEPTH; i++) deep[k++] = '[';
+            for (int i = 0; i < DEPTH; i++) deep[k++] = ']';
+            deep[k++] = '}';
+            deep[k] = '\0';
+            config_case(0, deep, (int64_t)k, 0, -1, RR_STATUS_PARSE_ERROR, "JSON nested 100000 deep");
+            config_case(0, deep, -1, 0, -1, RR_STATUS_PARSE_ERROR, "JSON nested 100000 deep, NUL-terminated");
+            free(deep);
+        }
+        /* an embedded NUL inside the explicit length */
+        config_case_n(0, "{\"a\":\"x\0y\"}", 11, 11, 0, -1, RR_STATUS_PARSE_ERROR, "JSON with a NUL byte");
+    }
+    /* well-formed but inconsistent or unsupported settings */
+    config_case(0, "{\"hidden_size\": 64, \"num_attention_heads\": 1, \"rope_scaling\": {\"rope_type\": \"warp\"}}", -1, 0, -1,
+                RR_STATUS_UNSUPPORTED, "unknown rope_type");
+    config_case(0, "{\"hidden_size\": 64, \"num_attention_heads\": 1, \"rope_theta\": -3}", -1, 0, -1, RR_STATUS_INVALID_VALUE,
+                "negative rope_theta");
+    config_case(0, "{\"hidden_size\": 64, \"num_attention_heads\": 1, \"rope_theta\": 1}", -1, 0, -1, RR_STATUS_INVALID_VALUE,
+                "rope_theta 1");
+    config_case(0, "{\"hidden_size\": 64, \"num_attention_heads\": 1, \"rope_theta\": 1e999}", -1, 0, -1, RR_STATUS_PARSE_ERROR,
+                "rope_theta 1e999");
+    config_case(0, "{\"hidden_size\": 7, \"num_attention_heads\": 1}", -1, 0, -1, RR_STATUS_INVALID_DIMENSION, "odd head dim");
+    config_case(0, "{\"hidden_size\": 64, \"num_attention_heads\": 0}", -1, 0, -1, RR_STATUS_INVALID_DIMENSION, "zero heads");
+    config_case(0, "{\"hidden_size\": 99999999999999999999, \"num_attention_heads\": 1}", -1, 0, -1, RR_STATUS_INVALID_VALUE,
+                "hidden_size past int64");
+    config_case(0, "{\"head_dim\": 131072, \"hidden_size\": 64, \"num_attention_heads\": 1}", -1, 0, -1, RR_STATUS_INVALID_DIMENSION,
+                "head_dim past RR_MAX_DIM");
+    config_case(0, "{\"hidden_size\": 64, \"num_attention_heads\": 1, \"partial_rotary_factor\": 2.0}", -1, 0, -1,
+                RR_STATUS_INVALID_VALUE, "partial_rotary_factor 2");
+    /* GGUF text */
+    {
+        static const int32_t bad_layouts[] = {2, -2, INT32_MAX, INT32_MIN};
+        for (size_t i = 0; i < sizeof bad_layouts / sizeof bad_layouts[0]; i++) {
+            snprintf(what, sizeof what, "layout %d", bad_layouts[i]);
+            config_case(1, GGUF_OK, -1, 0, bad_layouts[i], RR_STATUS_UNKNOWN_ENUM, what);
+        }
+        config_case(1, "general.architecture=warpdrive\nwarpdrive.rope.dimension_count=64\n", -1, 0, -1, RR_STATUS_UNSUPPORTED,
+                    "unknown architecture, layout from it");
+        config_case(1, "no equals sign\n", -1, 0, -1, RR_STATUS_PARSE_ERROR, "line without =");
+        config_case(1, "=5\n", -1, 0, -1, RR_STATUS_PARSE_ERROR, "empty key");
+        config_case(1, "general.architecture=llama\nllama.rope.freq_base=[1, 2\n", -1, 0, -1, RR_STATUS_PARSE_ERROR,
+                    "unterminated array");
+        config_case(1, "general.architecture=llama\nrope_freqs=[1, nan]\n", -1, 0, -1, RR_STATUS_PARSE_ERROR, "NaN in an array");
+        config_case(1, "general.architecture=llama\nllama.rope.freq_base=0.5\nllama.rope.dimension_count=128\n", -1, 0, -1,
+                    RR_STATUS_INVALID_VALUE, "freq_base 0.5");
+        config_case(1, "general.architecture=llama\nllama.rope.dimension_count=127\n", -1, 0, -1, RR_STATUS_INVALID_DIMENSION,
+                    "odd dimension_count");
+        config_case(1, "general.architecture=llama\nllama.rope.dimension_count=-128\n", -1, 0, -1, RR_STATUS_INVALID_DIMENSION,
+                    "negative dimension_count");
+        config_case(1, "general.architecture=llama\nllama.rope.dimension_count=9223372036854775807\n", -1, 0, -1,
+                    RR_STATUS_INVALID_DIMENSION, "dimension_count INT64_MAX");
+        config_case(1, "", 0, 0, 0, RR_STATUS_INVALID_VALUE, "empty text, explicit layout");
+        {
+            /* every cut before the dimension is complete must be refused; any cut: status + message */
+            size_t n = strlen(GGUF_OK), must_fail = (size_t)(strstr(GGUF_OK, "dimension_count=") - GGUF_OK) + 16, oks = 0;
+            for (size_t len = 0; len < n; len++) {
+                rr_rope *r = NULL;
+                gb in = readonly_copy(GGUF_OK, len);
+                rr_status st = rr_rope_create_from_gguf_metadata((const char *)in.data, (int64_t)len, 0, 0, -1, &r);
+                const char *m = rr_last_error_message();
+                oks += st == RR_STATUS_OK && len < must_fail;
+                if (st == RR_STATUS_OK) rr_rope_free(r);
+                else check(rr_status_string(st) != NULL && strncmp(m, "rr_rope_create_from_gguf_metadata:", 34) == 0,
+                           "truncated GGUF text: a status and a message");
+                gb_free(&in);
+            }
+            check(oks == 0, "GGUF text cut before its dimension is refused");
+        }
+    }
+}
+
+/* ---- PosGen ------------------------------------------------------------------------------------ */
+
+#define POSGEN(FN, WANT, WHAT, EDIT, CALL)                                  \
+    do {                                                                   \
+        rr_posgen_params p_;                                               \
+        gb in_;                                                            \
+        rr_posgen_params_init(&p_);                                        \
+        p_.length = 16;                                                    \
+        { rr_posgen_params *p = &p_; EDIT; }                               \
+        in_ = readonly_copy(&p_, sizeof p_);                               \
+        {                                                                  \
+            const rr_posgen_params *pp = (const rr_posgen_params *)(void *)in_.data; \
+            watch(tok.data, tok.n);                                        \
+            watch(res.data, res.n);                                        \
+            watch(per.data, per.n);                                        \
+            verdict(FN, WHAT, CALL, WANT);                                 \
+        }                                                                  \
+        gb_free(&in_);                                                     \
+    } while (0)
+
+static void test_posgen(void) {
+    enum { LEN = 16, CAP = 4 * LEN };
+    gb tok = gb_alloc(CAP * sizeof(int32_t), 1), res = gb_alloc(sizeof(rr_posgen_result), 1);
+    gb per = gb_alloc(LEN * sizeof(double), 1), mis = gb_alloc(CAP * 4 + 8, 1);
+    gb seeds_b = gb_alloc(4 * sizeof(int32_t), 1), pred_b = gb_alloc(CAP * 4, 1);
+    int32_t *tokens = (int32_t *)(void *)tok.data, *seeds = (int32_t *)(void *)seeds_b.data, *pred = (int32_t *)(void *)pred_b.data;
+    double *pp_out = (double *)(void *)per.data;
+    rr_posgen_result *result = (rr_posgen_result *)(void *)res.data;
+    char what[96];
+    memset(seeds, 0, 16);
+    seeds[0] = 1; seeds[1] = 2; seeds[2] = 3; seeds[3] = 4;
+    memset(pred, 0, CAP * 4);
+    result->struct_size = sizeof *result;
+    rr_posgen_params_init(NULL);
+    check(1, "rr_posgen_params_init(NULL) returns");
+    /* Every params defect, through each of the three functions. */
+    {
+        static const char *const fns[] = {"rr_posgen_generate", "rr_posgen_sequence", "rr_posgen_score"};
+        for (int f = 0; f < 3; f++) {
+#define PCALL (f == 0 ? rr_posgen_generate(pp, RR_POSGEN_SPLIT_TRAIN, 0, 4, tokens, CAP)   \
+               : f == 1 ? rr_posgen_sequence(pp, seeds, tokens, CAP)                     \
+                        : rr_posgen_score(pp, pred, pred, 4, 8, pp_out, result))
+            const char *fn = fns[f];
+            POSGEN(fn, RR_STATUS_NULL_POINTER, "params NULL", (void)p, (pp = NULL, PCALL));
+            for (int i = 0; i < N_BAD_SIZES; i++) {
+                snprintf(what, sizeof what, "struct_size %u", bad_size(sizeof(rr_posgen_params), i));
+                POSGEN(fn, RR_STATUS_STRUCT_SIZE, what, p->struct_size = bad_size(sizeof(rr_posgen_params), i), PCALL);
+            }
+            for (int i = 0; i < 4; i++) {
+                snprintf(what, sizeof what, "reserved[%d] != 0", i);
+                POSGEN(fn, RR_STATUS_STRUCT_SIZE, what, p->reserved[i] = 1, PCALL);
+            }
+            POSGEN(fn, RR_STATUS_UNKNOWN_ENUM, "task 3", p->task = 3, PCALL);
+            POSGEN(fn, RR_STATUS_UNKNOWN_ENUM, "task -1", p->task = -1, PCALL);
+            POSGEN(fn, RR_STATUS_UNKNOWN_ENUM, "arith 3", p->arith = 3, PCALL);
+            POSGEN(fn, RR_STATUS_UNKNOWN_ENUM, "arith INT32_MIN", p->arith = INT32_MIN, PCALL);
+            POSGEN(fn, RR_STATUS_UNKNOWN_ENUM, "split_mode 2", p->split_mode = 2, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "modulus 0", p->modulus = 0, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "modulus 1", p->modulus = 1, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "modulus -17", p->modulus = -17, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "modulus 2^31 + 1", p->modulus = ((int64_t)1 << 31) + 1, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "modulus INT64_MAX", p->modulus = INT64_MAX, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "near 0", p->near = 0, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "near INT64_MIN", p->near = INT64_MIN, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "far -1", p->far = -1, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "length 3 < far + near", p->length = 3, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "length 0", p->length = 0, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "length -1", p->length = -1, PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "length INT64_MIN", p->length = INT64_MIN, PCALL);
+            POSGEN(fn, RR_STATUS_OVERFLOW, "near + far overflows", (p->near = INT64_MAX, p->far = 1), PCALL);
+            POSGEN(fn, RR_STATUS_INVALID_VALUE, "far INT64_MAX - 3 (length too short)", p->far = INT64_MAX - 3, PCALL);
+#undef PCALL
+        }
+    }
+    /* rr_posgen_generate: split, counts, buffer */
+#define GEN(WANT, WHAT, EDIT, SPLIT, FIRST, COUNT, TOK, CAPACITY) \
+    POSGEN("rr_posgen_generate", WANT, WHAT, EDIT, rr_posgen_generate(pp, SPLIT, FIRST, COUNT, TOK, CAPACITY))
+    GEN(RR_STATUS_NULL_POINTER, "tokens NULL", (void)p, 0, 0, 4, NULL, CAP);
+    GEN(RR_STATUS_UNKNOWN_ENUM, "split 3", (void)p, 3, 0, 4, tokens, CAP);
+    GEN(RR_STATUS_UNKNOWN_ENUM, "split -1", (void)p, -1, 0, 4, tokens, CAP);
+    GEN(RR_STATUS_OVERFLOW, "first -1", (void)p, 0, -1, 4, tokens, CAP);
+    GEN(RR_STATUS_OVERFLOW, "count -1", (void)p, 0, 0, -1, tokens, CAP);
+    GEN(RR_STATUS_OVERFLOW, "count INT64_MIN", (void)p, 0, 0, INT64_MIN, tokens, CAP);
+    GEN(RR_STATUS_OVERFLOW, "count * length overflows", (void)p, 0, 0, INT64_MAX / 8, tokens, INT64_MAX);
+    GEN(RR_STATUS_OVERFLOW, "first + count past the split", (void)p, RR_POSGEN_SPLIT_TEST, 999, 2, tokens, CAP);
+    GEN(RR_STATUS_OVERFLOW, "first INT64_MAX", (void)p, 0, INT64_MAX, 1, tokens, CAP);
+    GEN(RR_STATUS_OVERFLOW, "first + count overflows", (void)p, 0, INT64_MAX, INT64_MAX, tokens, INT64_MAX);
+    GEN(RR_STATUS_OVERFLOW, "train_size -1", p->train_size = -1, 0, 0, 1, tokens, CAP);
+    GEN(RR_STATUS_OVERFLOW, "validation_size INT64_MIN", p->validation_size = INT64_MIN, 1, 0, 1, tokens, CAP);
+    GEN(RR_STATUS_OVERFLOW, "validation + test overflows", (p->validation_size = INT64_MAX, p->test_size = 2), 2, 0, 1, tokens, CAP);
+    GEN(RR_STATUS_INVALID_VALUE, "disjoint split with too few combinations",
+        (p->split_mode = RR_POSGEN_SPLIT_MODE_DISJOINT, p->modulus = 5, p->near = 3, p->far = 1), 1, 0, 1, tokens, CAP);
+    GEN(RR_STATUS_INVALID_VALUE, "near + far > modulus (no seed combination)", (p->modulus = 3, p->near = 3, p->far = 1), 0, 0, 1,
+        tokens, CAP);
+    GEN(RR_STATUS_BUFFER_TOO_SMALL, "capacity count * length - 1", (void)p, 0, 0, 4, tokens, CAP - 1);
+    GEN(RR_STATUS_BUFFER_TOO_SMALL, "capacity -1", (void)p, 0, 0, 1, tokens, -1);
+    GEN(RR_STATUS_BUFFER_TOO_SMALL, "length INT64_MAX, capacity small", (p->length = INT64_MAX), 0, 0, 1, tokens, CAP);
+    for (int off = 1; off < 4; off++) {
+        snprintf(what, sizeof what, "tokens misaligned by %d", off);
+        POSGEN("rr_posgen_generate", RR_STATUS_MISALIGNED, what, (void)p,
+               (watch(mis.data, mis.n), rr_posgen_generate(pp, 0, 0, 4, (int32_t *)(void *)(mis.data + off), CAP)));
+    }
+    GEN(RR_STATUS_OK, "count 0 writes nothing", (void)p, 0, 0, 0, tokens, 0);
+    GEN(RR_STATUS_OK, "count 0 at the end of the split", (void)p, RR_POSGEN_SPLIT_TEST, 1000, 0, tokens, 0);
+    GEN(RR_STATUS_OK, "empty splits, count 0", (p->train_size = 0, p->validation_size = 0, p->test_size = 0), 0, 0, 0, tokens, 0);
+    {
+        rr_posgen_params p;
+        rr_posgen_params_init(&p);
+        p.length = LEN;
+        p.modulus = (int64_t)1 << 31;
+        p.train_size = INT64_MAX;
+        verdict("rr_posgen_generate", "modulus 2^31, train_size INT64_MAX, last sequence",
+                rr_posgen_generate(&p, RR_POSGEN_SPLIT_TRAIN, INT64_MAX - 1, 1, tokens + CAP - LEN, LEN), RR_STATUS_OK);
+        check(gb_slack_intact(&tok), "generate writes exactly count * length tokens");
+        p.length = p.near + p.far;
+        verdict("rr_posgen_generate", "length = near + far (seeds only)", rr_posgen_generate(&p, 0, 0, 2, tokens + CAP - 8, 8),
+                RR_STATUS_OK);
+    }
+#undef GEN
+    /* rr_posgen_sequence: seeds */
+    POSGEN("rr_posgen_sequence", RR_STATUS_NULL_POINTER, "seeds NULL", (void)p, rr_posgen_sequence(pp, NULL, tokens, CAP));
+    POSGEN("rr_posgen_sequence", RR_STATUS_NULL_POINTER, "tokens NULL", (void)p, rr_posgen_sequence(pp, seeds, NULL, CAP));
+    POSGEN("rr_posgen_sequence", RR_STATUS_BUFFER_TOO_SMALL, "capacity length - 1", (void)p, rr_posgen_sequence(pp, seeds, tokens, LEN - 1));
+    POSGEN("rr_posgen_sequence", RR_STATUS_BUFFER_TOO_SMALL, "capacity INT64_MIN", (void)p, rr_posgen_sequence(pp, seeds, tokens, INT64_MIN));
+    for (int off = 1; off < 4; off++) {
+        snprintf(what, sizeof what, "seeds misaligned by %d", off);
+        POSGEN("rr_posgen_sequence", RR_STATUS_MISALIGNED, what, (void)p,
+               rr_posgen_sequence(pp, (const int32_t *)(const void *)((const char *)seeds_b.data + off - 4 + 4), tokens, CAP));
+        snprintf(what, sizeof what, "tokens misaligned by %d", off);
+        POSGEN("rr_posgen_sequence", RR_STATUS_MISALIGNED, what, (void)p,
+               (watch(mis.data, mis.n), rr_posgen_sequence(pp, seeds, (int32_t *)(void *)(mis.data + off), CAP)));
+    }
+    {
+        static const int32_t bad_seed[] = {-1, 17, INT32_MAX, INT32_MIN};
+        for (size_t i = 0; i < 4; i++) {
+            for (int at = 0; at < 4; at += 3) {
+                int32_t saved = seeds[at];
+                seeds[at] = bad_seed[i];
+                snprintf(what, sizeof what, "seeds[%d] = %d", at, bad_seed[i]);
+                POSGEN("rr_posgen_sequence", RR_STATUS_INVALID_VALUE, what, (void)p, rr_posgen_sequence(pp, seeds, tokens, CAP));
+                seeds[at] = saved;
+            }
+        }
+    }
+    /* the seeds array holds exactly far + near values before a guard page */
+    {
+        gb s4 = readonly_copy(seeds, 4 * sizeof(int32_t));
+        rr_posgen_params p;
+        rr_posgen_params_init(&p);
+        p.length = LEN;
+        verdict("rr_posgen_sequence", "seeds ending at a guard page",
+                rr_posgen_sequence(&p, (const int32_t *)(void *)s4.data, tokens + CAP - LEN, LEN), RR_STATUS_OK);
+        check(gb_slack_intact(&tok) && tokens[CAP - LEN] == seeds[0], "sequence writes length tokens, seeds first");
+        gb_free(&s4);
+    }
+    /* rr_posgen_score */
+#define SCORE(WANT, WHAT, EDIT, CALL) POSGEN("rr_posgen_score", WANT, WHAT, EDIT, CALL)
+    SCORE(RR_STATUS_NULL_POINTER, "predicted NULL", (void)p, rr_posgen_score(pp, NULL, pred, 4, 8, pp_out, result));
+    SCORE(RR_STATUS_NULL_POINTER, "reference NULL", (void)p, rr_posgen_score(pp, pred, NULL, 4, 8, pp_out, result));
+    SCORE(RR_STATUS_NULL_POINTER, "result NULL", (void)p, rr_posgen_score(pp, pred, pred, 4, 8, pp_out, NULL));
+    for (int i = 0; i < N_BAD_SIZES; i++) {
+        snprintf(what, sizeof what, "result struct_size %u", bad_size(sizeof(rr_posgen_result), i));
+        result->struct_size = bad_size(sizeof(rr_posgen_result), i);
+        SCORE(RR_STATUS_STRUCT_SIZE, what, (void)p, rr_posgen_score(pp, pred, pred, 4, 8, pp_out, result));
+    }
+    result->struct_size = sizeof *result;
+    for (int off = 1; off < 4; off++) {
+        snprintf(what, sizeof what, "predicted misaligned by %d", off);
+        SCORE(RR_STATUS_MISALIGNED, what, (void)p,
+              rr_posgen_score(pp, (const int32_t *)(const void *)(mis.data + off), pred, 1, 8, pp_out, result));
+        snprintf(what, sizeof what, "reference misaligned by %d", off);
+        SCORE(RR_STATUS_MISALIGNED, what, (void)p,
+              rr_posgen_score(pp, pred, (const int32_t *)(const void *)(mis.data + off), 1, 8, pp_out, result));
+    }
+    for (int off = 1; off < 8; off++) {
+        snprintf(what, sizeof what, "per_position misaligned by %d", off);
+        SCORE(RR_STATUS_MISALIGNED, what, (void)p,
+              (watch(mis.data, mis.n), rr_posgen_score(pp, pred, pred, 4, 8, (double *)(void *)(mis.data + off), result)));
+    }
+    SCORE(RR_STATUS_OVERFLOW, "count -1", (void)p, rr_posgen_score(pp, pred, pred, -1, 8, pp_out, result));
+    SCORE(RR_STATUS_OVERFLOW, "count INT64_MIN", (void)p, rr_posgen_score(pp, pred, pred, INT64_MIN, 8, pp_out, result));
+    SCORE(RR_STATUS_OVERFLOW, "count * length overflows", (void)p, rr_posgen_score(pp, pred, pred, INT64_MAX / 8, 8, pp_out, result));
+    SCORE(RR_STATUS_INVALID_VALUE, "train_length -1", (void)p, rr_posgen_score(pp, pred, pred, 4, -1, pp_out, result));
+    SCORE(RR_STATUS_INVALID_VALUE, "train_length INT64_MIN", (void)p, rr_posgen_score(pp, pred, pred, 4, INT64_MIN, pp_out, result));
+    {
+        rr_posgen_params p;
+        rr_posgen_params_init(&p);
+        p.length = LEN;
+        memset(result, GB_CANARY, sizeof *result);
+        result->struct_size = sizeof *result;
+        verdict("rr_posgen_score", "count 0", rr_posgen_score(&p, pred, pred, 0, 8, NULL, result), RR_STATUS_OK);
+        check(result->id_total == 0 && result->ood_total == 0, "score of nothing: no positions counted");
+        verdict("rr_posgen_score", "train_length INT64_MAX", rr_posgen_score(&p, pred, pred, 4, INT64_MAX, pp_out, result), RR_STATUS_OK);
+        check(result->ood_total == 0 && result->id_total == 4 * (LEN - 4) && result->id_accuracy == 1.0 && gb_slack_intact(&per) &&
+                  gb_slack_intact(&res),
+              "score: all in-distribution, per_position and result written exactly");
+    }
+#undef SCORE
+    gb_free(&tok);
+    gb_free(&res);
+    gb_free(&per);
+    gb_free(&mis);
+    gb_free(&seeds_b);
+    gb_free(&pred_b);
+}
+
 /* Regression (found by the fuzzer): a finite but huge inverse frequency (linear factor 1e-300
  * gives theta_0 = 1e300) made m * theta / (2 pi) overflow to inf; the angle became NaN and the
  * library trapped converting it to an integer. Tables and rotations must now succeed with finite
@@ -870,12 +1317,15 @@ int main(void) {
     test_count_pairs(r);
     test_cos_sin(r);
     test_apply(r);
+    test_feature_gap(r);
     rr_rope_free(r);
     r = make_rope(8, 8, 1, RR_LAYOUT_GPTJ, 0);
     test_apply(r); /* the same cases against a Resonance handle (integer-period kernel) */
     rr_rope_free(r);
     test_pass_through();
     test_huge_frequency();
+    test_configs();
+    test_posgen();
     printf("test_hostile: %d passed, %d failed\n", cases_passed, cases_failed);
     return cases_failed == 0 ? 0 : 1;
 }
