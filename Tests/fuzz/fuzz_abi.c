@@ -222,9 +222,9 @@ static void op_create(reader *r, handle *h) {
 
 static void op_frequencies(reader *r, handle *h) {
     static const char *const names[] = {"rr_rope_inv_freq_f64", "rr_rope_inv_freq_f32", "rr_rope_wavelengths",
-                                        "rr_rope_resonance_wavelengths"};
-    static const size_t elem[] = {8, 4, 8, 8};
-    int which = u8(r) % 4;
+                                        "rr_rope_resonance_wavelengths", "rr_rope_resonance_freq_factors"};
+    static const size_t elem[] = {8, 4, 8, 8, 4};
+    int which = u8(r) % 5;
     int64_t cap = u8(r) < 200 ? h->half + (int64_t)(u8(r) % 5) - 2 : pick_i64(r, 256);
     int misalign = u8(r) >= 240, null_values = u8(r) >= 250, null_rope = u8(r) >= 250;
     size_t elems = cap > 0 && cap <= FUZZ_MAX_ELEMS ? (size_t)cap : 1;
@@ -246,7 +246,8 @@ static void op_frequencies(reader *r, handle *h) {
         case 0: st = rr_rope_inv_freq_f64(rp, (double *)vp, cap); break;
         case 1: st = rr_rope_inv_freq_f32(rp, (float *)vp, cap); break;
         case 2: st = rr_rope_wavelengths(rp, (double *)vp, cap); break;
-        default: st = rr_rope_resonance_wavelengths(rp, (int64_t *)vp, cap); break;
+        case 3: st = rr_rope_resonance_wavelengths(rp, (int64_t *)vp, cap); break;
+        default: st = rr_rope_resonance_freq_factors(rp, (float *)vp, cap); break;
         }
     }
     judge(names[which], st, a, 0);
@@ -266,6 +267,13 @@ static void op_frequencies(reader *r, handle *h) {
                 float f;
                 memcpy(&f, v + 4 * i, 4);
                 if (f != (float)f64[i]) die(names[which], "f32 value is not the f64 value rounded", st);
+                continue;
+            }
+            if (which == 4) {
+                /* lambda~ / lambda as float: positive (0 or inf only when out of float's range) */
+                float f;
+                memcpy(&f, v + 4 * i, 4);
+                if (!(f >= 0) || isnan(f)) die(names[which], "a factor is negative or NaN", st);
                 continue;
             }
             if (which == 3) { int64_t k; memcpy(&k, v + 8 * i, 8); x = (double)k; if (k < 1) die(names[which], "period < 1", st); }
@@ -606,6 +614,292 @@ static void op_apply(reader *r, handle *h) {
     }
 }
 
+/* ---- configuration text ------------------------------------------------------------------------ */
+
+static const char *const HF_TEMPLATES[] = {
+    ("{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"max_position_embeddings\": 131072, \"rope_theta\": 500000.0,"
+    " \"rope_scaling\": {\"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0,"
+    " \"original_max_position_embeddings\": 8192, \"rope_type\": \"llama3\"}}"),
+    ("{\"hidden_size\": 3584, \"num_attention_heads\": 28, \"rope_theta\": 1000000.0, \"max_position_embeddings\": 32768,"
+    " \"rope_scaling\": {\"factor\": 4.0, \"original_max_position_embeddings\": 32768, \"type\": \"yarn\"}}"),
+    "{\"n_embd\": 256, \"n_head\": 16, \"rotary_dim\": 8, \"model_type\": \"gptj\"}",
+    ("{\"hidden_size\": 3072, \"num_attention_heads\": 32, \"max_position_embeddings\": 131072,"
+    " \"original_max_position_embeddings\": 4096, \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1, 1, 1],"
+    " \"long_factor\": [2, 2, 2]}, \"partial_rotary_factor\": 0.5}"),
+};
+static const char *const GGUF_TEMPLATES[] = {
+    "general.architecture=llama\nllama.rope.freq_base=10000\nllama.rope.dimension_count=128\nllama.context_length=4096\n",
+    ("general.architecture=qwen2\nqwen2.rope.freq_base=1000000\nqwen2.rope.dimension_count=64\n"
+     "qwen2.rope.scaling.type=yarn\nqwen2.rope.scaling.factor=4\nqwen2.rope.scaling.original_context_length=32768\n"),
+    "general.architecture=llama\nllama.rope.dimension_count=8\nrope_freqs=[1, 1.5, 2, 4]\n",
+};
+
+/* Text from the input: a template with a fuzzed splice, or raw bytes. */
+static size_t make_text(reader *r, int gguf, char *out, size_t cap) {
+    uint8_t mode = u8(r);
+    size_t n = 0;
+    if (mode < 96) {
+        const char *t = gguf ? GGUF_TEMPLATES[u8(r) % 3] : HF_TEMPLATES[u8(r) % 4];
+        size_t tl = strlen(t), at = tl ? u8(r) * 256u % (tl + 1) : 0, cut = u8(r) % 8, ins = u8(r) % 12;
+        at = (at + u8(r)) % (tl + 1);
+        memcpy(out, t, at);
+        n = at;
+        for (size_t i = 0; i < ins && n < cap; i++) out[n++] = (char)u8(r);
+        if (at + cut > tl) cut = tl - at;
+        if (n + tl - at - cut <= cap) {
+            memcpy(out + n, t + at + cut, tl - at - cut);
+            n += tl - at - cut;
+        }
+    } else {
+        size_t want = u8(r) * 4u % (cap + 1);
+        while (n < want && r->n > 0) out[n++] = (char)u8(r);
+    }
+    return n;
+}
+
+static void op_config(reader *r, handle *h) {
+    enum { CAP = 2048 };
+    char *text = (char *)malloc(CAP + 1);
+    int gguf = u8(r) & 1;
+    size_t n = make_text(r, gguf, text, CAP);
+    int nul = u8(r) & 1;
+    int64_t length = nul ? -1 : (int64_t)n, seq = u8(r) < 200 ? 0 : pick_i64(r, 1 << 16);
+    int32_t layout = u8(r) < 200 ? -1 : pick_i32(r, 2);
+    int32_t resonance = u8(r) & 1;
+    allowed must = 0;
+    rr_rope *const canary = (rr_rope *)(uintptr_t)0xbeef0000u;
+    rr_rope *out = canary;
+    gb in;
+    rr_status st;
+    const char *fn = gguf ? "rr_rope_create_from_gguf_metadata" : "rr_rope_create_from_hf_config";
+    if (u8(r) >= 250) length = pick_i64(r, 4);
+    if (length == -1) nul = 1;
+    if (nul) {
+        /* a NUL-terminated text stops at its first NUL */
+        text[n] = '\0';
+        n = strlen(text) + 1;
+    }
+    if (length < -1) ALLOW(must, RR_STATUS_OVERFLOW);
+    if (length > (int64_t)1 << 26) ALLOW(must, RR_STATUS_BUFFER_TOO_SMALL);
+    if (length >= 0 && length <= ((int64_t)1 << 26) && (uint64_t)length > n) {
+        free(text);
+        return; /* a lie about the text's size that the library may not detect */
+    }
+    if (seq < 0) ALLOW(must, RR_STATUS_INVALID_VALUE);
+    if (gguf && layout != -1 && (layout < 0 || layout > 1)) ALLOW(must, RR_STATUS_UNKNOWN_ENUM);
+    in = readonly_copy(text, n);
+    free(text);
+    st = gguf ? rr_rope_create_from_gguf_metadata((const char *)in.data, length, seq, resonance, layout, &out)
+              : rr_rope_create_from_hf_config((const char *)in.data, length, seq, resonance, &out);
+    gb_free(&in);
+    /* the text's content decides the rest: any documented failure may happen */
+    judge(fn, st, must, ANY_FAILURE);
+    if (st != RR_STATUS_OK) {
+        if (out != canary) die(fn, "*out_rope changed on error", st);
+        return;
+    }
+    {
+        rr_rope_info info;
+        memset(&info, 0, sizeof info);
+        info.struct_size = sizeof info;
+        if (out == NULL || out == canary || rr_rope_get_info(out, &info) != RR_STATUS_OK) die(fn, "OK without a usable handle", st);
+        if (info.rotary_dim < 2 || info.rotary_dim % 2 || info.rotary_dim > RR_MAX_DIM || info.head_dim < info.rotary_dim ||
+            info.pair_count != info.rotary_dim / 2 || !(info.base > 1) || !isfinite(info.base) || !(info.attention_factor > 0))
+            die(fn, "the handle's info is out of its documented ranges", st);
+        rr_rope_free(h->rope);
+        h->rope = out;
+        h->half = info.pair_count;
+        h->head_dim = info.head_dim;
+        h->layout = info.layout;
+        h->attention = info.attention_factor;
+    }
+}
+
+/* ---- feature gap ------------------------------------------------------------------------------- */
+
+static void op_gap(reader *r, handle *h) {
+    int64_t L = u8(r) < 220 ? 1 + u8(r) % 200 : pick_i64(r, 1 << 10);
+    int64_t Lp = u8(r) < 220 ? (int64_t)((uint64_t)L + 1 + u8(r) * 8u) : pick_i64(r, 1 << 12);
+    int64_t cap = u8(r) < 220 ? h->half : pick_i64(r, 64);
+    uint8_t mode = u8(r);
+    int misalign = mode >= 250, with_summary = mode & 1, bad_summary = with_summary && (mode & 64) && u8(r) >= 200;
+    size_t elems = cap > 0 && cap <= FUZZ_MAX_ELEMS ? (size_t)cap : 1;
+    gb g = gb_alloc(elems * 8 + (misalign ? 8 : 0), 1), sb = gb_alloc(sizeof(rr_gap_summary), 1);
+    double *gaps = (double *)(void *)(g.data + (misalign ? 3 : 0));
+    rr_gap_summary *sum = (rr_gap_summary *)(void *)sb.data;
+    unsigned char *snap_g = (unsigned char *)malloc(g.n), snap_s[sizeof(rr_gap_summary)];
+    allowed must = 0;
+    rr_status st;
+    if (cap > FUZZ_MAX_ELEMS) cap = (int64_t)elems;
+    sum->struct_size = bad_summary ? (uint32_t)pick_i64(r, 64) : sizeof *sum;
+    if (misalign) ALLOW(must, RR_STATUS_MISALIGNED);
+    if (cap < h->half) ALLOW(must, RR_STATUS_BUFFER_TOO_SMALL);
+    if (with_summary && sum->struct_size != sizeof *sum) ALLOW(must, RR_STATUS_STRUCT_SIZE);
+    if (L < 1 || Lp <= L) ALLOW(must, RR_STATUS_INVALID_VALUE);
+    if (L > (int64_t)1 << 24 || Lp > (int64_t)1 << 40) ALLOW(must, RR_STATUS_OVERFLOW);
+    if (must == 0 && (Lp > (int64_t)1 << 15 || (int64_t)h->half * (L + Lp) > (int64_t)1 << 20)) goto out; /* valid but slow */
+    memcpy(snap_g, g.data, g.n);
+    memcpy(snap_s, sb.data, sb.n);
+    st = rr_rope_feature_gap(h->rope, L, Lp, gaps, cap, with_summary ? sum : NULL);
+    /* the gap's own allocation may fail on huge inputs: OUT_OF_MEMORY is documented */
+    judge("rr_rope_feature_gap", st, must, (allowed)1 << RR_STATUS_OUT_OF_MEMORY);
+    if (st != RR_STATUS_OK) {
+        if (memcmp(snap_g, g.data, g.n) != 0 || memcmp(snap_s, sb.data, sb.n) != 0) die("rr_rope_feature_gap", "wrote on error", st);
+    } else {
+        for (int i = 0; i < h->half; i++)
+            if (!(gaps[i] >= 0 && gaps[i] <= 2)) die("rr_rope_feature_gap", "a gap outside [0, 2]", st);
+        if (memcmp(snap_g + 8 * (size_t)h->half, g.data + 8 * (size_t)h->half, g.n - 8 * (size_t)h->half) != 0)
+            die("rr_rope_feature_gap", "wrote past rotary_dim / 2 gaps", st);
+        if (!with_summary && memcmp(snap_s, sb.data, sb.n) != 0) die("rr_rope_feature_gap", "wrote an absent summary", st);
+    }
+    if (!gb_slack_intact(&g) || !gb_slack_intact(&sb)) die("rr_rope_feature_gap", "wrote outside the buffers", 0);
+out:
+    free(snap_g);
+    gb_free(&g);
+    gb_free(&sb);
+}
+
+/* ---- PosGen ------------------------------------------------------------------------------------ */
+
+static void op_posgen(reader *r) {
+    rr_posgen_params p;
+    allowed must = 0, may = ANY_FAILURE;
+    int which = u8(r) % 3;
+    int64_t seedc, need = -1;
+    rr_posgen_params_init(&p);
+    p.task = u8(r) < 240 ? u8(r) % 3 : pick_i32(r, 4);
+    p.arith = u8(r) < 240 ? u8(r) % 3 : pick_i32(r, 4);
+    p.split_mode = u8(r) < 240 ? u8(r) % 2 : pick_i32(r, 3);
+    p.modulus = u8(r) < 200 ? 2 + u8(r) % 40 : pick_i64(r, 64);
+    p.near = u8(r) < 200 ? 1 + u8(r) % 4 : pick_i64(r, 8);
+    p.far = u8(r) < 200 ? u8(r) % 4 : pick_i64(r, 8);
+    p.length = u8(r) < 200 ? (int64_t)((uint64_t)p.near + (uint64_t)p.far + u8(r) % 40) : pick_i64(r, 128);
+    p.train_size = u8(r) < 200 ? 1 + u8(r) % 64 : pick_i64(r, 1 << 16);
+    p.validation_size = u8(r) < 200 ? 1 + u8(r) % 16 : pick_i64(r, 64);
+    p.test_size = u8(r) < 200 ? 1 + u8(r) % 16 : pick_i64(r, 64);
+    if (u8(r) >= 250) p.struct_size = (uint32_t)pick_i64(r, 128);
+    if (u8(r) >= 250) p.reserved[u8(r) % 4] = 1;
+    if (p.struct_size != sizeof p || p.reserved[0] || p.reserved[1] || p.reserved[2] || p.reserved[3])
+        ALLOW(must, RR_STATUS_STRUCT_SIZE);
+    if (p.task < 0 || p.task > 2 || p.arith < 0 || p.arith > 2 || p.split_mode < 0 || p.split_mode > 1)
+        ALLOW(must, RR_STATUS_UNKNOWN_ENUM);
+    if (p.modulus < 2 || p.modulus > (int64_t)1 << 31 || p.near < 1 || p.far < 0) ALLOW(must, RR_STATUS_INVALID_VALUE);
+    if (!add_ok(p.near, p.far, &seedc)) ALLOW(must, RR_STATUS_OVERFLOW), seedc = -1;
+    else if (p.length < seedc) ALLOW(must, RR_STATUS_INVALID_VALUE);
+    if (which == 0) {
+        int32_t split = u8(r) < 240 ? u8(r) % 3 : pick_i32(r, 4);
+        int64_t first = u8(r) < 200 ? u8(r) % 8 : pick_i64(r, 1 << 16), count = u8(r) < 220 ? u8(r) % 5 : pick_i64(r, 16);
+        int64_t cap = u8(r) < 200 ? -2 : pick_i64(r, 256);
+        int mis = u8(r) >= 250;
+        gb t;
+        unsigned char *snap;
+        rr_status st;
+        if (split < 0 || split > 2) ALLOW(must, RR_STATUS_UNKNOWN_ENUM);
+        if (first < 0 || count < 0) ALLOW(must, RR_STATUS_OVERFLOW);
+        if (count >= 0 && p.length >= 0 && !mul_ok(count, p.length, &need)) ALLOW(must, RR_STATUS_OVERFLOW), need = -1;
+        if (cap == -2) cap = need >= 0 && need <= FUZZ_MAX_ELEMS ? need : 0;
+        if (cap > FUZZ_MAX_ELEMS) cap = FUZZ_MAX_ELEMS;
+        if (need >= 0 && cap < need) ALLOW(must, RR_STATUS_BUFFER_TOO_SMALL);
+        if (mis) ALLOW(must, RR_STATUS_MISALIGNED);
+        t = gb_alloc((size_t)(cap > 0 ? cap : 0) * 4 + (mis ? 4 : 0), 1);
+        snap = (unsigned char *)malloc(t.n + 1);
+        memcpy(snap, t.data, t.n);
+        st = rr_posgen_generate(&p, split, first, count, (int32_t *)(void *)(t.data + (mis ? 2 : 0)), cap);
+        judge("rr_posgen_generate", st, must, may);
+        if (st != RR_STATUS_OK && memcmp(snap, t.data, t.n) != 0) die("rr_posgen_generate", "wrote on error", st);
+        if (st == RR_STATUS_OK) {
+            for (int64_t i = 0; i < need; i++) {
+                int32_t v;
+                memcpy(&v, t.data + 4 * i, 4);
+                if (v < 0 || v >= p.modulus) die("rr_posgen_generate", "a token outside [0, modulus)", st);
+            }
+            if (memcmp(snap + 4 * need, t.data + 4 * need, t.n - 4 * (size_t)need) != 0)
+                die("rr_posgen_generate", "wrote past count * length", st);
+        }
+        if (!gb_slack_intact(&t)) die("rr_posgen_generate", "wrote outside the buffer", st);
+        free(snap);
+        gb_free(&t);
+    } else if (which == 1) {
+        int64_t cap = u8(r) < 220 ? (p.length >= 0 && p.length <= FUZZ_MAX_ELEMS ? p.length : 0) : pick_i64(r, 128);
+        int64_t ns = seedc >= 1 && seedc <= 64 ? seedc : 1;
+        int32_t *seeds = (int32_t *)malloc((size_t)ns * 4);
+        gb sb, t;
+        unsigned char *snap;
+        rr_status st;
+        int any_bad_seed = 0;
+        for (int64_t i = 0; i < ns; i++) {
+            seeds[i] = u8(r) < 230 ? (int32_t)(u8(r) % (p.modulus > 1 && p.modulus < 256 ? p.modulus : 17)) : pick_i32(r, 64);
+            if (seeds[i] < 0 || seeds[i] >= p.modulus) any_bad_seed = 1;
+        }
+        if (cap > FUZZ_MAX_ELEMS) cap = FUZZ_MAX_ELEMS;
+        if (seedc != ns) {
+            /* far + near seeds do not fit the harness's array: only call if the params are refused */
+            if (must == 0) { free(seeds); return; }
+        } else if (any_bad_seed && must == 0 && p.length >= 0 && cap >= p.length) {
+            ALLOW(must, RR_STATUS_INVALID_VALUE);
+        }
+        if (p.length >= 0 && cap < p.length) ALLOW(must, RR_STATUS_BUFFER_TOO_SMALL);
+        sb = readonly_copy(seeds, (size_t)ns * 4);
+        free(seeds);
+        t = gb_alloc((size_t)(cap > 0 ? cap : 0) * 4, 1);
+        snap = (unsigned char *)malloc(t.n + 1);
+        memcpy(snap, t.data, t.n);
+        st = rr_posgen_sequence(&p, (const int32_t *)(void *)sb.data, (int32_t *)(void *)t.data, cap);
+        judge("rr_posgen_sequence", st, must, may);
+        if (st != RR_STATUS_OK && memcmp(snap, t.data, t.n) != 0) die("rr_posgen_sequence", "wrote on error", st);
+        if (st == RR_STATUS_OK && memcmp(snap + 4 * p.length, t.data + 4 * p.length, t.n - 4 * (size_t)p.length) != 0)
+            die("rr_posgen_sequence", "wrote past length tokens", st);
+        if (!gb_slack_intact(&t)) die("rr_posgen_sequence", "wrote outside the buffer", st);
+        free(snap);
+        gb_free(&sb);
+        gb_free(&t);
+    } else {
+        int64_t count = u8(r) < 220 ? u8(r) % 4 : pick_i64(r, 8), train = pick_i64(r, 64);
+        int per = u8(r) & 1, badres = u8(r) >= 250;
+        int64_t total = 0;
+        gb a, b, pp, res;
+        unsigned char *snap_pp, snap_res[sizeof(rr_posgen_result)];
+        rr_posgen_result *result;
+        rr_status st;
+        if (count < 0) ALLOW(must, RR_STATUS_OVERFLOW);
+        if (train < 0) ALLOW(must, RR_STATUS_INVALID_VALUE);
+        if (count >= 0 && p.length >= 0 && !mul_ok(count, p.length, &total)) ALLOW(must, RR_STATUS_OVERFLOW), total = -1;
+        if (must == 0 && (total < 0 || total > FUZZ_MAX_ELEMS || p.length > FUZZ_MAX_ELEMS)) return;
+        if (total < 0 || total > FUZZ_MAX_ELEMS) total = 1;
+        a = gb_alloc((size_t)total * 4, 1);
+        b = gb_alloc((size_t)total * 4, 0);
+        for (int64_t i = 0; i < total; i++) {
+            int32_t x = (int32_t)(u8(r) % 5), y = (int32_t)(u8(r) % 5);
+            memcpy(a.data + 4 * i, &x, 4);
+            memcpy(b.data + 4 * i, &y, 4);
+        }
+        pp = gb_alloc((size_t)(p.length > 0 && p.length <= FUZZ_MAX_ELEMS ? p.length : 1) * 8, 1);
+        res = gb_alloc(sizeof(rr_posgen_result), 1);
+        result = (rr_posgen_result *)(void *)res.data;
+        result->struct_size = badres ? (uint32_t)pick_i64(r, 64) : sizeof *result;
+        if (result->struct_size != sizeof *result) ALLOW(must, RR_STATUS_STRUCT_SIZE);
+        snap_pp = (unsigned char *)malloc(pp.n);
+        memcpy(snap_pp, pp.data, pp.n);
+        memcpy(snap_res, res.data, res.n);
+        st = rr_posgen_score(&p, (const int32_t *)(void *)a.data, (const int32_t *)(void *)b.data, count, train,
+                             per ? (double *)(void *)pp.data : NULL, result);
+        judge("rr_posgen_score", st, must, may);
+        if (st != RR_STATUS_OK && (memcmp(snap_pp, pp.data, pp.n) != 0 || memcmp(snap_res, res.data, res.n) != 0))
+            die("rr_posgen_score", "wrote on error", st);
+        if (st == RR_STATUS_OK && (result->id_correct < 0 || result->id_correct > result->id_total || result->ood_correct < 0 ||
+                                   result->ood_correct > result->ood_total ||
+                                   result->id_total + result->ood_total != count * (p.length - seedc)))
+            die("rr_posgen_score", "counts inconsistent", st);
+        if (!gb_slack_intact(&pp) || !gb_slack_intact(&res) || !gb_slack_intact(&a) || !gb_slack_intact(&b))
+            die("rr_posgen_score", "wrote outside the buffers", st);
+        free(snap_pp);
+        gb_free(&a);
+        gb_free(&b);
+        gb_free(&pp);
+        gb_free(&res);
+    }
+}
+
 /* ---- entry point ------------------------------------------------------------------------------- */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -619,11 +913,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (rr_rope_create(&p, &h.rope) != RR_STATUS_OK) abort();
     }
     for (int ops = 0; ops < 12 && r.n > 0; ops++) {
-        switch (u8(&r) % 6) {
+        switch (u8(&r) % 10) {
         case 0: op_create(&r, &h); break;
         case 1: op_frequencies(&r, &h); break;
         case 2: op_count(&r, &h); break;
         case 3: op_table(&r, &h); break;
+        case 4: op_config(&r, &h); break;
+        case 5: op_gap(&r, &h); break;
+        case 6: op_posgen(&r); break;
         default: op_apply(&r, &h); break;
         }
     }
