@@ -51,6 +51,10 @@ typedef struct {
 } job;
 
 static rr_rope *shared[2]; /* Resonance off and on */
+static double gap_expected[2][D / 2];
+static int32_t posgen_expected[4 * 32];
+static double hf_expected[2][32];
+static const char HF[] = "{\"hidden_size\": 512, \"num_attention_heads\": 8, \"rope_theta\": 500000.0}";
 static pthread_barrier_t start_together;
 static job jobs[2][N_JOBS];
 
@@ -77,7 +81,19 @@ static void setup_rotation(rr_rotation *rot, const job *j, float *buf, int n_thr
     rot->n_threads = n_threads;
 }
 
+static rr_posgen_params posgen_params(void) {
+    rr_posgen_params p;
+    rr_posgen_params_init(&p);
+    p.length = 32;
+    p.task = RR_POSGEN_TASK_SEMIRECURRENT;
+    return p;
+}
+
 static void make_jobs(void) {
+    {
+        rr_posgen_params p = posgen_params();
+        if (rr_posgen_generate(&p, RR_POSGEN_SPLIT_TEST, 10, 4, posgen_expected, 4 * 32) != RR_STATUS_OK) exit(2);
+    }
     for (int res = 0; res < 2; res++) {
         rr_rope_params p;
         rr_rope_params_init(&p);
@@ -89,6 +105,14 @@ static void make_jobs(void) {
         if (rr_rope_create(&p, &shared[res]) != RR_STATUS_OK) {
             fprintf(stderr, "create: %s\n", rr_last_error_message());
             exit(2);
+        }
+        if (rr_rope_feature_gap(shared[res], 64, 256, gap_expected[res], D / 2, NULL) != RR_STATUS_OK) exit(2);
+        {
+            rr_rope *h = NULL;
+            if (rr_rope_create_from_hf_config(HF, -1, 0, res, &h) != RR_STATUS_OK ||
+                rr_rope_inv_freq_f64(h, hf_expected[res], 32) != RR_STATUS_OK)
+                exit(2);
+            rr_rope_free(h);
         }
         for (int i = 0; i < N_JOBS; i++) {
             job *j = &jobs[res][i];
@@ -182,6 +206,29 @@ static void *worker(void *arg) {
                 ok_misc = 0;
             rr_rope_free(mine);
         }
+    }
+    /* the other entry points, concurrently: feature gaps, PosGen, handles from config text */
+    {
+        int ok_other = 1;
+        for (int round = 0; round < rounds / 20 + 1; round++) {
+            int res = (round + id) % 2;
+            double gaps[D / 2];
+            int32_t tokens[4 * 32];
+            rr_posgen_params p = posgen_params();
+            rr_rope *mine = NULL;
+            double v[32];
+            if (rr_rope_feature_gap(shared[res], 64, 256, gaps, D / 2, NULL) != RR_STATUS_OK ||
+                memcmp(gaps, gap_expected[res], sizeof gaps) != 0)
+                ok_other = 0;
+            if (rr_posgen_generate(&p, RR_POSGEN_SPLIT_TEST, 10, 4, tokens, 4 * 32) != RR_STATUS_OK ||
+                memcmp(tokens, posgen_expected, sizeof tokens) != 0)
+                ok_other = 0;
+            if (rr_rope_create_from_hf_config(HF, -1, 0, res, &mine) != RR_STATUS_OK || rr_rope_inv_freq_f64(mine, v, 32) != RR_STATUS_OK ||
+                memcmp(v, hf_expected[res], sizeof v) != 0)
+                ok_other = 0;
+            rr_rope_free(mine);
+        }
+        check(ok_other, "feature gaps, PosGen and config handles bit-identical across threads", id);
     }
     check(ok_rot, "rotations bit-identical to the single-thread run", id);
     check(ok_tab, "tables bit-identical to the single-thread run", id);
