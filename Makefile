@@ -2,6 +2,7 @@
 #   make demo      build everything and run the C and Python examples
 #   make test      every test (Swift, header, C, libffi, Python)
 #   make install PREFIX=DIR
+#   make python-wheel   a wheel of the Python package with the library inside (dist/)
 #   make header    regenerate Include/resonance_rope.h from the Swift sources
 #   make NATIVE=1 ...   build for this CPU (may SIGILL elsewhere); default: any x86-64
 
@@ -33,7 +34,7 @@ C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
-        test-python test-symbols clean
+        test-python test-symbols python-wheel clean
 
 all: build
 
@@ -67,7 +68,7 @@ stage:
 
 demo: deps stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig run
-	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
+	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
 
 test: deps check-header test-swift stage test-symbols test-c test-ffi test-python
 	@echo "make test: all suites passed"
@@ -97,9 +98,18 @@ test-ffi:
 	$(TEST_C_BIN)/test_ffi $(STAGE)/lib/libresonance_rope.so
 
 test-python:
-	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
+	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
 	  $(PYTHON) -m pytest -q Tests/python
 
+# A wheel of the Python package (python/) with the built library inside (dist/*.whl, tagged for
+# this platform); `pip install ./python` alone gives a pure-Python package that finds the library.
+python-wheel: stage
+	rm -rf python/build && mkdir -p dist
+	cp $(STAGE)/lib/libresonance_rope.so.$(VERSION) python/resonance_rope/libresonance_rope.so.$(SOVERSION)
+	$(PYTHON) -m pip wheel --no-deps -q -w dist ./python; s=$$?; \
+	  rm -rf python/resonance_rope/libresonance_rope.so.$(SOVERSION) python/build python/*.egg-info; exit $$s
+	@ls dist/*.whl
+
 clean:
-	rm -rf .build .build-release .build-native $(STAGE) $(TEST_C_BIN)
+	rm -rf .build .build-release .build-native $(STAGE) $(TEST_C_BIN) dist python/build
 	$(MAKE) -C Examples/c clean

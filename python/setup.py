@@ -3,7 +3,7 @@ platform (it holds machine code) instead of py3-none-any. Without the bundled li
 package is pure Python. Everything else is in pyproject.toml."""
 import os
 
-from setuptools import setup
+from setuptools import Distribution, setup
 
 try:
     from setuptools.command.bdist_wheel import bdist_wheel
@@ -13,17 +13,17 @@ except ImportError:  # setuptools < 70
 BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "resonance_rope", "libresonance_rope.so.0")
 
 
-class PlatformWheel(bdist_wheel):
-    def finalize_options(self):
-        super().finalize_options()
-        if os.path.exists(BUNDLED):
-            self.root_is_pure = False
+class BundledLibrary(Distribution):
+    def has_ext_modules(self):          # makes the wheel platlib and platform-tagged
+        return os.path.exists(BUNDLED)
 
-    def get_tag(self):
+
+class PlatformWheel(bdist_wheel):
+    def get_tag(self):                  # any Python 3, no ABI: the library has a plain C ABI
         python, abi, plat = super().get_tag()
         if os.path.exists(BUNDLED):
             return "py3", "none", plat
         return python, abi, plat
 
 
-setup(cmdclass={"bdist_wheel": PlatformWheel})
+setup(distclass=BundledLibrary, cmdclass={"bdist_wheel": PlatformWheel})

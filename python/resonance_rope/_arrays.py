@@ -103,11 +103,11 @@ def head_geometry(a: Any, name: str, head_dim: int, axes: Optional[str]) -> Tupl
     if not a.flags.aligned:
         raise ValueError("%s is not aligned to its element size; it is not copied" % name)
     item = a.itemsize
-    if a.shape[-1] != head_dim:
-        raise ValueError("%s has head_dim %d (last axis), this Rope has head_dim %d" % (name, a.shape[-1], head_dim))
     if a.strides[-1] != item:
         raise ValueError("%s must have a contiguous last axis (stride %d bytes, element size %d; strides %s); "
                          "it is not copied" % (name, a.strides[-1], item, a.strides))
+    if a.shape[-1] != head_dim:
+        raise ValueError("%s has head_dim %d (last axis), this Rope has head_dim %d" % (name, a.shape[-1], head_dim))
     strides = []
     for axis in range(ndim - 1):
         s = a.strides[axis]
