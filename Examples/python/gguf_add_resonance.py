@@ -9,6 +9,8 @@ or Resonance YaRN on top of a YaRN model's own scaling (llama.cpp applies YaRN t
 If the file already has rope_freqs (Llama 3.1 GGUFs store their llama3 factors there), those
 factors define the model's frequencies, theta_i / old_i; the new tensor is old_i times the
 Resonance factors of those frequencies (= base theta_i / theta~_i), so the llama3 scaling is kept.
+Scalings that llama.cpp applies from metadata (linear, YaRN) act after the division, so the
+factors are computed relative to the scaled frequencies: Resonance YaRN for a YaRN model.
 
     python3 Examples/python/gguf_add_resonance.py model.gguf model-resonance.gguf
 
@@ -28,15 +30,20 @@ TENSOR = "rope_freqs.weight"
 
 
 def resonance_rope_freqs(path: str, layout: str = None) -> tuple:
-    """(new rope_freqs as float32 [d/2], old rope_freqs or None, the Resonance Rope)."""
-    rope = rr.Rope.from_gguf(path, resonance=True, layout=layout)   # reads the old rope_freqs too
-    plain = rr.Rope(rotary_dim=rope.rotary_dim, base=rope.base)     # theta_i = base^(-2i/d)
-    # theta_i / theta~_i in double, rounded once: what llama.cpp divides its own theta_i by.
-    # With an old rope_freqs the Rope's scaling is those factors, so this is old_i * f_i.
-    new = (plain.inv_freq() / rope.inv_freq()).astype(np.float32)
-    from resonance_rope import _gguf  # the package's small metadata reader
+    """(new rope_freqs as float32 [d/2], old rope_freqs or None, the Resonance Rope).
+
+    The Rope read from the file has the frequencies llama.cpp uses, theta_i / old_i with any
+    scaling llama.cpp applies from the metadata (linear, YaRN). llama.cpp divides by rope_freqs
+    BEFORE that scaling, and the scalings are linear in theta, so new_i = old_i * theta_i' /
+    theta~_i (theta_i' the file's scaled frequency) makes llama.cpp compute theta~_i."""
+    from resonance_rope import _gguf  # the package's small GGUF metadata reader
     _, tensors = _gguf.read_gguf(path)
-    return new, tensors.get(TENSOR), rope
+    old = tensors.get(TENSOR)
+    rope = rr.Rope.from_gguf(path, resonance=True, layout=layout)   # reads the old rope_freqs too
+    scaled = 2 * np.pi / rope.wavelengths()                          # theta_i' before rounding
+    ones = np.ones(rope.pair_count) if old is None else old.astype(np.float64)
+    new = (ones * scaled / rope.inv_freq()).astype(np.float32)       # in double, rounded once
+    return new, old, rope
 
 
 def main(argv=None) -> int:

@@ -152,3 +152,26 @@ def test_llama_cpp_float32_angles_vs_exact_tables(rr, fixtures, config, at, low,
     ours = max(np.abs(c - np.cos(exact)).max(), np.abs(s - np.sin(exact)).max())
     assert low < err < high, err
     assert ours < 1.2e-7
+
+
+def test_yarn_metadata_gets_factors_relative_to_yarn(rr, tmp_path):
+    """llama.cpp applies YaRN to theta / rope_freqs: the factors must be YaRN theta / theta~."""
+    src, dst = str(tmp_path / "in.gguf"), str(tmp_path / "out.gguf")
+    w = gguf.GGUFWriter(src, "llama")
+    for k, v in (("llama.rope.dimension_count", D), ("llama.attention.key_length", D)):
+        w.add_uint32(k, v)
+    w.add_float32("llama.rope.freq_base", 10000.0)
+    w.add_uint32("llama.context_length", 32768)
+    w.add_string("llama.rope.scaling.type", "yarn")
+    w.add_float32("llama.rope.scaling.factor", 4.0)
+    w.add_uint32("llama.rope.scaling.original_context_length", 8192)
+    w.add_tensor("token_embd.weight", np.zeros((2, 8), np.float32))
+    w.write_header_to_file(), w.write_kv_data_to_file(), w.write_tensors_to_file(), w.close()
+    assert run_script(src, dst).returncode == 0
+    new = np.asarray(read_tensor(gguf.GGUFReader(dst), "rope_freqs.weight").data)
+    yarn = rr.Rope(rotary_dim=D, base=10000.0, scaling="yarn", factor=4.0, original_max_position=8192,
+                   max_position=32768, resonance=True)
+    assert np.array_equal(new, yarn.resonance_freq_factors())
+    # what llama.cpp then computes: YaRN(theta) / new = 2 pi / integer wavelength
+    yarn_theta = 2 * np.pi / yarn.wavelengths()
+    assert np.allclose(yarn_theta / new, 2 * np.pi / yarn.resonance_wavelengths(), rtol=2e-7, atol=0)
