@@ -70,11 +70,12 @@ demo: deps stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig run
 	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
 
-test: deps check-header test-swift stage test-symbols test-c test-ffi test-python
+test: deps check-header test-swift stage test-symbols test-c test-ffi test-python test-no-toolchain
 	@echo "make test: all suites passed"
 
 test-swift:
-	$(SWIFT) test 2>&1 | tee .build/swift-test.log | grep -E "error|failed|passed|Executed|Test run" ; \
+	@mkdir -p .build
+	$(SWIFT) test 2>&1 | tee .build/swift-test.log | grep -E "error:|failed|Executed|Test run with" ; \
 	  test $${PIPESTATUS[0]} -eq 0
 
 test-symbols:
@@ -96,6 +97,16 @@ test-ffi:
 	$(CC) $(C_WARN) -D_GNU_SOURCE $$($(PKG) --cflags resonance_rope) Tests/c/test_ffi.c \
 	  -o $(TEST_C_BIN)/test_ffi -lffi -ldl -lm
 	$(TEST_C_BIN)/test_ffi $(STAGE)/lib/libresonance_rope.so
+
+# The installed library and tool must work with the Swift toolchain hidden (a private mount
+# namespace with an empty /opt/swift); skipped with a message where unshare is not permitted.
+SWIFT_ROOT := $(abspath $(dir $(shell command -v $(SWIFT)))/../..)
+test-no-toolchain:
+	@if unshare -m true 2>/dev/null; then \
+	  unshare -m sh -c 'mount -t tmpfs none $(SWIFT_ROOT) && test -z "$$(ls -A $(SWIFT_ROOT))" && \
+	    $(TEST_C_BIN)/test_abi >/dev/null && $(STAGE)/bin/resonance-rope freqs --rotary-dim 8 --json >/dev/null && \
+	    echo "test-no-toolchain: 2 passed, 0 failed (C tests and tool with $(SWIFT_ROOT) hidden)"'; \
+	else echo "test-no-toolchain: skipped (unshare -m not permitted here)"; fi
 
 test-python:
 	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \

@@ -585,6 +585,96 @@ static void test_config(void) {
     CHECK(out == canary, "out changed");
 }
 
+/* Every scaling through rr_rope_params against an independent float64 transcription of the
+ * published formulas (Hugging Face's modeling_rope_utils), Resonance off and on. */
+static double yarn_corr(double beta, int d, double base, double orig) {
+    return d * log(orig / (beta * TWO_PI)) / (2 * log(base));
+}
+
+static void test_scalings_via_params(void) {
+    const int d = 128, h = 64;
+    const double base = 1e6;
+    double shortf[64], longf[64], ff[64];
+    for (int i = 0; i < h; i++) { shortf[i] = 1 + i / 64.0; longf[i] = 1 + i; ff[i] = 1 + (i % 5); }
+    for (int kind = 0; kind <= 7; kind++) {
+        for (int res = 0; res < 2; res++) {
+            rr_rope_params p;
+            rr_rope_params_init(&p);
+            p.rotary_dim = d; p.base = base; p.scaling = kind; p.resonance = res;
+            p.factor = 4; p.original_max_position = 32768; p.max_position = 131072; p.sequence_length = 200000;
+            p.low_freq_factor = 1; p.high_freq_factor = 4;
+            p.short_factor = shortf; p.long_factor = longf; p.freq_factors = ff;
+            rr_rope *r = NULL;
+            CHECK(rr_rope_create(&p, &r) == RR_STATUS_OK, "scaling %d: %s", kind, rr_last_error_message());
+            if (!r) continue;
+            double inv[64], want_att = 1.0;
+            rr_rope_info info;
+            info.struct_size = sizeof info;
+            CHECK(rr_rope_inv_freq_f64(r, inv, 64) == RR_STATUS_OK && rr_rope_get_info(r, &info) == RR_STATUS_OK, "read");
+            double worst = 0;
+            double low = floor(yarn_corr(32, d, base, 32768)), high = ceil(yarn_corr(1, d, base, 32768));
+            if (low < 0) low = 0;
+            if (high > d - 1) high = d - 1;
+            for (int i = 0; i < h; i++) {
+                double t = pow(base, -2.0 * i / d), w = t;
+                switch (kind) {
+                case RR_SCALING_LINEAR: w = t / 4; break;
+                case RR_SCALING_NTK: w = pow(base * pow(4.0, d / (d - 2.0)), -2.0 * i / d); break;
+                case RR_SCALING_DYNAMIC: {
+                    double b = base * pow(4.0 * 200000 / 131072 - 3, d / (d - 2.0));
+                    w = pow(b, -2.0 * i / d);
+                    break;
+                }
+                case RR_SCALING_YARN: {
+                    double ramp = (i - low) / (high - low);
+                    ramp = ramp < 0 ? 0 : ramp > 1 ? 1 : ramp;
+                    w = t / 4 * ramp + t * (1 - ramp);
+                    want_att = 0.1 * log(4.0) + 1;
+                    break;
+                }
+                case RR_SCALING_LLAMA3: {
+                    double wl = TWO_PI / t, lo = 32768 / 1.0, hi = 32768 / 4.0;
+                    if (wl < hi) w = t;
+                    else if (wl > lo) w = t / 4;
+                    else { double sm = (32768 / wl - 1) / 3; w = (1 - sm) * t / 4 + sm * t; }
+                    break;
+                }
+                case RR_SCALING_LONGROPE:
+                    w = 1.0 / (longf[i] * pow(base, 2.0 * i / d)); /* 200000 > 32768: long factors */
+                    want_att = sqrt(1 + log(4.0) / log(32768.0));
+                    break;
+                case RR_SCALING_FREQ_FACTORS: w = t / ff[i]; break;
+                default: break;
+                }
+                if (res) w = TWO_PI / (double)llround(TWO_PI / w);
+                worst = fmax(worst, fabs(inv[i] - w) / w);
+            }
+            CHECK(worst < 1e-13, "scaling %d resonance %d: max rel error %g", kind, res, worst);
+            CHECK(fabs(info.attention_factor - want_att) < 1e-12, "scaling %d attention factor %.17g vs %.17g", kind,
+                  info.attention_factor, want_att);
+            CHECK(info.scaling == kind, "info.scaling");
+            if (kind == RR_SCALING_YARN) CHECK(info.correction_low == low && info.correction_high == high, "correction range");
+            rr_rope_free(r);
+        }
+    }
+    /* scaling parameters out of their domains */
+    rr_rope_params p;
+    rr_rope *canary = (rr_rope *)(uintptr_t)0x99, *r = canary;
+    struct { int kind; double factor; double beta_fast; const char *what; } bad[] = {
+        {RR_SCALING_LINEAR, -2, 32, "negative factor"}, {RR_SCALING_LINEAR, NAN, 32, "NaN factor"},
+        {RR_SCALING_LINEAR, INFINITY, 32, "inf factor"}, {RR_SCALING_NTK, 0, 32, "missing factor"},
+        {RR_SCALING_YARN, 4, NAN, "NaN beta"}, {RR_SCALING_YARN, 4, -1, "negative beta"},
+        {RR_SCALING_LLAMA3, 0, 32, "llama3 without factor"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rr_rope_params_init(&p);
+        p.rotary_dim = 16; p.scaling = bad[i].kind; p.factor = bad[i].factor; p.beta_fast = bad[i].beta_fast;
+        p.original_max_position = 4096;
+        rr_status st = rr_rope_create(&p, &r);
+        CHECK(st == RR_STATUS_INVALID_VALUE && r == canary, "%s: status %d (%s)", bad[i].what, st, rr_last_error_message());
+    }
+}
+
 int main(void) {
     test_version();
     test_create_errors();
@@ -596,6 +686,7 @@ int main(void) {
     test_posgen();
     test_gap();
     test_config();
+    test_scalings_via_params();
     printf("test_abi: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

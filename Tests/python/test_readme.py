@@ -64,3 +64,15 @@ def test_cli_examples_run(cli, tmp_path):
         args = shlex.split(line.replace("config.json", fixture))[1:]
         r = subprocess.run([cli] + args, cwd=tmp_path, capture_output=True, text=True)
         assert r.returncode == 0, line + "\n" + r.stderr
+
+
+def test_gap_table_numbers(cli):
+    rows = re.findall(r"^\| [^|]*?(\d+), (\d+), (\d+), (\d+)[^|]*\| (\d+) \| ([\d.]+) \| ([\d.]+) \|$", README, re.M)
+    assert len(rows) == 3
+    import json
+    for d, base, L, L2, pre, g_rope, g_res in rows:
+        out = json.loads(subprocess.run([cli, "gap", "--rotary-dim", d, "--base", base, "--train-length", L,
+                                         "--test-length", L2, "--json"], check=True, capture_output=True, text=True).stdout)
+        assert out["pre_critical_pairs"] == int(pre)
+        assert "%.*f" % (len(g_rope.split(".")[1]) if "." in g_rope else 0, out["max_pre_critical_gap_rope"]) == g_rope
+        assert float(g_res) == out["max_pre_critical_gap_resonance"] == 0.0
