@@ -2,6 +2,7 @@
 #   make demo      build everything and run the C and Python examples
 #   make test      every test (Swift, header, C, libffi, Python)
 #   make install PREFIX=DIR
+#   make python-wheel   a wheel of the Python package with the library inside (dist/)
 #   make header    regenerate Include/resonance_rope.h from the Swift sources
 #   make fuzz FUZZ_SECONDS=N   libFuzzer on the C ABI (library built with -sanitize=fuzzer,address)
 #   make check-asan            C tests under AddressSanitizer + UBSan (library built with ASan)
@@ -37,7 +38,7 @@ PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
         test-python test-symbols test-hostile test-threads test-header-c fuzz fuzz-build check-asan \
-        check-tsan clean
+        check-tsan python-wheel clean
 
 all: build
 
@@ -71,7 +72,7 @@ stage:
 
 demo: deps stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig run
-	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
+	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
 
 test: deps check-header test-swift stage test-symbols test-header-c test-c test-hostile test-threads test-ffi \
       test-python test-no-toolchain fuzz
@@ -195,10 +196,19 @@ test-no-toolchain:
 	else echo "test-no-toolchain: skipped (unshare -m not permitted here)"; fi
 
 test-python:
-	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
+	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
 	  $(PYTHON) -m pytest -q Tests/python
+
+# A wheel of the Python package (python/) with the built library inside (dist/*.whl, tagged for
+# this platform); `pip install ./python` alone gives a pure-Python package that finds the library.
+python-wheel: stage
+	rm -rf python/build && mkdir -p dist
+	cp $(STAGE)/lib/libresonance_rope.so.$(VERSION) python/resonance_rope/libresonance_rope.so.$(SOVERSION)
+	$(PYTHON) -m pip wheel --no-deps -q -w dist ./python; s=$$?; \
+	  rm -rf python/resonance_rope/libresonance_rope.so.$(SOVERSION) python/build python/*.egg-info; exit $$s
+	@ls dist/*.whl
 
 clean:
 	rm -rf .build .build-release .build-native .build-hostile-fuzz .build-hostile-asan .build-hostile-tsan \
-	  $(STAGE) $(TEST_C_BIN)
+	  $(STAGE) $(TEST_C_BIN) dist python/build
 	$(MAKE) -C Examples/c clean
