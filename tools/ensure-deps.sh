@@ -6,6 +6,13 @@
 set -u
 missing_apt=()
 command -v swift >/dev/null 2>&1 || { echo "ensure-deps: swift is not on PATH (Swift 6.3 toolchain, /opt/swift/usr/bin)"; exit 1; }
+# The fuzz run of `make test` and `make fuzz`/`check-asan`/`check-tsan` use the Swift toolchain's own
+# clang, lld and compiler-rt (libFuzzer, ASan, UBSan, TSan runtimes): nothing to install, but a
+# stripped toolchain without them cannot run those checks.
+swift_bin=$(dirname "$(command -v swift)")
+if [ ! -x "$swift_bin/clang" ] || ! ls "$swift_bin"/../lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1; then
+  echo "ensure-deps: $swift_bin/clang or its libclang_rt.fuzzer is missing (the Swift toolchain for Linux ships both)"; exit 1
+fi
 command -v cc >/dev/null 2>&1 || missing_apt+=(gcc)
 command -v g++ >/dev/null 2>&1 || missing_apt+=(g++)
 command -v make >/dev/null 2>&1 || missing_apt+=(make)
