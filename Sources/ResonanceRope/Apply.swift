@@ -97,8 +97,9 @@ func validateRotation(_ r: rr_rotation, _ t: FrequencyTable, elementSize: Int) t
     let t = table(try required(rope, "rope"))
     let r = try required(rotation, "rotation").pointee
     let v = try validateRotation(r, t, elementSize: 4)
-    let q = HeadBuffer(base: r.q!.assumingMemoryBound(to: Float.self), geometry: v.q)
-    let k = v.k.map { HeadBuffer(base: r.k!.assumingMemoryBound(to: Float.self), geometry: $0) }
-    t.rotate(q: q, k: k, tokens: v.tokens, positions: v.positions, inverse: v.inverse, applyAttentionFactor: v.attention)
+    let q = HeadBuffer(base: r.q!, geometry: v.q)
+    let k = v.k.map { HeadBuffer(base: r.k!, geometry: $0) }
+    t.rotate(format: .float32, q: q, k: k, tokens: v.tokens, positions: v.positions, inverse: v.inverse,
+             applyAttentionFactor: v.attention, threads: v.threads)
   }
 }
