@@ -103,7 +103,9 @@ func polynomialMatchesExactPath(_ d: Int, _ base: Double, _ resonance: Bool) thr
     }
   }
   print("polynomial d=\(d) base=\(base) resonance=\(resonance): max |polynomial - exact| = \(worst)")
-  #expect(worst < 1e-14, "max |polynomial - exact| = \(worst)")
+  // Measured 3.3e-14 at most (|m| near 2^63, where tau's own 2^-106 error reaches 1e-14 turns in
+  // both paths); the float32 bound needs 1e-9.
+  #expect(worst < 1e-12, "max |polynomial - exact| = \(worst)")
 }
 
 @Test(arguments: [(128, 10000.0, true, 1.0), (128, 500000.0, true, 1.0), (64, 10000.0, false, 1.0), (128, 10000.0, true, 1.3)])
