@@ -25,7 +25,7 @@
 //    the (2 pi)^k / k! factors folded in: sin to u^15 (truncation < 5e-17), cos to u^16
 //    (< 3e-18); Horner rounding adds a few 1e-16. Measured max |error| vs the exact double path:
 //    Tests/ResonanceRopeCoreTests/KernelTests.swift measures 3.3e-14 over random int64 positions
-//    (the largest |m|, where tau's own error shows in both paths; ~1e-16 for |m| < 2^40),
+//    (at the largest |m|, where tau's own error shows in both paths),
 //    far below the 1e-9 this path may spend before float32 rounding (bound 1.2e-7).
 //    No FMA anywhere: Swift never fuses, so portable and native builds give the same bits, and
 //    baseline x86-64 has no FMA instruction (`addingProduct` would be a libm call).
