@@ -3,6 +3,7 @@
 #   make test      every test (Swift, header, C, libffi, Python)
 #   make install PREFIX=DIR
 #   make header    regenerate Include/resonance_rope.h from the Swift sources
+#   make bench     release build, then the kernel benchmark table (NATIVE=1: this CPU's build)
 #   make NATIVE=1 ...   build for this CPU (may SIGILL elsewhere); default: any x86-64
 
 SHELL      := /bin/bash
@@ -17,7 +18,7 @@ NATIVE     ?= 0
 
 ifeq ($(NATIVE),1)
   SCRATCH    := .build-native
-  CPU_FLAGS  := -Xswiftc -target-cpu -Xswiftc native -Xcc -march=native
+  CPU_FLAGS  := -Xswiftc -target-cpu -Xswiftc native -Xcc -march=native -Xswiftc -DRESONANCE_ROPE_NATIVE
 else
   SCRATCH    := .build-release
   CPU_FLAGS  :=
@@ -33,7 +34,7 @@ C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
-        test-python test-symbols clean
+        test-python test-symbols bench clean
 
 all: build
 
@@ -42,6 +43,10 @@ deps:
 
 build:
 	$(SWIFT) build $(RELEASE_FLAGS)
+
+# Release build (never benchmark debug), then the benchmark table; `$(CLI) bench --json` for JSON.
+bench: build
+	$(CLI) bench
 
 # The debug build makes the compiler emit the @c declarations (.build/resonance_rope-emitted.h).
 header:

@@ -86,16 +86,14 @@ func _cosSinTurns(_ t: DoubleLanes) -> (cos: DoubleLanes, sin: DoubleLanes) {
   c = c * z + cosCoefficients[2]
   c = c * z + cosCoefficients[1]
   c = c * z + cosCoefficients[0]
-  // Quadrant q (mod 4): 0 -> (c, s), 1 -> (-s, c), 2 -> (-c, -s), 3 -> (s, -c); q in -2 ... 2.
-  let qq = q  // |t| <= 1/2, so q is already in -2 ... 2
-  let swap = (qq .== 1) .| (qq .== -1)
-  let cosNegative = (qq .== 1) .| (qq .== 2) .| (qq .== -2)
-  let sinNegative = (qq .== 2) .| (qq .== -2) .| (qq .== -1)
-  var co = c, si = s
-  co.replace(with: s, where: swap)
-  si.replace(with: c, where: swap)
-  co.replace(with: -co, where: cosNegative)
-  si.replace(with: -si, where: sinNegative)
+  // Quadrant q in -2 ... 2 (|t| <= 1/2): 0 -> (c, s), 1 -> (-s, c), +-2 -> (-c, -s),
+  // -1 -> (s, -c). As exact arithmetic (SIMD comparisons and lane selects are scalar loops in
+  // Swift 6.3): odd = q^2 (4 - q^2) / 3 is 1 for q = +-1, else 0; a = (1 - odd)(1 - q^2 / 2)
+  // and b = odd * q are in {-1, 0, 1}, so a c - b s and a s + b c are one value plus an exact 0.
+  let q2 = q * q
+  let odd = q2 * (4 - q2) / 3  // 0 * 4 / 3, 1 * 3 / 3, 4 * 0 / 3: exact
+  let a = (1 - odd) * (1 - q2 * 0.5), b = odd * q
+  let co = a * c - b * s, si = a * s + b * c
   return (co, si)
 }
 
@@ -243,9 +241,12 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
       t = t + ((m0 * ld(1) + m1 * ld(4) + m2 * ld(7)) + (m0 * ld(2) + m1 * ld(5) + m2 * ld(8)))
       t = t - _roundSmall(t)
       let (c, s) = _cosSinTurns(t)
-      let cf = SIMD8<Float>(c * scale), sf = SIMD8<Float>(s * sinScale)
-      UnsafeMutableRawPointer(cos + i).storeBytes(of: cf, as: SIMD8<Float>.self)
-      UnsafeMutableRawPointer(sin + i).storeBytes(of: sf, as: SIMD8<Float>.self)
+      let cd = c * scale, sd = s * sinScale
+      // Lane by lane: SIMD8<Float>(SIMD8<Double>) is an out-of-line generic call in Swift 6.3.
+      for l in 0 ..< DoubleLanes.scalarCount {
+        cos[i &+ l] = Float(cd[l])
+        sin[i &+ l] = Float(sd[l])
+      }
       i += DoubleLanes.scalarCount
     }
   }
@@ -285,23 +286,28 @@ extension FrequencyTable {
     if scale == 1 && f.tablePairs > 0 {
       let k = f.tablePairs
       let res = cursor.residues
+      let period = f.period, offset = f.offset, entries = f.entries
       if cursor.valid && m == cursor.last &+ 1 && m != Int64.min {
         for i in 0 ..< k {
           var r = res[i] &+ 1  // < 2^16 + 1
-          if r == f.period[i] { r = 0 }
+          if r == period[i] { r = 0 }
           res[i] = r
+          let e = entries[offset[i] &+ Int(r)]  // offset + residue < total entries
+          cos[i] = e.x
+          sin[i] = e.y * sinSign
         }
       } else {
         let m0 = Double(m & 0x1F_FFFF), m1 = Double((m &>> 21) & 0x1F_FFFF), m2 = Double(m &>> 42)
-        for i in 0 ..< k { res[i] = f.residue(pair: i, m0: m0, m1: m1, m2: m2) }
+        for i in 0 ..< k {
+          let r = f.residue(pair: i, m0: m0, m1: m1, m2: m2)
+          res[i] = r
+          let e = entries[offset[i] &+ Int(r)]
+          cos[i] = e.x
+          sin[i] = e.y * sinSign
+        }
       }
       cursor.last = m
       cursor.valid = true
-      for i in 0 ..< k {
-        let e = f.entries[f.offset[i] &+ Int(res[i])]  // offset + residue < total entries
-        cos[i] = e.x
-        sin[i] = e.y * sinSign
-      }
       from = k
     }
     if from < f.pairCount {

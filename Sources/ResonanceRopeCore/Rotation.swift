@@ -24,71 +24,101 @@ package struct HeadBuffer {
 }
 
 @inline(__always)
-private func _lanes(_ p: UnsafePointer<Float>) -> FloatLanes {
-  UnsafeRawPointer(p).loadUnaligned(as: FloatLanes.self)
+private func _half(_ p: UnsafePointer<Float>) -> FloatHalf {
+  UnsafeRawPointer(p).loadUnaligned(as: FloatHalf.self)
 }
 
 /// Exchanges the two floats of every adjacent pair: (a0 b0 a1 b1 ..) -> (b0 a0 b1 a1 ..),
 /// a 32-bit rotate of each 64-bit lane (psllq/psrlq/por on SSE2, vprolq with AVX-512).
 @inline(__always)
-private func _swapPairs(_ v: FloatLanes) -> FloatLanes {
-  let w = unsafeBitCast(v, to: SIMD8<UInt64>.self)
-  return unsafeBitCast((w &<< 32) | (w &>> 32), to: FloatLanes.self)
+private func _swapPairs(_ v: FloatHalf) -> FloatHalf {
+  let w = unsafeBitCast(v, to: SIMD4<UInt64>.self)
+  return unsafeBitCast((w &<< 32) | (w &>> 32), to: FloatHalf.self)
 }
 
-/// Rotates the pairs of one head row.
-///   neox: c, s hold h values; x = p[i], y = p[h + i].
-///   gptj: c, s hold 2h values expanded as (c0 c0 c1 c1 ..) and (-s0 s0 -s1 s1 ..); x, y = p[2i],
-///         p[2i + 1], so p' = p * c + swapPairs(p) * s gives x c + y (-s) and y c + x s, the
-///         same roundings as the neox formula (negation is exact).
+/// The rotation of one block: x' = x c - y s, y' = y c + x s (float32, no FMA).
+@inline(__always)
+private func _turn(_ x: FloatHalf, _ y: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> (FloatHalf, FloatHalf) {
+  (x * c - y * s, y * c + x * s)
+}
+
+/// Rotates the pairs of one head row, 16 elements per step, rows prepared by `_prepareRows`:
+///   neox: x = p[i], y = p[h + i]: blocks of x and of y load into the same lane order, so the
+///         rotation is lane-wise with c, s in that order.
+///   gptj, 16-bit formats: a block's halves are (x of 8 pairs, y of 8 pairs): c, s per pair.
+///   gptj, float32: halves are (x0 y0 .. x3 y3), (x4 y4 ..): p' = p * C + swapPairs(p) * S with
+///         C = (c0 c0 c1 c1 ..), S = (-s0 s0 -s1 s1 ..), i.e. x c + y (-s) and y c + x s, the
+///         same roundings as the formula (negation is exact).
 @inline(__always)
 func _rotateRow<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>,
                                   cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>,
                                   pairs h: Int, layout: PairLayout) {
-  let w = FloatLanes.scalarCount
   switch layout {
   case .neox:
     var i = 0
-    while i &+ w <= h {  // i + w <= h <= 32768: no overflow
-      let x = E.load(p + i), y = E.load(p + h + i)
-      let cv = _lanes(c + i), sv = _lanes(s + i)
-      E.store(x * cv - y * sv, p + i)
-      E.store(y * cv + x * sv, p + h + i)
-      i &+= w
-    }
-    if i < h {
-      let n = h - i
-      let x = E.load(p + i, count: n), y = E.load(p + h + i, count: n)
-      let cv = _lanes(c + i), sv = _lanes(s + i)  // rows are padded: full loads stay inside
-      E.store(x * cv - y * sv, p + i, count: n)
-      E.store(y * cv + x * sv, p + h + i, count: n)
+    while i < h {  // i < h <= 32768: no overflow
+      let n = h &- i
+      let c0 = _half(c + i), c1 = _half(c + i + 8), s0 = _half(s + i), s1 = _half(s + i + 8)
+      if n >= 16 {
+        let (x0, x1) = E.load(p + i), (y0, y1) = E.load(p + h + i)
+        let (a0, b0) = _turn(x0, y0, c0, s0), (a1, b1) = _turn(x1, y1, c1, s1)
+        E.store(a0, a1, p + i)
+        E.store(b0, b1, p + h + i)
+      } else {  // tail: rows are padded, so the cos/sin loads stay inside them
+        let (x0, x1) = E.load(p + i, count: n), (y0, y1) = E.load(p + h + i, count: n)
+        let (a0, b0) = _turn(x0, y0, c0, s0), (a1, b1) = _turn(x1, y1, c1, s1)
+        E.store(a0, a1, p + i, count: n)
+        E.store(b0, b1, p + h + i, count: n)
+      }
+      i &+= 16
     }
   case .gptj:
     let d = 2 &* h
     var j = 0
-    while j &+ w <= d {
-      let x = E.load(p + j)
-      E.store(x * _lanes(c + j) + _swapPairs(x) * _lanes(s + j), p + j)
-      j &+= w
-    }
-    if j < d {
-      let n = d - j
-      let x = E.load(p + j, count: n)
-      E.store(x * _lanes(c + j) + _swapPairs(x) * _lanes(s + j), p + j, count: n)
+    while j < d {
+      let n = d &- j
+      let (u, v) = n >= 16 ? E.load(p + j) : E.load(p + j, count: n)
+      let a: FloatHalf, b: FloatHalf
+      if E.interleavedHalves {
+        let k = j &>> 1
+        (a, b) = _turn(u, v, _half(c + k), _half(s + k))
+      } else {
+        a = u * _half(c + j) + _swapPairs(u) * _half(s + j)
+        b = v * _half(c + j + 8) + _swapPairs(v) * _half(s + j + 8)
+      }
+      if n >= 16 { E.store(a, b, p + j) } else { E.store(a, b, p + j, count: n) }
+      j &+= 16
     }
   }
 }
 
-/// Expands per-pair rows to the gptj form (c0 c0 c1 c1 ..), (-s0 s0 -s1 s1 ..), in place:
-/// `c` and `s` need 2h (+ padding) floats; values are copied from the first h.
+/// Brings per-pair rows (c[i], s[i], i < h, zero padded) into the order `_rotateRow` reads for
+/// format E: float32 gptj expands them to (c0 c0 c1 c1 ..), (-s0 s0 -s1 s1 ..); 16-bit neox
+/// permutes each block of 16 to (even pairs, odd pairs), the lane order of its loads. Rows need
+/// `kernelRowCapacity` floats.
 @inline(__always)
-func _expandInterleaved(cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>, pairs h: Int) {
-  var i = h - 1
-  while i >= 0 {
-    let cv = c[i], sv = s[i]
-    c[2 &* i] = cv; c[2 &* i &+ 1] = cv
-    s[2 &* i] = -sv; s[2 &* i &+ 1] = sv
-    i &-= 1
+func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>,
+                                    pairs h: Int, layout: PairLayout) {
+  if layout == .gptj && !E.interleavedHalves {
+    var i = h &- 1
+    while i >= 0 {  // back to front: entry i moves to 2i, 2i + 1 >= i
+      let cv = c[i], sv = s[i]
+      c[2 &* i] = cv; c[2 &* i &+ 1] = cv
+      s[2 &* i] = -sv; s[2 &* i &+ 1] = sv
+      i &-= 1
+    }
+  } else if layout == .neox && E.interleavedHalves {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { tmp in
+      let t = tmp.baseAddress!
+      for row in [c, s] {
+        var i = 0
+        while i < h {
+          for k in 0 ..< 8 { t[k] = row[i &+ 2 &* k]; t[8 &+ k] = row[i &+ 2 &* k &+ 1] }
+          row.advanced(by: i).update(from: t, count: 16)
+          i &+= 16
+        }
+      }
+    }
   }
 }
 
@@ -139,7 +169,7 @@ extension FrequencyTable {
     let scale = applyAttentionFactor ? attentionFactor : 1
     let sinSign: Float = inverse ? -1 : 1
     // Row width: 2h for the gptj expansion, plus the generator's block padding.
-    let width = max(rowCapacity, 2 * h + FloatLanes.scalarCount)
+    let width = kernelRowCapacity
     parallelChunks(count: tokens.count, threads: threads) { chunk in
       // Scratch: two rows of `width` floats and the cursor's residues; bounded by h <= 32768.
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * width + cursorCapacity) { scratch in
@@ -148,7 +178,7 @@ extension FrequencyTable {
         var cursor = makeCursor(storage: UnsafeMutableRawPointer(c + 2 * width).assumingMemoryBound(to: Int32.self))
         for t in (tokens.lowerBound + chunk.lowerBound) ..< (tokens.lowerBound + chunk.upperBound) {
           fastCosSinRow(position: positions[t], scale: scale, sinSign: sinSign, cursor: &cursor, cos: c, sin: s)
-          if layout == .gptj { _expandInterleaved(cos: c, sin: s, pairs: h) }
+          _prepareRows(e, cos: c, sin: s, pairs: h, layout: layout)
           _rotateToken(e, q: q, k: k, token: t, cos: c, sin: s, pairs: h, layout: layout)
         }
       }
@@ -167,14 +197,20 @@ extension FrequencyTable {
     }
   }
 
-  /// The rows `rotateToken` takes for one position (expanded for gptj); `cos`, `sin` need
-  /// `kernelRowCapacity` floats each.
-  package func kernelRows(position m: Int64, inverse: Bool, cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>,
-                          scratch: UnsafeMutablePointer<Int32>) {
+  /// The rows `rotateToken` takes for one position and format; `cos`, `sin` need
+  /// `kernelRowCapacity` floats each, zero-initialized.
+  package func kernelRows(format: ElementFormat, position m: Int64, inverse: Bool, cos: UnsafeMutablePointer<Float>,
+                          sin: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Int32>) {
     var cursor = makeCursor(storage: scratch)
     fastCosSinRow(position: m, scale: 1, sinSign: inverse ? -1 : 1, cursor: &cursor, cos: cos, sin: sin)
-    if config.layout == .gptj { _expandInterleaved(cos: cos, sin: sin, pairs: pairCount) }
+    switch format {
+    case .float32: _prepareRows(Float32Element.self, cos: cos, sin: sin, pairs: pairCount, layout: config.layout)
+    case .float16: _prepareRows(Float16Element.self, cos: cos, sin: sin, pairs: pairCount, layout: config.layout)
+    case .bfloat16: _prepareRows(BFloat16Element.self, cos: cos, sin: sin, pairs: pairCount, layout: config.layout)
+    }
   }
 
-  package var kernelRowCapacity: Int { max(rowCapacity, 2 * pairCount + FloatLanes.scalarCount) }
+  /// Floats per row buffer of the kernel: 2h for the float32 gptj expansion, whole blocks of 16,
+  /// and the generator's block padding.
+  package var kernelRowCapacity: Int { max(rowCapacity, 2 * pairCount + 2 * FloatLanes.scalarCount) }
 }
