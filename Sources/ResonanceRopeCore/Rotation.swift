@@ -171,15 +171,32 @@ extension FrequencyTable {
     // Row width: 2h for the gptj expansion, plus the generator's block padding.
     let width = kernelRowCapacity
     parallelChunks(count: tokens.count, threads: threads) { chunk in
-      // Scratch: two rows of `width` floats and the cursor's residues; bounded by h <= 32768.
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * width + cursorCapacity) { scratch in
-        let c = scratch.baseAddress!, s = c + width
-        c.initialize(repeating: 0, count: 2 * width + cursorCapacity)  // padding lanes read as 0
-        var cursor = makeCursor(storage: UnsafeMutableRawPointer(c + 2 * width).assumingMemoryBound(to: Int32.self))
+      withRowScratch(width: width) { c, s, residues in
+        var cursor = makeCursor(storage: residues)
         for t in (tokens.lowerBound + chunk.lowerBound) ..< (tokens.lowerBound + chunk.upperBound) {
           fastCosSinRow(position: positions[t], scale: scale, sinSign: sinSign, cursor: &cursor, cos: c, sin: s)
           _prepareRows(e, cos: c, sin: s, pairs: h, layout: layout)
           _rotateToken(e, q: q, k: k, token: t, cos: c, sin: s, pairs: h, layout: layout)
+        }
+      }
+    }
+  }
+
+  /// Zeroed scratch rows (cos, sin: `width` floats each) and cursor residues, on the stack.
+  /// Three separate allocations so that each stays at or below 1 KiB for h <= 96: larger
+  /// temporary allocations make Swift call swift_stdlib_isStackAllocationSafe, which on Linux
+  /// asks pthread_getattr_np for the stack bounds (reading /proc/self/maps on the main thread):
+  /// measured ~3 us per call, more than a whole decode rotation. Sizes are bounded by h <= 32768.
+  @inline(__always)
+  func withRowScratch(width: Int, _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>) -> Void) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { cb in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { sb in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: cursorCapacity) { rb in
+          let c = cb.baseAddress!, s = sb.baseAddress!, r = rb.baseAddress!
+          c.initialize(repeating: 0, count: width)  // padding lanes are read as 0
+          s.initialize(repeating: 0, count: width)
+          r.initialize(repeating: 0, count: cursorCapacity)
+          body(c, s, r)
         }
       }
     }

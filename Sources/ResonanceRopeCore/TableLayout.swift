@@ -47,11 +47,15 @@ extension FrequencyTable {
     let h = pairCount
     let w = layout.rowWidth(pairs: h)
     let cap = rowCapacity
-    // Scratch bounded by h <= 32768.
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * cap + cursorCapacity) { scratch in
-      let c = scratch.baseAddress!, s = c + cap
-      c.initialize(repeating: 0, count: 2 * cap + cursorCapacity)
-      var cursor = makeCursor(storage: UnsafeMutableRawPointer(c + 2 * cap).assumingMemoryBound(to: Int32.self))
+    withRowScratch(width: cap) { c, s, residues in
+      var cursor = makeCursor(storage: residues)
+      // Every pair from the periodic table writes exactly h values: straight into half rows.
+      if layout == .half && scale == 1 && periodicTablePairs == h {
+        for t in 0 ..< count {
+          fastCosSinRow(position: positions[t], scale: 1, sinSign: 1, cursor: &cursor, cos: cos + t &* w, sin: sin! + t &* w)
+        }
+        return
+      }
       for t in 0 ..< count {
         fastCosSinRow(position: positions[t], scale: scale, sinSign: 1, cursor: &cursor, cos: c, sin: s)
         let co = cos + t &* w  // inside the validated n * width buffer
