@@ -2,6 +2,7 @@
 #   make demo      build everything and run the C and Python examples
 #   make test      every test (Swift, header, C, libffi, Python)
 #   make install PREFIX=DIR
+#   make python-wheel   a wheel of the Python package with the library inside (dist/)
 #   make header    regenerate Include/resonance_rope.h from the Swift sources
 #   make bench     release build, then the kernel benchmark table (NATIVE=1: this CPU's build)
 #   make NATIVE=1 ...   build for this CPU (may SIGILL elsewhere); default: any x86-64
@@ -34,7 +35,7 @@ C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
-        test-python test-symbols bench clean
+        test-python test-symbols python-wheel bench clean
 
 all: build
 
@@ -72,13 +73,14 @@ stage:
 
 demo: deps stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig run
-	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
+	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
 
-test: deps check-header test-swift stage test-symbols test-c test-ffi test-python
+test: deps check-header test-swift stage test-symbols test-c test-ffi test-python test-no-toolchain
 	@echo "make test: all suites passed"
 
 test-swift:
-	$(SWIFT) test 2>&1 | tee .build/swift-test.log | grep -E "error|failed|passed|Executed|Test run" ; \
+	@mkdir -p .build
+	$(SWIFT) test 2>&1 | tee .build/swift-test.log | grep -E "error:|failed|Executed|Test run with" ; \
 	  test $${PIPESTATUS[0]} -eq 0
 
 test-symbols:
@@ -101,10 +103,29 @@ test-ffi:
 	  -o $(TEST_C_BIN)/test_ffi -lffi -ldl -lm
 	$(TEST_C_BIN)/test_ffi $(STAGE)/lib/libresonance_rope.so
 
+# The installed library and tool must work with the Swift toolchain hidden (a private mount
+# namespace with an empty /opt/swift); skipped with a message where unshare is not permitted.
+SWIFT_ROOT := $(abspath $(dir $(shell command -v $(SWIFT)))/../..)
+test-no-toolchain:
+	@if unshare -m true 2>/dev/null; then \
+	  unshare -m sh -c 'mount -t tmpfs none $(SWIFT_ROOT) && test -z "$$(ls -A $(SWIFT_ROOT))" && \
+	    $(TEST_C_BIN)/test_abi >/dev/null && $(STAGE)/bin/resonance-rope freqs --rotary-dim 8 --json >/dev/null && \
+	    echo "test-no-toolchain: 2 passed, 0 failed (C tests and tool with $(SWIFT_ROOT) hidden)"'; \
+	else echo "test-no-toolchain: skipped (unshare -m not permitted here)"; fi
+
 test-python:
-	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
+	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
 	  $(PYTHON) -m pytest -q Tests/python
 
+# A wheel of the Python package (python/) with the built library inside (dist/*.whl, tagged for
+# this platform); `pip install ./python` alone gives a pure-Python package that finds the library.
+python-wheel: stage
+	rm -rf python/build && mkdir -p dist
+	cp $(STAGE)/lib/libresonance_rope.so.$(VERSION) python/resonance_rope/libresonance_rope.so.$(SOVERSION)
+	$(PYTHON) -m pip wheel --no-deps -q -w dist ./python; s=$$?; \
+	  rm -rf python/resonance_rope/libresonance_rope.so.$(SOVERSION) python/build python/*.egg-info; exit $$s
+	@ls dist/*.whl
+
 clean:
-	rm -rf .build .build-release .build-native $(STAGE) $(TEST_C_BIN)
+	rm -rf .build .build-release .build-native $(STAGE) $(TEST_C_BIN) dist python/build
 	$(MAKE) -C Examples/c clean

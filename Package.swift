@@ -26,6 +26,7 @@ let package = Package(
     .target(
       name: "ResonanceRope",
       dependencies: ["ResonanceRopeCore", "CResonanceRope"],
+      exclude: ["exports.map"],
       swiftSettings: [
         // The compiler writes the C declarations of every @c function here on each build;
         // tools/gen_header.py turns them into Include/resonance_rope.h.

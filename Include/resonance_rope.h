@@ -133,6 +133,49 @@ typedef struct rr_rope_info {
     uint64_t reserved[4];
 } rr_rope_info;
 
+/* ---- rr_posgen_params: one PosGen task (Wang et al. 2024, Section 5) ----------------------- */
+/* Tokens are integers mod `modulus`. A sequence starts with far + near seed tokens; each later
+ * token is h(s), s = the sum of the `near` tokens just before it and `far` earlier tokens chosen
+ * by the task (rr_posgen_task), h from rr_posgen_arith. Seeds are the (far + near)-element
+ * combinations of {0 .. modulus - 1} in lexicographic order (Python's itertools.combinations),
+ * cycled. Always start from rr_posgen_params_init() (the paper's setting). Added in 0.1.0. */
+typedef struct rr_posgen_params {
+    uint32_t struct_size;          /* sizeof(rr_posgen_params) as the caller compiled it */
+    int32_t task;                  /* rr_posgen_task, default RR_POSGEN_TASK_RECURRENT */
+    int32_t arith;                 /* rr_posgen_arith, default RR_POSGEN_ARITH_MOD_ADDITION */
+    int32_t split_mode;            /* rr_posgen_split_mode, default RR_POSGEN_SPLIT_MODE_PAPER */
+    int64_t modulus;               /* m, 2 .. 2^31; default 17 */
+    int64_t near;                  /* k >= 1; default 3 */
+    int64_t far;                   /* j >= 0; default 1 */
+    int64_t length;                /* tokens per sequence, >= far + near; default 64 */
+    int64_t train_size;            /* sequences per split; defaults 10000 / 1000 / 1000 */
+    int64_t validation_size;
+    int64_t test_size;
+    uint64_t reserved[4];          /* must be 0 */
+} rr_posgen_params;
+
+/* ---- rr_posgen_result: teacher-forced token accuracy ---------------------------------------- */
+typedef struct rr_posgen_result {
+    uint32_t struct_size;          /* set by the caller to sizeof(rr_posgen_result) */
+    int32_t reserved0;
+    int64_t id_correct;            /* in-distribution: positions far + near .. train_length - 1 */
+    int64_t id_total;
+    int64_t ood_correct;           /* out-of-distribution: positions >= train_length */
+    int64_t ood_total;
+    double id_accuracy;            /* id_correct / id_total (NaN when id_total == 0) */
+    double ood_accuracy;           /* ood_correct / ood_total (NaN when ood_total == 0) */
+} rr_posgen_result;
+
+/* ---- rr_gap_summary: what rr_rope_feature_gap() found --------------------------------------- */
+typedef struct rr_gap_summary {
+    uint32_t struct_size;          /* set by the caller to sizeof(rr_gap_summary) */
+    int32_t critical_pair;         /* first pair whose wavelength (before rounding) is >= L */
+    int32_t pre_critical_pairs;    /* pairs with wavelength < L */
+    int32_t periodic_pairs;        /* Resonance on and lambda~_i <= L: gap exactly 0 */
+    double max_gap;                /* largest gap over all pairs */
+    double max_pre_critical_gap;   /* largest gap over the pre-critical pairs */
+} rr_gap_summary;
+
 #if defined(__GNUC__) || defined(__clang__)
 #define RR_WARN_UNUSED_RESULT __attribute__((warn_unused_result))
 #else
@@ -224,6 +267,46 @@ enum {
     RR_TABLE_LAYOUT_GPTJ = 3,  /* GPT-J: each value twice, interleaved. */
 };
 
+/*
+ * Where the far tokens of each generated token come from (Wang et al. 2024, Figure 2).
+ * Added in 0.1.0.
+ */
+typedef int32_t rr_posgen_task;
+enum {
+    RR_POSGEN_TASK_RECURRENT = 0,  /* Recursive: the `far` tokens just before the near ones. */
+    RR_POSGEN_TASK_COT = 1,  /* Chain of thought: the first `far` tokens of the sequence. */
+    RR_POSGEN_TASK_SEMIRECURRENT = 2,  /* Semi-recursive: `far` tokens from a pointer p that starts at 0 and advances by one after every two generated tokens. */
+};
+
+/*
+ * The function h of the sum s of the dependency tokens. Added in 0.1.0.
+ */
+typedef int32_t rr_posgen_arith;
+enum {
+    RR_POSGEN_ARITH_MOD_ADDITION = 0,  /* s mod m. */
+    RR_POSGEN_ARITH_POW_SIN = 1,  /* floor(sin(s)^2 * m). */
+    RR_POSGEN_ARITH_POW_SIN2PI = 2,  /* floor(abs(sin(2 pi (s mod m) / m)) * m). */
+};
+
+/*
+ * Which sequences are training, validation and test. Added in 0.1.0.
+ */
+typedef int32_t rr_posgen_split;
+enum {
+    RR_POSGEN_SPLIT_TRAIN = 0,  /* The training split. */
+    RR_POSGEN_SPLIT_VALIDATION = 1,  /* The validation split. */
+    RR_POSGEN_SPLIT_TEST = 2,  /* The test split. */
+};
+
+/*
+ * How seeds are assigned to splits. Added in 0.1.0.
+ */
+typedef int32_t rr_posgen_split_mode;
+enum {
+    RR_POSGEN_SPLIT_MODE_PAPER = 0,  /* The paper's public code: train = sequences [0, train_size), validation = [0, validation_size), test = [validation_size, validation_size + test_size) of one seed cycle, so evaluation seeds ARE training seeds (the paper's text says otherwise; its code does this). */
+    RR_POSGEN_SPLIT_MODE_DISJOINT = 1,  /* Validation and test seeds never occur in training: evaluation seed e is combination rank floor(e * N / E) (N combinations, E = validation_size + test_size, requires N > E); training cycles through the other ranks in order. */
+};
+
 /* ---- Functions ---------------------------------------------------------------------- */
 
 /*
@@ -278,7 +361,9 @@ void rr_rope_params_init(rr_rope_params *params) RR_NOEXCEPT;
  * scaling needs), RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (layout, scaling),
  * RR_STATUS_INVALID_DIMENSION (rotary_dim, head_dim, factor array lengths),
  * RR_STATUS_INVALID_VALUE (base, factors, attention_factor, a wavelength >= 2^53 under
- * Resonance), RR_STATUS_UNSUPPORTED. On error *out_rope is left unchanged. Added in 0.1.0.
+ * Resonance), RR_STATUS_UNSUPPORTED, RR_STATUS_OUT_OF_MEMORY (the handle keeps a float32 cos/sin
+ * table of its Resonance pairs with period <= 2^16, at most 4 MiB, for the fast kernels). On
+ * error *out_rope is left unchanged. Added in 0.1.0.
  */
 rr_status rr_rope_create(const rr_rope_params *params, rr_rope **out_rope) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -295,6 +380,40 @@ void rr_rope_free(rr_rope *rope) RR_NOEXCEPT;
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE. Added in 0.1.0.
  */
 rr_status rr_rope_get_info(const rr_rope *rope, rr_rope_info *info) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
+
+/*
+ * Creates a handle from the text of a Hugging Face `config.json` (UTF-8, `json_length` bytes, or
+ * NUL-terminated with json_length = -1), as transformers reads it: `rope_theta` (absent: 10000)
+ * or `rotary_emb_base`; `rope_scaling` (key `type` or `rope_type`) or `rope_parameters`:
+ * default, linear, dynamic, yarn, llama3, longrope (also "su"), ntk; `partial_rotary_factor`,
+ * `rotary_pct` or `rotary_dim`; `head_dim`, else hidden_size / num_attention_heads (or
+ * n_embd / n_head); `qk_rope_head_dim` (DeepSeek: rope on that slice, interleaved);
+ * `max_position_embeddings`; `original_max_position_embeddings` at top level or in the scaling.
+ * GPT-J-style configs get RR_LAYOUT_GPTJ, others RR_LAYOUT_NEOX. `sequence_length` (> 0, or 0
+ * for none) is the current length that dynamic NTK and LongRoPE depend on. `resonance` nonzero
+ * rounds the final wavelengths (e.g. Resonance YaRN). Nothing is kept after return.
+ *
+ * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_OVERFLOW (json_length < -1),
+ * RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB), RR_STATUS_PARSE_ERROR (not JSON, or a field of
+ * the wrong type; the message gives the byte offset or the field), RR_STATUS_UNSUPPORTED (an
+ * unknown rope_type), RR_STATUS_INVALID_VALUE / RR_STATUS_INVALID_DIMENSION (inconsistent
+ * settings; the message names the field). On error *out_rope is unchanged. Added in 0.1.0.
+ */
+rr_status rr_rope_create_from_hf_config(const char *json, int64_t json_length, int64_t sequence_length, int32_t resonance, rr_rope **out_rope) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
+
+/*
+ * Creates a handle from GGUF-style metadata given as text, one `key=value` per line (blank lines
+ * and lines starting with '#' are skipped; arrays as `[a, b, ...]`, strings optionally quoted):
+ * `general.architecture`, `<arch>.rope.freq_base`, `<arch>.rope.dimension_count`,
+ * `<arch>.attention.key_length`, `<arch>.context_length`, `<arch>.rope.scaling.type`
+ * (none, linear, yarn, longrope), `.factor`, `.original_context_length`, `.attn_factor`,
+ * `.yarn_beta_fast`, `.yarn_beta_slow`, and a `rope_freqs` array (per-pair divisors).
+ * `layout` is an rr_layout, or -1 to take it from the architecture as llama.cpp does (unknown
+ * architectures then fail with RR_STATUS_UNSUPPORTED). Other arguments as in
+ * rr_rope_create_from_hf_config(), with the same statuses plus RR_STATUS_UNKNOWN_ENUM (layout).
+ * Added in 0.1.0.
+ */
+rr_status rr_rope_create_from_gguf_metadata(const char *text, int64_t text_length, int64_t sequence_length, int32_t resonance, int32_t layout, rr_rope **out_rope) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
 /*
  * Writes the rotary_dim / 2 inverse frequencies in use (radians per position) as double:
@@ -335,6 +454,17 @@ rr_status rr_rope_resonance_wavelengths(const rr_rope *rope, int64_t *values, in
  * (train_length <= 0). Added in 0.1.0.
  */
 rr_status rr_rope_count_pairs(const rr_rope *rope, int64_t train_length, int64_t *pre_critical, int64_t *periodic) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
+
+/*
+ * Per-pair frequency divisors that turn a plain RoPE into this handle's frequencies:
+ * f_i = scaled theta_i / theta~_i = lambda~_i / lambda_i under Resonance (1 without). llama.cpp
+ * divides each pair's frequency by an optional `rope_freqs` tensor, so writing these factors
+ * there makes any llama.cpp model use Resonance RoPE (or Resonance YaRN on top of its own
+ * scaling) without touching llama.cpp. Written as float (GGUF tensors are f32), `capacity`
+ * elements (>= rotary_dim / 2). Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER,
+ * RR_STATUS_BUFFER_TOO_SMALL. Added in 0.1.0.
+ */
+rr_status rr_rope_resonance_freq_factors(const rr_rope *rope, float *values, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
 /*
  * Fills float32 cos/sin caches for `n_positions` positions: `positions[t]` when `positions`
@@ -411,6 +541,69 @@ rr_status rr_rope_apply_f16_inplace(const rr_rope *rope, const rr_rotation *rota
  * rr_rope_apply_f32_inplace. Added in 0.1.0.
  */
 rr_status rr_rope_apply_bf16_inplace(const rr_rope *rope, const rr_rotation *rotation) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
+
+/*
+ * The feature gap of every pair for training length L = `train_length` and test length
+ * L' = `test_length` > L: for pair i,
+ *
+ *     gap_i = max over n in [L, L') of min over m in [0, L) of |f(n)_i - f(m)_i|
+ *
+ * with f(m)_i = (cos a_i(m), sin a_i(m)) and a_i the handle's exact angle (rr_rope_cos_sin_f32),
+ * so the distance is the chord 2 |sin(delta / 2)| of the angle difference. Exact (angles sorted
+ * per pair, nearest neighbours found by bucketing), O(L + L') per pair: L = 32768, L' = 131072,
+ * d = 128 takes about 0.4 s. Under Resonance every pair with lambda~_i <= L has gap exactly 0.
+ * Writes rotary_dim / 2 gaps (dimensionless, in [0, 2]) to `gaps` (`capacity` elements) and,
+ * when `summary` is not NULL (its struct_size set), the critical pair, counts and maxima.
+ * Thread-safe. Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE,
+ * RR_STATUS_INVALID_VALUE (L < 1, L' <= L, L > 2^24, L' > 2^40), RR_STATUS_BUFFER_TOO_SMALL,
+ * RR_STATUS_MISALIGNED, RR_STATUS_OUT_OF_MEMORY. Added in 0.1.0.
+ */
+rr_status rr_rope_feature_gap(const rr_rope *rope, int64_t train_length, int64_t test_length, double *gaps, int64_t capacity, rr_gap_summary *summary) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
+
+/*
+ * Fills `params` with the paper's setting: recurrent task, modular addition, m = 17, near 3,
+ * far 1, length 64, 10000 / 1000 / 1000 sequences, paper split mode. NULL does nothing.
+ * Added in 0.1.0.
+ */
+void rr_posgen_params_init(rr_posgen_params *params) RR_NOEXCEPT;
+
+/*
+ * Writes sequences first .. first + count - 1 of `split` (an rr_posgen_split) as int32 tokens,
+ * row-major [count, params->length], into `tokens`, which holds `capacity` elements
+ * (>= count * length). Sequence i of a split always has the same seeds and tokens, so a large
+ * split can be generated in pieces. Speed: over 10^8 tokens/s for modular addition on one core.
+ * Thread-safe.
+ *
+ * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM
+ * (task, arith, split_mode, split), RR_STATUS_INVALID_VALUE (modulus < 2 or > 2^31, near < 1,
+ * far < 0, length < far + near, too few combinations for a disjoint split),
+ * RR_STATUS_OVERFLOW (negative first/count/sizes, first + count beyond the split, count * length
+ * overflowing), RR_STATUS_BUFFER_TOO_SMALL, RR_STATUS_MISALIGNED. Added in 0.1.0.
+ */
+rr_status rr_posgen_generate(const rr_posgen_params *params, int32_t split, int64_t first, int64_t count, int32_t *tokens, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
+
+/*
+ * Writes one sequence of params->length tokens grown from explicit `seeds` (far + near values,
+ * each in [0, modulus)), e.g. the paper's worked example (m = 7, seeds 2 0 3 1). Split fields
+ * are ignored. Returns the statuses of rr_posgen_generate(), plus RR_STATUS_INVALID_VALUE for
+ * a seed outside [0, modulus). Added in 0.1.0.
+ */
+rr_status rr_posgen_sequence(const rr_posgen_params *params, const int32_t *seeds, int32_t *tokens, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
+
+/*
+ * Teacher-forced token accuracy as the paper measures it: `predicted` and `reference` hold
+ * `count` sequences of params->length int32 tokens (row-major). The far + near seed positions
+ * are never scored; positions < train_length are in-distribution, the rest out-of-distribution.
+ * `per_position` (may be NULL) receives params->length doubles: the accuracy at each position
+ * over the sequences, NaN at seed positions. `result->struct_size` must be
+ * sizeof(rr_posgen_result). Thread-safe.
+ *
+ * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE,
+ * RR_STATUS_UNKNOWN_ENUM, RR_STATUS_INVALID_VALUE (train_length < 0, parameters),
+ * RR_STATUS_OVERFLOW (count < 0, count * length overflowing), RR_STATUS_MISALIGNED.
+ * Added in 0.1.0.
+ */
+rr_status rr_posgen_score(const rr_posgen_params *params, const int32_t *predicted, const int32_t *reference, int64_t count, int64_t train_length, double *per_position, rr_posgen_result *result) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
 #ifdef __cplusplus
 } /* extern "C" */

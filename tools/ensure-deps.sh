@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Checks what `make demo` and `make test` need; installs what is missing when it can
 # (as root with apt-get and pip), else stops with the exact command to run.
+# gguf and ml_dtypes serve only the Python tests and Examples/python/gguf_add_resonance.py:
+# the resonance_rope package itself needs numpy alone.
 set -u
 missing_apt=()
 command -v swift >/dev/null 2>&1 || { echo "ensure-deps: swift is not on PATH (Swift 6.3 toolchain, /opt/swift/usr/bin)"; exit 1; }
@@ -22,7 +24,7 @@ if [ ${#missing_apt[@]} -gt 0 ]; then
   fi
 fi
 missing_pip=()
-for mod in numpy:numpy pytest:pytest mpmath:mpmath; do
+for mod in numpy:numpy pytest:pytest mpmath:mpmath gguf:gguf ml_dtypes:ml_dtypes; do
   python3 -c "import ${mod%%:*}" 2>/dev/null || missing_pip+=("${mod##*:}")
 done
 if [ ${#missing_pip[@]} -gt 0 ]; then

@@ -31,8 +31,8 @@ SWIFT_DIR = os.path.join(ROOT, "Sources", "ResonanceRope")
 OUTPUT = os.path.join(ROOT, "Include", "resonance_rope.h")
 
 # Files of the C ABI layer in manual order; files not listed follow alphabetically.
-FILE_ORDER = ["Version.swift", "Status.swift", "Enums.swift", "Handle.swift", "Frequencies.swift",
-              "Tables.swift", "Apply.swift"]
+FILE_ORDER = ["Version.swift", "Status.swift", "Enums.swift", "Handle.swift", "Config.swift", "Frequencies.swift",
+              "Tables.swift", "Apply.swift", "FeatureGap.swift", "PosGen.swift"]
 
 # The handle is an OpaquePointer in Swift, so the compiler prints `void *`. Parameters named
 # `rope` are the handle: const (read-only) everywhere except in rr_rope_free.

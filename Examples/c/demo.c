@@ -51,6 +51,21 @@ int main(void) {
     for (int i = 0; i < HALF; i += 9)
         printf("  %4d  %14.6f  %7lld  %.17g\n", i, lambda[i], (long long)rounded[i], inv[i]);
 
+    /* Out-of-distribution feature gap (the paper's Section 4): per pair, how far the features at
+     * new positions [L, 4L) can be from every feature seen in training [0, L); for L and 4L. */
+    printf("feature gap (test length 4x the training length), largest over pre-critical pairs / all pairs:\n");
+    for (int64_t train = TRAIN_LENGTH; train <= 4 * TRAIN_LENGTH; train *= 4) {
+        double gap_plain[HALF], gap_res[HALF];
+        rr_gap_summary sp, sr;
+        sp.struct_size = sr.struct_size = sizeof(rr_gap_summary);
+        if (!check(rr_rope_feature_gap(plain, train, 4 * train, gap_plain, HALF, &sp), "gap") ||
+            !check(rr_rope_feature_gap(resonance, train, 4 * train, gap_res, HALF, &sr), "gap"))
+            return 1;
+        printf("  L = %5lld: RoPE %.6f / %.6f   Resonance RoPE %.6f / %.6f   (critical pair %d)\n",
+               (long long)train, sp.max_pre_critical_gap, sp.max_gap, sr.max_pre_critical_gap, sr.max_gap,
+               sp.critical_pair);
+    }
+
     /* q: [N_TOKENS, Q_HEADS, D], k: [N_TOKENS, K_HEADS, D], token-major, at positions far past L. */
     size_t nq = (size_t)N_TOKENS * Q_HEADS * D, nk = (size_t)N_TOKENS * K_HEADS * D;
     float *q = malloc(nq * sizeof *q), *k = malloc(nk * sizeof *k);

@@ -20,3 +20,6 @@ _Static_assert(offsetof(rr_rope_params, short_factor) == 128, "rr_rope_params.sh
 _Static_assert(sizeof(rr_rotation) == 152, "rr_rotation size");
 _Static_assert(offsetof(rr_rotation, token_begin) == 96, "rr_rotation.token_begin");
 _Static_assert(sizeof(rr_rope_info) == 96, "rr_rope_info size");
+_Static_assert(sizeof(rr_posgen_params) == 104, "rr_posgen_params size");
+_Static_assert(sizeof(rr_posgen_result) == 56, "rr_posgen_result size");
+_Static_assert(sizeof(rr_gap_summary) == 32, "rr_gap_summary size");

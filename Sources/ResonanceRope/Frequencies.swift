@@ -70,3 +70,18 @@ func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: I
     periodic?.pointee = Int64(t.periodicPairs(trainLength: train_length))
   }
 }
+
+/// Per-pair frequency divisors that turn a plain RoPE into this handle's frequencies:
+/// f_i = scaled theta_i / theta~_i = lambda~_i / lambda_i under Resonance (1 without). llama.cpp
+/// divides each pair's frequency by an optional `rope_freqs` tensor, so writing these factors
+/// there makes any llama.cpp model use Resonance RoPE (or Resonance YaRN on top of its own
+/// scaling) without touching llama.cpp. Written as float (GGUF tensors are f32), `capacity`
+/// elements (>= rotary_dim / 2). Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER,
+/// RR_STATUS_BUFFER_TOO_SMALL. Added in 0.1.0.
+@c(rr_rope_resonance_freq_factors) public func rrRopeResonanceFreqFactors(_ rope: OpaquePointer?, _ values: UnsafeMutablePointer<Float>?, _ capacity: Int64) -> Status {
+  guarded("rr_rope_resonance_freq_factors") { () throws(CallError) in
+    let t = table(try required(rope, "rope"))
+    let factors = zip(t.scaledInvFreq, t.invFreq).map { $0 / $1 }
+    try copyOut(factors, values, capacity, "values") { Float($0) }
+  }
+}

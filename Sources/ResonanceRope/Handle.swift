@@ -100,7 +100,9 @@ func table(_ rope: OpaquePointer) -> FrequencyTable {
 /// scaling needs), RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (layout, scaling),
 /// RR_STATUS_INVALID_DIMENSION (rotary_dim, head_dim, factor array lengths),
 /// RR_STATUS_INVALID_VALUE (base, factors, attention_factor, a wavelength >= 2^53 under
-/// Resonance), RR_STATUS_UNSUPPORTED. On error *out_rope is left unchanged. Added in 0.1.0.
+/// Resonance), RR_STATUS_UNSUPPORTED, RR_STATUS_OUT_OF_MEMORY (the handle keeps a float32 cos/sin
+/// table of its Resonance pairs with period <= 2^16, at most 4 MiB, for the fast kernels). On
+/// error *out_rope is left unchanged. Added in 0.1.0.
 @c(rr_rope_create) public func rrRopeCreate(
   _ params: UnsafePointer<rr_rope_params>?, _ out_rope: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Status {

@@ -8,13 +8,15 @@ struct ResonanceRopeCommand: ParsableCommand {
     commandName: "resonance-rope",
     abstract: "Exact RoPE and Resonance RoPE frequency tables, analysis and data.",
     version: "0.1.0",
-    subcommands: [Freqs.self, Table.self, Bench.self]
+    subcommands: [Freqs.self, Table.self, Gap.self, PosGenCommand.self, FreqFactors.self, Bench.self]
   )
 }
 
 /// Options shared by every command that builds a frequency table.
 struct RopeOptions: ParsableArguments {
-  @Option(help: "Rotary dimension d (even).") var rotaryDim: Int
+  @Option(help: "Read the rope settings from a Hugging Face config.json (other flags then only add --resonance and --seq-len).")
+  var hfConfig: String?
+  @Option(help: "Rotary dimension d (even).") var rotaryDim: Int?
   @Option(help: "Head dimension (>= rotary dim; default: rotary dim).") var headDim: Int?
   @Option(help: "RoPE base (rope_theta).") var base: Double = 10000
   @Flag(help: "Round wavelengths to integers (Resonance RoPE).") var resonance = false
@@ -34,6 +36,11 @@ struct RopeOptions: ParsableArguments {
   @Option(help: "Attention (magnitude) factor; default: the scaling's.") var attentionFactor: Double?
 
   func config() throws -> RopeConfig {
+    if let path = hfConfig {
+      let text = try readTextFile(path)
+      return try ropeConfig(fromHFConfigJSON: text, sequenceLength: seqLen, resonance: resonance).config
+    }
+    guard let rotaryDim else { throw ValidationError("--rotary-dim (or --hf-config) is required") }
     guard let layout = ["neox": PairLayout.neox, "gptj": .gptj][pairLayout] else {
       throw ValidationError("--pair-layout must be neox or gptj")
     }

@@ -82,18 +82,7 @@ package enum RopeScaling: Sendable, Equatable {
   /// Custom per-pair divisors (ggml's freq_factors / llama.cpp's rope_freqs): theta_i / f_i.
   case frequencyFactors([Double])
 
-  package var name: String {
-    switch self {
-    case .none: "none"
-    case .linear: "linear"
-    case .ntk: "ntk"
-    case .dynamic: "dynamic"
-    case .yarn: "yarn"
-    case .llama3: "llama3"
-    case .longrope: "longrope"
-    case .frequencyFactors: "freq_factors"
-    }
-  }
+  package var name: String { kind.name }
 }
 
 /// Frequencies after scaling, before any Resonance rounding.

@@ -153,10 +153,11 @@ func fixtureCases() -> [FixtureCase] {
     lines.append(" the last column counts pairs whose Resonance frequency equals 2pi/round(2pi/reference) exactly)")
     let text = lines.joined(separator: "\n") + "\n"
     print(text)
-    // The closing note's table, next to Package.swift.
+    // The closing note's table, in the (untracked) build folder next to Package.swift.
     var dir = #filePath
     for _ in 0 ..< 3 { if let slash = dir.lastIndex(of: "/") { dir = String(dir[..<slash]) } }
-    if let f = fopen(dir + "/scaling-table.txt", "w") {
+    mkdir(dir + "/.build", 0o755)
+    if let f = fopen(dir + "/.build/scaling-table.txt", "w") {
       fputs(text, f)
       fclose(f)
     }

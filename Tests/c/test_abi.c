@@ -435,6 +435,250 @@ static void test_rotation_errors(void) {
     rr_rope_free(r);
 }
 
+static void test_posgen(void) {
+    /* The paper's worked example (Figure 2): m = 7, far 1, near 3, seeds 2 0 3 1. */
+    static const int32_t want[3][12] = {{2, 0, 3, 1, 6, 3, 6, 2, 3, 0, 4, 2},
+                                        {2, 0, 3, 1, 6, 5, 0, 6, 6, 0, 0, 1},
+                                        {2, 0, 3, 1, 6, 5, 5, 2, 1, 4, 1, 0}};
+    const int32_t seeds[4] = {2, 0, 3, 1};
+    rr_posgen_params p;
+    int32_t out[12];
+    for (int task = 0; task < 3; task++) {
+        rr_posgen_params_init(&p);
+        p.task = task; p.modulus = 7; p.length = 12;
+        CHECK(rr_posgen_sequence(&p, seeds, out, 12) == RR_STATUS_OK && memcmp(out, want[task], sizeof out) == 0,
+              "worked example task %d", task);
+    }
+    /* Generated sequences follow the rule: recurrent x_l = sum of previous 4 mod 17; seeds are
+     * combinations in lexicographic order: 0 1 2 3, 0 1 2 4, ... */
+    rr_posgen_params_init(&p);
+    int32_t tok[5 * 64];
+    CHECK(rr_posgen_generate(&p, RR_POSGEN_SPLIT_TRAIN, 0, 5, tok, 5 * 64) == RR_STATUS_OK, "generate");
+    int ok = 1;
+    for (int r = 0; r < 5; r++) {
+        for (int l = 4; l < 64; l++) {
+            int32_t sum = tok[r * 64 + l - 1] + tok[r * 64 + l - 2] + tok[r * 64 + l - 3] + tok[r * 64 + l - 4];
+            if (tok[r * 64 + l] != sum % 17) ok = 0;
+        }
+    }
+    CHECK(ok && tok[0] == 0 && tok[3] == 3 && tok[64 + 3] == 4 && tok[4 * 64 + 3] == 7, "recurrence and seed order");
+    /* paper split mode: validation sequence i == training sequence i (first 64 tokens) */
+    int32_t val[64];
+    CHECK(rr_posgen_generate(&p, RR_POSGEN_SPLIT_VALIDATION, 2, 1, val, 64) == RR_STATUS_OK &&
+          memcmp(val, tok + 2 * 64, sizeof val) == 0, "paper split overlap");
+    /* scoring: perfect prediction, then one wrong OOD token */
+    rr_posgen_result res;
+    double per[64];
+    memset(&res, 0, sizeof res);
+    res.struct_size = sizeof res;
+    int32_t pred[5 * 64];
+    memcpy(pred, tok, sizeof pred);
+    pred[2 * 64 + 40] = (pred[2 * 64 + 40] + 1) % 17;
+    CHECK(rr_posgen_score(&p, pred, tok, 5, 32, per, &res) == RR_STATUS_OK, "score");
+    CHECK(res.id_total == 5 * 28 && res.ood_total == 5 * 32 && res.id_correct == 140 && res.ood_correct == 159, "score counts");
+    CHECK(isnan(per[0]) && per[40] == 0.8 && per[41] == 1.0, "per position");
+    /* bad inputs */
+    int32_t canary[64];
+    memset(canary, CANARY, sizeof canary);
+    rr_posgen_params bad = p;
+    bad.modulus = 1;
+    expect_status(rr_posgen_generate(&bad, 0, 0, 1, canary, 64), RR_STATUS_INVALID_VALUE, "modulus 1");
+    bad = p; bad.task = 3;
+    expect_status(rr_posgen_generate(&bad, 0, 0, 1, canary, 64), RR_STATUS_UNKNOWN_ENUM, "task 3");
+    expect_status(rr_posgen_generate(&p, 5, 0, 1, canary, 64), RR_STATUS_UNKNOWN_ENUM, "split 5");
+    expect_status(rr_posgen_generate(&p, 0, 0, 2, canary, 64), RR_STATUS_BUFFER_TOO_SMALL, "capacity");
+    expect_status(rr_posgen_generate(&p, 0, 0, INT64_MAX, canary, 64), RR_STATUS_OVERFLOW, "count overflow");
+    expect_status(rr_posgen_generate(&p, 0, 9999, 2, canary, 128), RR_STATUS_OVERFLOW, "past the split");
+    bad = p; bad.length = 3;
+    expect_status(rr_posgen_generate(&bad, 0, 0, 1, canary, 64), RR_STATUS_INVALID_VALUE, "length < seeds");
+    bad = p; bad.struct_size = 4;
+    expect_status(rr_posgen_generate(&bad, 0, 0, 1, canary, 64), RR_STATUS_STRUCT_SIZE, "struct size");
+    expect_status(rr_posgen_generate(NULL, 0, 0, 1, canary, 64), RR_STATUS_NULL_POINTER, "NULL params");
+    CHECK(all_canary(canary, sizeof canary), "posgen output written on error");
+}
+
+static void test_gap(void) {
+    /* Brute force O(L * L') in double against the library for d = 16, L = 64, L' = 256. */
+    for (int res = 0; res < 2; res++) {
+        rr_rope *r = make(16, 16, 10000.0, res, RR_LAYOUT_NEOX);
+        double theta[8], gaps[8];
+        int64_t per[8];
+        rr_gap_summary sum;
+        sum.struct_size = sizeof sum;
+        CHECK(rr_rope_inv_freq_f64(r, theta, 8) == RR_STATUS_OK && rr_rope_resonance_wavelengths(r, per, 8) == RR_STATUS_OK, "freqs");
+        CHECK(rr_rope_feature_gap(r, 64, 256, gaps, 8, &sum) == RR_STATUS_OK, "gap: %s", rr_last_error_message());
+        double worst = 0;
+        for (int i = 0; i < 8; i++) {
+            double g = 0;
+            for (int64_t n = 64; n < 256; n++) {
+                double best = 4;
+                for (int64_t m = 0; m < 64; m++) {
+                    double a = ref_angle(res, per, theta, i, n), b = ref_angle(res, per, theta, i, m);
+                    double dist = hypot(cos(a) - cos(b), sin(a) - sin(b));
+                    if (dist < best) best = dist;
+                }
+                if (best > g) g = best;
+            }
+            worst = fmax(worst, fabs(g - gaps[i]));
+            if (res && per[i] <= 64) CHECK(gaps[i] == 0.0, "periodic pair %d gap %g", i, gaps[i]);
+        }
+        CHECK(worst < 1e-9, "gap vs brute force: %g", worst);
+        CHECK(sum.critical_pair == 3 && sum.pre_critical_pairs == 3 && sum.periodic_pairs == (res ? 3 : 0),
+              "summary %d %d %d", sum.critical_pair, sum.pre_critical_pairs, sum.periodic_pairs);
+        double canary[8];
+        memset(canary, CANARY, sizeof canary);
+        expect_status(rr_rope_feature_gap(r, 64, 64, canary, 8, NULL), RR_STATUS_INVALID_VALUE, "L' == L");
+        expect_status(rr_rope_feature_gap(r, 0, 64, canary, 8, NULL), RR_STATUS_INVALID_VALUE, "L == 0");
+        expect_status(rr_rope_feature_gap(r, 64, 256, canary, 7, NULL), RR_STATUS_BUFFER_TOO_SMALL, "capacity");
+        sum.struct_size = 3;
+        expect_status(rr_rope_feature_gap(r, 64, 256, canary, 8, &sum), RR_STATUS_STRUCT_SIZE, "summary size");
+        CHECK(all_canary(canary, sizeof canary), "gap written on error");
+        rr_rope_free(r);
+    }
+}
+
+static void test_config(void) {
+    /* Llama 3.1's published rope settings; reference inv_freq written here from the formula. */
+    const char *json = "{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"max_position_embeddings\": 131072,"
+                       " \"rope_theta\": 500000.0, \"rope_scaling\": {\"factor\": 8.0, \"low_freq_factor\": 1.0,"
+                       " \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192, \"rope_type\": \"llama3\"}}";
+    rr_rope *r = NULL;
+    CHECK(rr_rope_create_from_hf_config(json, -1, 0, 0, &r) == RR_STATUS_OK, "hf config: %s", rr_last_error_message());
+    double inv[64];
+    CHECK(r && rr_rope_inv_freq_f64(r, inv, 64) == RR_STATUS_OK, "inv");
+    double worst = 0;
+    for (int i = 0; i < 64 && r; i++) {
+        double t = pow(500000.0, -2.0 * i / 128.0), wl = TWO_PI / t, want;
+        double low_wl = 8192 / 1.0, high_wl = 8192 / 4.0;
+        if (wl < high_wl) want = t;
+        else if (wl > low_wl) want = t / 8;
+        else {
+            double sm = (8192 / wl - 1.0) / (4.0 - 1.0);
+            want = (1 - sm) * t / 8 + sm * t;
+        }
+        worst = fmax(worst, fabs(inv[i] - want) / want);
+    }
+    CHECK(worst < 1e-14, "llama3 inv_freq rel error %g", worst);
+    rr_rope_free(r);
+    /* Resonance on top of it, and the llama.cpp rope_freqs factors lambda~/lambda */
+    CHECK(rr_rope_create_from_hf_config(json, (int64_t)strlen(json), 0, 1, &r) == RR_STATUS_OK, "resonance llama3");
+    float ff[64];
+    double lam[64];
+    int64_t per[64];
+    CHECK(rr_rope_resonance_freq_factors(r, ff, 64) == RR_STATUS_OK && rr_rope_wavelengths(r, lam, 64) == RR_STATUS_OK &&
+          rr_rope_resonance_wavelengths(r, per, 64) == RR_STATUS_OK, "factors");
+    worst = 0;
+    for (int i = 0; i < 64; i++) worst = fmax(worst, fabs(ff[i] - (double)per[i] / lam[i]) / ((double)per[i] / lam[i]));
+    CHECK(worst < 1e-7, "freq factors %g", worst);
+    rr_rope_free(r);
+    /* bad configs */
+    rr_rope *canary = (rr_rope *)(uintptr_t)0x77, *out = canary;
+    const char *bad[] = {"", "{", "[]", "{\"hidden_size\": 4096}", "{\"hidden_size\": 64, \"num_attention_heads\": 1, \"rope_scaling\": {\"rope_type\": \"warp\"}}",
+                         "{\"hidden_size\": 64, \"num_attention_heads\": 1, \"rope_theta\": -3}", "{\"a\": 1, \"a\": 2}", "nul\x01l"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rr_status st = rr_rope_create_from_hf_config(bad[i], -1, 0, 0, &out);
+        CHECK(st != RR_STATUS_OK && out == canary && strlen(rr_last_error_message()) > 0, "bad config %zu: %d", i, st);
+    }
+    expect_status(rr_rope_create_from_hf_config(NULL, -1, 0, 0, &out), RR_STATUS_NULL_POINTER, "NULL json");
+    expect_status(rr_rope_create_from_hf_config("{}", -2, 0, 0, &out), RR_STATUS_OVERFLOW, "length -2");
+    expect_status(rr_rope_create_from_hf_config("{}", 2, -1, 0, &out), RR_STATUS_INVALID_VALUE, "sequence length -1");
+    const char *gguf = "general.architecture=llama\nllama.rope.freq_base=10000\nllama.rope.dimension_count=128\n";
+    CHECK(rr_rope_create_from_gguf_metadata(gguf, -1, 0, 1, -1, &r) == RR_STATUS_OK, "gguf: %s", rr_last_error_message());
+    rr_rope_free(r);
+    expect_status(rr_rope_create_from_gguf_metadata(gguf, -1, 0, 1, 5, &out), RR_STATUS_UNKNOWN_ENUM, "gguf layout 5");
+    CHECK(out == canary, "out changed");
+}
+
+/* Every scaling through rr_rope_params against an independent float64 transcription of the
+ * published formulas (Hugging Face's modeling_rope_utils), Resonance off and on. */
+static double yarn_corr(double beta, int d, double base, double orig) {
+    return d * log(orig / (beta * TWO_PI)) / (2 * log(base));
+}
+
+static void test_scalings_via_params(void) {
+    const int d = 128, h = 64;
+    const double base = 1e6;
+    double shortf[64], longf[64], ff[64];
+    for (int i = 0; i < h; i++) { shortf[i] = 1 + i / 64.0; longf[i] = 1 + i; ff[i] = 1 + (i % 5); }
+    for (int kind = 0; kind <= 7; kind++) {
+        for (int res = 0; res < 2; res++) {
+            rr_rope_params p;
+            rr_rope_params_init(&p);
+            p.rotary_dim = d; p.base = base; p.scaling = kind; p.resonance = res;
+            p.factor = 4; p.original_max_position = 32768; p.max_position = 131072; p.sequence_length = 200000;
+            p.low_freq_factor = 1; p.high_freq_factor = 4;
+            p.short_factor = shortf; p.long_factor = longf; p.freq_factors = ff;
+            rr_rope *r = NULL;
+            CHECK(rr_rope_create(&p, &r) == RR_STATUS_OK, "scaling %d: %s", kind, rr_last_error_message());
+            if (!r) continue;
+            double inv[64], want_att = 1.0;
+            rr_rope_info info;
+            info.struct_size = sizeof info;
+            CHECK(rr_rope_inv_freq_f64(r, inv, 64) == RR_STATUS_OK && rr_rope_get_info(r, &info) == RR_STATUS_OK, "read");
+            double worst = 0;
+            double low = floor(yarn_corr(32, d, base, 32768)), high = ceil(yarn_corr(1, d, base, 32768));
+            if (low < 0) low = 0;
+            if (high > d - 1) high = d - 1;
+            for (int i = 0; i < h; i++) {
+                double t = pow(base, -2.0 * i / d), w = t;
+                switch (kind) {
+                case RR_SCALING_LINEAR: w = t / 4; break;
+                case RR_SCALING_NTK: w = pow(base * pow(4.0, d / (d - 2.0)), -2.0 * i / d); break;
+                case RR_SCALING_DYNAMIC: {
+                    double b = base * pow(4.0 * 200000 / 131072 - 3, d / (d - 2.0));
+                    w = pow(b, -2.0 * i / d);
+                    break;
+                }
+                case RR_SCALING_YARN: {
+                    double ramp = (i - low) / (high - low);
+                    ramp = ramp < 0 ? 0 : ramp > 1 ? 1 : ramp;
+                    w = t / 4 * ramp + t * (1 - ramp);
+                    want_att = 0.1 * log(4.0) + 1;
+                    break;
+                }
+                case RR_SCALING_LLAMA3: {
+                    double wl = TWO_PI / t, lo = 32768 / 1.0, hi = 32768 / 4.0;
+                    if (wl < hi) w = t;
+                    else if (wl > lo) w = t / 4;
+                    else { double sm = (32768 / wl - 1) / 3; w = (1 - sm) * t / 4 + sm * t; }
+                    break;
+                }
+                case RR_SCALING_LONGROPE:
+                    w = 1.0 / (longf[i] * pow(base, 2.0 * i / d)); /* 200000 > 32768: long factors */
+                    want_att = sqrt(1 + log(4.0) / log(32768.0));
+                    break;
+                case RR_SCALING_FREQ_FACTORS: w = t / ff[i]; break;
+                default: break;
+                }
+                if (res) w = TWO_PI / (double)llround(TWO_PI / w);
+                worst = fmax(worst, fabs(inv[i] - w) / w);
+            }
+            CHECK(worst < 1e-13, "scaling %d resonance %d: max rel error %g", kind, res, worst);
+            CHECK(fabs(info.attention_factor - want_att) < 1e-12, "scaling %d attention factor %.17g vs %.17g", kind,
+                  info.attention_factor, want_att);
+            CHECK(info.scaling == kind, "info.scaling");
+            if (kind == RR_SCALING_YARN) CHECK(info.correction_low == low && info.correction_high == high, "correction range");
+            rr_rope_free(r);
+        }
+    }
+    /* scaling parameters out of their domains */
+    rr_rope_params p;
+    rr_rope *canary = (rr_rope *)(uintptr_t)0x99, *r = canary;
+    struct { int kind; double factor; double beta_fast; const char *what; } bad[] = {
+        {RR_SCALING_LINEAR, -2, 32, "negative factor"}, {RR_SCALING_LINEAR, NAN, 32, "NaN factor"},
+        {RR_SCALING_LINEAR, INFINITY, 32, "inf factor"}, {RR_SCALING_NTK, 0, 32, "missing factor"},
+        {RR_SCALING_YARN, 4, NAN, "NaN beta"}, {RR_SCALING_YARN, 4, -1, "negative beta"},
+        {RR_SCALING_LLAMA3, 0, 32, "llama3 without factor"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        rr_rope_params_init(&p);
+        p.rotary_dim = 16; p.scaling = bad[i].kind; p.factor = bad[i].factor; p.beta_fast = bad[i].beta_fast;
+        p.original_max_position = 4096;
+        rr_status st = rr_rope_create(&p, &r);
+        CHECK(st == RR_STATUS_INVALID_VALUE && r == canary, "%s: status %d (%s)", bad[i].what, st, rr_last_error_message());
+    }
+}
+
 /* ---- float16 / bfloat16 rotation and threads --------------------------------------------- */
 
 /* Reference encoders in double, round to nearest even through nearbyint (default rounding mode). */
@@ -601,6 +845,10 @@ int main(void) {
     test_rotation_half();
     test_threads();
     test_half_errors();
+    test_posgen();
+    test_gap();
+    test_config();
+    test_scalings_via_params();
     printf("test_abi: %d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

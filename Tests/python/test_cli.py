@@ -47,3 +47,71 @@ def test_table_npy(rr, cli, tmp_path):
 def test_bad_arguments_exit_nonzero(cli):
     r = subprocess.run([cli, "freqs", "--rotary-dim", "7"], capture_output=True, text=True)
     assert r.returncode != 0 and "rotary_dim = 7" in r.stderr
+
+
+def test_freq_factors(rr, cli, fixtures, tmp_path):
+    cfg = os.path.join(fixtures, "llama-3.1-8b.json")
+    res = rr.Rope.from_hf_config(cfg, resonance=True)
+    scaled = json.loads(run(cli, "freq-factors", "--hf-config", cfg, "--json"))
+    assert scaled["relative_to"] == "scaled" and scaled["scaling"] == "llama3"
+    assert np.array_equal(np.array(scaled["freq_factors"], np.float32), res.resonance_freq_factors())
+    npy = os.path.join(tmp_path, "f.npy")
+    run(cli, "freq-factors", "--hf-config", cfg, "--relative-to", "base", "--npy", npy)
+    base = np.load(npy)
+    assert base.dtype == np.float32 and base.shape == (64,)
+    theta = 500000.0 ** (-np.arange(0, 128, 2) / 128.0)             # unscaled, float64
+    assert np.abs(base.view(np.int32) - (theta / res.inv_freq()).astype(np.float32).view(np.int32)).max() <= 1
+    text = run(cli, "freq-factors", "--rotary-dim", "8").split("\n")
+    assert text[0].startswith("0 ") and len([l for l in text if l]) == 4
+    r = subprocess.run([cli, "freq-factors", "--rotary-dim", "8", "--relative-to", "x"], capture_output=True, text=True)
+    assert r.returncode != 0 and "--relative-to" in r.stderr
+
+
+def test_posgen_worked_example(cli):
+    want = {"recurrent": "2 0 3 1 6 3 6 2 3 0 4 2", "cot": "2 0 3 1 6 5 0 6 6 0 0 1",
+            "semirecurrent": "2 0 3 1 6 5 5 2 1 4 1 0"}
+    for task, seq in want.items():
+        out = run(cli, "posgen", "generate", "--task", task, "--modulus", "7", "--near", "3", "--far", "1",
+                  "--length", "12", "--seeds", "2 0 3 1")
+        assert out.strip() == seq
+
+
+def test_posgen_generate_and_score(cli, tmp_path):
+    ref = os.path.join(tmp_path, "ref.npy")
+    run(cli, "posgen", "generate", "--task", "cot", "--count", "20", "--length", "256", "--split", "test",
+        "--split-mode", "disjoint", "--format", "npy", "--out", ref)
+    a = np.load(ref)
+    assert a.shape == (20, 256) and a.dtype == np.int32
+    # cot: x_l = (x_0 + x_{l-3} + x_{l-2} + x_{l-1}) mod 17, checked independently here
+    assert ((a[:, 4:] - (a[:, :1] + a[:, 1:-3] + a[:, 2:-2] + a[:, 3:-1]) % 17) == 0).all()
+    pred = a.copy()
+    pred[:, 100] = (pred[:, 100] + 1) % 17                 # one OOD position always wrong
+    pred[:5, 10] = (pred[:5, 10] + 1) % 17                 # an ID position wrong in 5 of 20
+    p = os.path.join(tmp_path, "pred.npy")
+    np.save(p, pred)
+    out = json.loads(run(cli, "posgen", "score", "--pred", p, "--ref", ref, "--train-length", "64", "--json"))
+    assert out["id_total"] == 20 * 60 and out["ood_total"] == 20 * 192
+    assert out["id_correct"] == 20 * 60 - 5 and out["ood_correct"] == 20 * 191
+    assert out["per_position"][0] is None and out["per_position"][100] == 0.0 and out["per_position"][10] == 0.75
+
+
+def test_gap_json_and_svg(cli, tmp_path):
+    svg = os.path.join(tmp_path, "g.svg")
+    out = json.loads(run(cli, "gap", "--rotary-dim", "64", "--base", "10000", "--train-length", "64",
+                         "--test-length", "256", "--json", "--svg", svg))
+    assert out["pre_critical_pairs"] == 9 and out["periodic_pairs"] == 9 and out["critical_pair"] == 9
+    pairs = out["pairs"]
+    assert len(pairs) == 32 and set(pairs[0]) == {"index", "wavelength", "resonance_wavelength", "gap_rope", "gap_resonance"}
+    assert all(p["gap_resonance"] == 0.0 for p in pairs[:9]) and all(p["gap_rope"] > 1e-3 for p in pairs[:9])
+    import xml.etree.ElementTree as ET
+    root = ET.parse(svg).getroot()
+    texts = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "critical pair 9" in texts and "RoPE" in texts and "log scale" in texts
+
+
+def test_freqs_hf_config(cli):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    cfg = os.path.join(root, "Tests", "Fixtures", "hf_configs", "qwen2.5-7b-instruct-yarn.json")
+    out = json.loads(run(cli, "freqs", "--hf-config", cfg, "--json"))
+    assert out["scaling"] == "yarn" and abs(out["attention_factor"] - (0.1 * np.log(4) + 1)) < 1e-12
+    assert out["correction_range"] is not None and len(out["inv_freq"]) == 64

@@ -113,4 +113,47 @@ typedef struct rr_rope_info {
     uint64_t reserved[4];
 } rr_rope_info;
 
+/* ---- rr_posgen_params: one PosGen task (Wang et al. 2024, Section 5) ----------------------- */
+/* Tokens are integers mod `modulus`. A sequence starts with far + near seed tokens; each later
+ * token is h(s), s = the sum of the `near` tokens just before it and `far` earlier tokens chosen
+ * by the task (rr_posgen_task), h from rr_posgen_arith. Seeds are the (far + near)-element
+ * combinations of {0 .. modulus - 1} in lexicographic order (Python's itertools.combinations),
+ * cycled. Always start from rr_posgen_params_init() (the paper's setting). Added in 0.1.0. */
+typedef struct rr_posgen_params {
+    uint32_t struct_size;          /* sizeof(rr_posgen_params) as the caller compiled it */
+    int32_t task;                  /* rr_posgen_task, default RR_POSGEN_TASK_RECURRENT */
+    int32_t arith;                 /* rr_posgen_arith, default RR_POSGEN_ARITH_MOD_ADDITION */
+    int32_t split_mode;            /* rr_posgen_split_mode, default RR_POSGEN_SPLIT_MODE_PAPER */
+    int64_t modulus;               /* m, 2 .. 2^31; default 17 */
+    int64_t near;                  /* k >= 1; default 3 */
+    int64_t far;                   /* j >= 0; default 1 */
+    int64_t length;                /* tokens per sequence, >= far + near; default 64 */
+    int64_t train_size;            /* sequences per split; defaults 10000 / 1000 / 1000 */
+    int64_t validation_size;
+    int64_t test_size;
+    uint64_t reserved[4];          /* must be 0 */
+} rr_posgen_params;
+
+/* ---- rr_posgen_result: teacher-forced token accuracy ---------------------------------------- */
+typedef struct rr_posgen_result {
+    uint32_t struct_size;          /* set by the caller to sizeof(rr_posgen_result) */
+    int32_t reserved0;
+    int64_t id_correct;            /* in-distribution: positions far + near .. train_length - 1 */
+    int64_t id_total;
+    int64_t ood_correct;           /* out-of-distribution: positions >= train_length */
+    int64_t ood_total;
+    double id_accuracy;            /* id_correct / id_total (NaN when id_total == 0) */
+    double ood_accuracy;           /* ood_correct / ood_total (NaN when ood_total == 0) */
+} rr_posgen_result;
+
+/* ---- rr_gap_summary: what rr_rope_feature_gap() found --------------------------------------- */
+typedef struct rr_gap_summary {
+    uint32_t struct_size;          /* set by the caller to sizeof(rr_gap_summary) */
+    int32_t critical_pair;         /* first pair whose wavelength (before rounding) is >= L */
+    int32_t pre_critical_pairs;    /* pairs with wavelength < L */
+    int32_t periodic_pairs;        /* Resonance on and lambda~_i <= L: gap exactly 0 */
+    double max_gap;                /* largest gap over all pairs */
+    double max_pre_critical_gap;   /* largest gap over the pre-critical pairs */
+} rr_gap_summary;
+
 #endif /* RESONANCE_ROPE_TYPES_H */

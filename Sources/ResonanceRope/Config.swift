@@ -1,0 +1,91 @@
+// Handles from a model's published settings: Hugging Face config.json or GGUF metadata.
+import ResonanceRopeCore
+
+/// Bytes of a caller's text: `length` bytes, or up to the NUL when length == -1.
+func textBytes(_ text: UnsafePointer<CChar>?, _ length: Int64, _ name: String) throws(CallError) -> [UInt8] {
+  let text = try required(text, name)
+  var n = length
+  if n == -1 {
+    n = 0
+    // Bounded scan: a config is never near 64 MiB (the JSON reader's own limit).
+    while text[Int(n)] != 0 {
+      n += 1
+      guard n <= Int64(JSONValue.maxBytes) else { throw CallError(.bufferTooSmall, "\(name) is longer than \(JSONValue.maxBytes) bytes") }
+    }
+  }
+  guard n >= 0 else { throw CallError(.overflow, "\(name)_length = \(length): must be >= 0 or -1 (NUL-terminated)") }
+  guard n <= Int64(JSONValue.maxBytes) else { throw CallError(.bufferTooSmall, "\(name)_length = \(n): larger than \(JSONValue.maxBytes) bytes") }
+  return text.withMemoryRebound(to: UInt8.self, capacity: Int(n)) { Array(UnsafeBufferPointer(start: $0, count: Int(n))) }
+}
+
+/// Stores a new handle for `config` in `out`.
+func createHandle(_ config: RopeConfig, _ out: UnsafeMutablePointer<OpaquePointer?>) throws(CallError) {
+  let t = try core { () throws(RopeError) in try FrequencyTable(config) }
+  out.pointee = OpaquePointer(Unmanaged.passRetained(t).toOpaque())
+}
+
+/// Creates a handle from the text of a Hugging Face `config.json` (UTF-8, `json_length` bytes, or
+/// NUL-terminated with json_length = -1), as transformers reads it: `rope_theta` (absent: 10000)
+/// or `rotary_emb_base`; `rope_scaling` (key `type` or `rope_type`) or `rope_parameters`:
+/// default, linear, dynamic, yarn, llama3, longrope (also "su"), ntk; `partial_rotary_factor`,
+/// `rotary_pct` or `rotary_dim`; `head_dim`, else hidden_size / num_attention_heads (or
+/// n_embd / n_head); `qk_rope_head_dim` (DeepSeek: rope on that slice, interleaved);
+/// `max_position_embeddings`; `original_max_position_embeddings` at top level or in the scaling.
+/// GPT-J-style configs get RR_LAYOUT_GPTJ, others RR_LAYOUT_NEOX. `sequence_length` (> 0, or 0
+/// for none) is the current length that dynamic NTK and LongRoPE depend on. `resonance` nonzero
+/// rounds the final wavelengths (e.g. Resonance YaRN). Nothing is kept after return.
+///
+/// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_OVERFLOW (json_length < -1),
+/// RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB), RR_STATUS_PARSE_ERROR (not JSON, or a field of
+/// the wrong type; the message gives the byte offset or the field), RR_STATUS_UNSUPPORTED (an
+/// unknown rope_type), RR_STATUS_INVALID_VALUE / RR_STATUS_INVALID_DIMENSION (inconsistent
+/// settings; the message names the field). On error *out_rope is unchanged. Added in 0.1.0.
+@c(rr_rope_create_from_hf_config) public func rrRopeCreateFromHFConfig(
+  _ json: UnsafePointer<CChar>?, _ json_length: Int64, _ sequence_length: Int64, _ resonance: Int32,
+  _ out_rope: UnsafeMutablePointer<OpaquePointer?>?
+) -> Status {
+  guarded("rr_rope_create_from_hf_config") { () throws(CallError) in
+    let bytes = try textBytes(json, json_length, "json")
+    let out = try required(out_rope, "out_rope")
+    guard sequence_length >= 0 else { throw CallError(.invalidValue, "sequence_length = \(sequence_length): must be >= 0 (0 = none)") }
+    let settings = try core { () throws(RopeError) -> ModelRopeSettings in
+      guard let root = try JSONValue.parse(utf8: bytes).objectValue else {
+        throw RopeError(.parse, "config.json: the top level must be an object")
+      }
+      return try ropeConfig(fromHFConfig: root, sequenceLength: sequence_length == 0 ? nil : sequence_length, resonance: resonance != 0)
+    }
+    try createHandle(settings.config, out)
+  }
+}
+
+/// Creates a handle from GGUF-style metadata given as text, one `key=value` per line (blank lines
+/// and lines starting with '#' are skipped; arrays as `[a, b, ...]`, strings optionally quoted):
+/// `general.architecture`, `<arch>.rope.freq_base`, `<arch>.rope.dimension_count`,
+/// `<arch>.attention.key_length`, `<arch>.context_length`, `<arch>.rope.scaling.type`
+/// (none, linear, yarn, longrope), `.factor`, `.original_context_length`, `.attn_factor`,
+/// `.yarn_beta_fast`, `.yarn_beta_slow`, and a `rope_freqs` array (per-pair divisors).
+/// `layout` is an rr_layout, or -1 to take it from the architecture as llama.cpp does (unknown
+/// architectures then fail with RR_STATUS_UNSUPPORTED). Other arguments as in
+/// rr_rope_create_from_hf_config(), with the same statuses plus RR_STATUS_UNKNOWN_ENUM (layout).
+/// Added in 0.1.0.
+@c(rr_rope_create_from_gguf_metadata) public func rrRopeCreateFromGGUFMetadata(
+  _ text: UnsafePointer<CChar>?, _ text_length: Int64, _ sequence_length: Int64, _ resonance: Int32, _ layout: Int32,
+  _ out_rope: UnsafeMutablePointer<OpaquePointer?>?
+) -> Status {
+  guarded("rr_rope_create_from_gguf_metadata") { () throws(CallError) in
+    let bytes = try textBytes(text, text_length, "text")
+    let out = try required(out_rope, "out_rope")
+    guard sequence_length >= 0 else { throw CallError(.invalidValue, "sequence_length = \(sequence_length): must be >= 0 (0 = none)") }
+    var pairLayout: PairLayout? = nil
+    if layout != -1 {
+      guard let l = PairLayout(rawValue: layout) else { throw CallError(.unknownEnum, "layout = \(layout) is not an rr_layout or -1") }
+      pairLayout = l
+    }
+    let settings = try core { () throws(RopeError) -> ModelRopeSettings in
+      let pairs = try parseGGUFMetadataText(String(decoding: bytes, as: UTF8.self))
+      return try ropeConfig(fromGGUFMetadata: pairs, sequenceLength: sequence_length == 0 ? nil : sequence_length,
+                            resonance: resonance != 0, layout: pairLayout)
+    }
+    try createHandle(settings.config, out)
+  }
+}
