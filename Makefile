@@ -61,10 +61,11 @@ check-header:
 install: build
 	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/include $(PREFIX)/bin
 	install -m 755 $(LIB) $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
+	strip --strip-unneeded $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
 	ln -sf libresonance_rope.so.$(VERSION) $(PREFIX)/lib/libresonance_rope.so.$(SOVERSION)
 	ln -sf libresonance_rope.so.$(SOVERSION) $(PREFIX)/lib/libresonance_rope.so
 	install -m 644 Include/resonance_rope.h $(PREFIX)/include/resonance_rope.h
-	install -m 755 $(CLI) $(PREFIX)/bin/resonance-rope
+	install -m 755 -s $(CLI) $(PREFIX)/bin/resonance-rope
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tools/resonance_rope.pc.in \
 	  > $(PREFIX)/lib/pkgconfig/resonance_rope.pc
 
