@@ -7,6 +7,7 @@
 #   make fuzz FUZZ_SECONDS=N   libFuzzer on the C ABI (library built with -sanitize=fuzzer,address)
 #   make check-asan            C tests under AddressSanitizer + UBSan (library built with ASan)
 #   make check-tsan            the thread test under ThreadSanitizer (library built with TSan)
+#   make bench     release build, then the kernel benchmark table (NATIVE=1: this CPU's build)
 #   make NATIVE=1 ...   build for this CPU (may SIGILL elsewhere); default: any x86-64
 
 SHELL      := /bin/bash
@@ -21,7 +22,7 @@ NATIVE     ?= 0
 
 ifeq ($(NATIVE),1)
   SCRATCH    := .build-native
-  CPU_FLAGS  := -Xswiftc -target-cpu -Xswiftc native -Xcc -march=native
+  CPU_FLAGS  := -Xswiftc -target-cpu -Xswiftc native -Xcc -march=native -Xswiftc -DRESONANCE_ROPE_NATIVE
 else
   SCRATCH    := .build-release
   CPU_FLAGS  :=
@@ -38,7 +39,7 @@ PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
         test-python test-symbols test-hostile test-threads test-header-c fuzz fuzz-build check-asan \
-        check-tsan python-wheel clean
+        check-tsan python-wheel bench clean
 
 all: build
 
@@ -47,6 +48,10 @@ deps:
 
 build:
 	$(SWIFT) build $(RELEASE_FLAGS)
+
+# Release build (never benchmark debug), then the benchmark table; `$(CLI) bench --json` for JSON.
+bench: build
+	$(CLI) bench
 
 # The debug build makes the compiler emit the @c declarations (.build/resonance_rope-emitted.h).
 header:
@@ -60,10 +65,11 @@ check-header:
 install: build
 	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/include $(PREFIX)/bin
 	install -m 755 $(LIB) $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
+	strip --strip-unneeded $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
 	ln -sf libresonance_rope.so.$(VERSION) $(PREFIX)/lib/libresonance_rope.so.$(SOVERSION)
 	ln -sf libresonance_rope.so.$(SOVERSION) $(PREFIX)/lib/libresonance_rope.so
 	install -m 644 Include/resonance_rope.h $(PREFIX)/include/resonance_rope.h
-	install -m 755 $(CLI) $(PREFIX)/bin/resonance-rope
+	install -m 755 -s $(CLI) $(PREFIX)/bin/resonance-rope
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tools/resonance_rope.pc.in \
 	  > $(PREFIX)/lib/pkgconfig/resonance_rope.pc
 

@@ -105,7 +105,9 @@ func table(_ rope: OpaquePointer) -> FrequencyTable {
 /// a factor array entry, negative max_position / original_max_position / sequence_length, a
 /// parameter the scaling needs left 0, a scaled base or wavelength that overflows, a wavelength
 /// >= 2^53 under Resonance), RR_STATUS_MISALIGNED (a factor array not aligned to 8 bytes),
-/// RR_STATUS_UNSUPPORTED. On error *out_rope is left unchanged. Added in 0.1.0.
+/// RR_STATUS_UNSUPPORTED, RR_STATUS_OUT_OF_MEMORY (the handle keeps a float32 cos/sin table of
+/// its Resonance pairs with period <= 2^16, at most 4 MiB, for the fast kernels). On error
+/// *out_rope is left unchanged. Added in 0.1.0.
 @c(rr_rope_create) public func rrRopeCreate(
   _ params: UnsafePointer<rr_rope_params>?, _ out_rope: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Status {
