@@ -610,18 +610,26 @@ static void test_cos_sin(rr_rope *r) {
     gb_free(&pb);
 }
 
-/* ---- rr_rope_apply_f32_inplace ----------------------------------------------------------------- */
+/* ---- rr_rope_apply_{f32,f16,bf16}_inplace ------------------------------------------------------ */
 
-/* q: T tokens x 2 heads x 8 floats, k the same, each in its own guarded buffer with some data. */
+/* q: T tokens x 2 heads x 8 elements, k the same, each in its own guarded buffer with some data.
+ * The same cases run for each element format (ES bytes per element; strides in elements). */
 enum { AT = 4, AH = 2, AD = 8, AQ = AT * AH * AD };
+typedef rr_status (*apply_function)(const rr_rope *, const rr_rotation *);
+static apply_function apply_fn;
+static const char *apply_name;
+static size_t ES;
 static gb aq_buf, ak_buf, apos_buf;
-static float *aq, *ak;
+static unsigned char *aq, *ak;
 static const int64_t *apos;
+#define EQ(n) ((void *)(aq + (size_t)(n) * ES)) /* element n of q's buffer */
+#define EK(n) ((void *)(ak + (size_t)(n) * ES))
 
 static void apply_fill(void) {
-    for (int i = 0; i < AQ; i++) {
-        aq[i] = (float)(i % 13) - 6.0f;
-        ak[i] = (float)(i % 7) + 0.5f;
+    for (size_t i = 0; i < AQ * ES; i++) {
+        /* finite values in every format: small mantissa bytes, exponent bytes near 1.0 */
+        aq[i] = (unsigned char)(i % ES == ES - 1 ? 0x3c : i * 37 + 11);
+        ak[i] = (unsigned char)(i % ES == ES - 1 ? 0x3f : i * 53 + 7);
     }
 }
 
@@ -630,7 +638,7 @@ static void apply_case(const rr_rope *r, const rr_rotation *rot, rr_status want,
     apply_fill();
     watch(aq_buf.data, aq_buf.n);
     watch(ak_buf.data, ak_buf.n);
-    verdict("rr_rope_apply_f32_inplace", what, rr_rope_apply_f32_inplace(r, (const rr_rotation *)(void *)in.data), want);
+    verdict(apply_name, what, apply_fn(r, (const rr_rotation *)(void *)in.data), want);
     gb_free(&in);
 }
 
@@ -656,24 +664,27 @@ static void apply_base(rr_rotation *rot) {
         apply_case(R, &rot_, WANT, WHAT);    \
     } while (0)
 
-static void test_apply(rr_rope *r) {
+static void test_apply(rr_rope *r, apply_function fn, const char *name, size_t element_size) {
     static const int64_t positions_storage[AT] = {0, 1, INT64_MAX, INT64_MIN};
     char what[96];
-    aq_buf = gb_alloc(AQ * sizeof(float), 1);
-    ak_buf = gb_alloc(AQ * sizeof(float), 0); /* start-placed: a write before k faults */
+    apply_fn = fn;
+    apply_name = name;
+    ES = element_size;
+    aq_buf = gb_alloc(AQ * ES, 1);
+    ak_buf = gb_alloc(AQ * ES, 0); /* start-placed: a write before k faults */
     apos_buf = readonly_copy(positions_storage, sizeof positions_storage);
-    aq = (float *)(void *)aq_buf.data;
-    ak = (float *)(void *)ak_buf.data;
+    aq = aq_buf.data;
+    ak = ak_buf.data;
     apos = (const int64_t *)(void *)apos_buf.data;
     {
         rr_rotation rot;
         apply_base(&rot);
         apply_fill();
-        watch(aq, AQ * 4);
-        watch(ak, AQ * 4);
-        verdict("rr_rope_apply_f32_inplace", "rope NULL", rr_rope_apply_f32_inplace(NULL, &rot), RR_STATUS_NULL_POINTER);
-        verdict("rr_rope_apply_f32_inplace", "rotation NULL", rr_rope_apply_f32_inplace(r, NULL), RR_STATUS_NULL_POINTER);
-        verdict("rr_rope_apply_f32_inplace", "both NULL", rr_rope_apply_f32_inplace(NULL, NULL), RR_STATUS_NULL_POINTER);
+        watch(aq, AQ * ES);
+        watch(ak, AQ * ES);
+        verdict(apply_name, "rope NULL", apply_fn(NULL, &rot), RR_STATUS_NULL_POINTER);
+        verdict(apply_name, "rotation NULL", apply_fn(r, NULL), RR_STATUS_NULL_POINTER);
+        verdict(apply_name, "both NULL", apply_fn(NULL, NULL), RR_STATUS_NULL_POINTER);
     }
     APPLY(r, RR_STATUS_NULL_POINTER, "q NULL", x->q = NULL);
     APPLY(r, RR_STATUS_NULL_POINTER, "q NULL, n_tokens 0", (x->q = NULL, x->n_tokens = 0));
@@ -722,7 +733,8 @@ static void test_apply(rr_rope *r) {
     /* sizes whose products overflow int64 */
     APPLY(r, RR_STATUS_OVERFLOW, "q_token_stride INT64_MAX", x->q_token_stride = INT64_MAX);
     APPLY(r, RR_STATUS_OVERFLOW, "q_token_stride INT64_MAX / 2", x->q_token_stride = INT64_MAX / 2);
-    APPLY(r, RR_STATUS_OVERFLOW, "span fits in elements but not in bytes", x->q_token_stride = INT64_MAX / 8);
+    /* 3 * stride fits in int64 elements; 3 * stride * 2 (or 4) bytes does not */
+    APPLY(r, RR_STATUS_OVERFLOW, "span fits in elements but not in bytes", x->q_token_stride = INT64_MAX / 4);
     APPLY(r, RR_STATUS_OVERFLOW, "k_head_stride INT64_MAX", x->k_head_stride = INT64_MAX);
     APPLY(r, RR_STATUS_OVERFLOW, "q_heads INT64_MAX", (x->q_heads = INT64_MAX, x->q_token_stride = INT64_MAX));
     APPLY(r, RR_STATUS_OVERFLOW, "q_heads 2^62, head stride 8", (x->q_heads = (int64_t)1 << 62, x->q_token_stride = INT64_MAX));
@@ -731,16 +743,16 @@ static void test_apply(rr_rope *r) {
     APPLY(r, RR_STATUS_OVERFLOW, "n_tokens INT64_MAX", (x->n_tokens = INT64_MAX, x->positions = NULL, x->token_end = 0));
     /* q and k overlap */
     APPLY(r, RR_STATUS_OVERLAP, "k == q", x->k = aq);
-    APPLY(r, RR_STATUS_OVERLAP, "k == q + 1 float", x->k = aq + 1);
-    APPLY(r, RR_STATUS_OVERLAP, "k starts in q's last head", x->k = aq + AQ - 4);
-    APPLY(r, RR_STATUS_OVERLAP, "q is k's second head", (x->q = ak + 8, x->q_heads = 1, x->n_tokens = 1));
+    APPLY(r, RR_STATUS_OVERLAP, "k == q + 1 float", x->k = EQ(1));
+    APPLY(r, RR_STATUS_OVERLAP, "k starts in q's last head", x->k = EQ(AQ - 4));
+    APPLY(r, RR_STATUS_OVERLAP, "q is k's second head", (x->q = EK(8), x->q_heads = 1, x->n_tokens = 1));
     APPLY(r, RR_STATUS_OVERLAP, "k interleaved in q with another token stride",
-          (x->q_heads = 1, x->k_heads = 1, x->q_token_stride = 16, x->k_token_stride = 8, x->n_tokens = 2, x->k = aq + 8));
+          (x->q_heads = 1, x->k_heads = 1, x->q_token_stride = 16, x->k_token_stride = 8, x->n_tokens = 2, x->k = EQ(8)));
     APPLY(r, RR_STATUS_OVERLAP, "fused row, k's heads spill into the next q",
           (x->q_heads = 1, x->k_heads = 1, x->q_token_stride = 16, x->k_token_stride = 16, x->q_head_stride = 8,
-           x->k = aq + 12, x->n_tokens = 3));
+           x->k = EQ(12), x->n_tokens = 3));
     /* misaligned */
-    for (int off = 1; off < 4; off++) {
+    for (int off = 1; off < (int)ES; off++) {
         snprintf(what, sizeof what, "q misaligned by %d", off);
         APPLY(r, RR_STATUS_MISALIGNED, what, x->q = (char *)aq + off);
         snprintf(what, sizeof what, "k misaligned by %d", off);
@@ -772,30 +784,47 @@ static void test_apply(rr_rope *r) {
           (x->k = NULL, x->k_heads = -5, x->k_token_stride = INT64_MIN, x->k_head_stride = -1, x->n_tokens = 0));
     /* Accepted: a fused qkv row (q then k in one row, same token stride) writes only q and k. */
     {
-        enum { ROW = 3 * AD + 5 }; /* q head, k head, a v head and 5 padding floats */
-        gb fused = gb_alloc(AT * ROW * sizeof(float), 1);
-        float *f = (float *)(void *)fused.data;
+        enum { ROW = 3 * AD + 5 }; /* q head, k head, a v head and 5 padding elements */
+        gb fused = gb_alloc(AT * ROW * ES, 1);
+        unsigned char *f = fused.data;
         rr_rotation rot;
-        for (int i = 0; i < AT * ROW; i++) f[i] = (float)i;
+        for (size_t i = 0; i < AT * ROW * ES; i++) f[i] = (unsigned char)(i % ES == ES - 1 ? 0x3e : i);
         rr_rotation_init(&rot);
         rot.n_tokens = AT;
         rot.positions = apos;
         rot.q = f;
         rot.q_heads = 1;
         rot.q_token_stride = ROW;
-        rot.k = f + AD;
+        rot.k = f + AD * ES;
         rot.k_heads = 1;
         rot.k_token_stride = ROW;
         rot.n_threads = 64;
         {
             int untouched = 1;
-            float v[AT][ROW - 2 * AD];
-            for (int t = 0; t < AT; t++) memcpy(v[t], f + t * ROW + 2 * AD, sizeof v[t]);
-            verdict("rr_rope_apply_f32_inplace", "fused qkv row", rr_rope_apply_f32_inplace(r, &rot), RR_STATUS_OK);
-            for (int t = 0; t < AT; t++) untouched &= memcmp(v[t], f + t * ROW + 2 * AD, sizeof v[t]) == 0;
+            unsigned char v[AT][(ROW - 2 * AD) * 4];
+            size_t vn = (ROW - 2 * AD) * ES;
+            for (int t = 0; t < AT; t++) memcpy(v[t], f + (t * ROW + 2 * AD) * ES, vn);
+            verdict(apply_name, "fused qkv row", apply_fn(r, &rot), RR_STATUS_OK);
+            for (int t = 0; t < AT; t++) untouched &= memcmp(v[t], f + (t * ROW + 2 * AD) * ES, vn) == 0;
             check(untouched && gb_slack_intact(&fused), "fused row: v and padding untouched");
         }
         gb_free(&fused);
+    }
+    /* Accepted: n_threads INT32_MAX (capped inside) gives the bits of n_threads 0 */
+    {
+        unsigned char one[2][2 * AQ * 4];
+        memset(one, 0, sizeof one);
+        for (int pass = 0; pass < 2; pass++) {
+            rr_rotation rot;
+            apply_base(&rot);
+            rot.n_threads = pass ? INT32_MAX : 0;
+            apply_fill();
+            verdict(apply_name, pass ? "n_threads INT32_MAX" : "n_threads 0", apply_fn(r, &rot), RR_STATUS_OK);
+            memcpy(one[pass], aq, AQ * ES);
+            memcpy(one[pass] + AQ * ES, ak, AQ * ES);
+        }
+        check(memcmp(one[0], one[1], sizeof one[0]) == 0 && gb_slack_intact(&aq_buf) && gb_slack_intact(&ak_buf),
+              "n_threads does not change a single bit");
     }
     gb_free(&aq_buf);
     gb_free(&ak_buf);
@@ -1320,11 +1349,16 @@ int main(void) {
     test_frequencies(r);
     test_count_pairs(r);
     test_cos_sin(r);
-    test_apply(r);
+    test_apply(r, rr_rope_apply_f32_inplace, "rr_rope_apply_f32_inplace", 4);
+    test_apply(r, rr_rope_apply_f16_inplace, "rr_rope_apply_f16_inplace", 2);
+    test_apply(r, rr_rope_apply_bf16_inplace, "rr_rope_apply_bf16_inplace", 2);
     test_feature_gap(r);
     rr_rope_free(r);
     r = make_rope(8, 8, 1, RR_LAYOUT_GPTJ, 0);
-    test_apply(r); /* the same cases against a Resonance handle (integer-period kernel) */
+    /* the same cases against a Resonance handle (integer-period kernels) */
+    test_apply(r, rr_rope_apply_f32_inplace, "rr_rope_apply_f32_inplace", 4);
+    test_apply(r, rr_rope_apply_f16_inplace, "rr_rope_apply_f16_inplace", 2);
+    test_apply(r, rr_rope_apply_bf16_inplace, "rr_rope_apply_bf16_inplace", 2);
     rr_rope_free(r);
     test_pass_through();
     test_huge_frequency();

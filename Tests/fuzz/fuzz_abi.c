@@ -407,11 +407,11 @@ static void op_table(reader *r, handle *h) {
 /* ---- rotations --------------------------------------------------------------------------------- */
 
 /* Largest element offset + 1 touched by a view, or -1 when it overflows int64 (bytes included). */
-static int64_t view_extent(int64_t tokens, int64_t heads, int64_t ts, int64_t hs, int64_t dim) {
+static int64_t view_extent(int64_t tokens, int64_t heads, int64_t ts, int64_t hs, int64_t dim, int64_t es) {
     int64_t a, b, e;
     if (tokens == 0) return 0;
     if (!mul_ok(tokens - 1, ts, &a) || !mul_ok(heads - 1, hs, &b) || !add_ok(a, b, &e) || !add_ok(e, dim, &e) ||
-        !mul_ok(e, 4, &a))
+        !mul_ok(e, es, &a))
         return -1;
     return e;
 }
@@ -441,9 +441,13 @@ static void mark(unsigned char *m, const view *v, int64_t t0, int64_t t1, int di
             for (int d = 0; d < dim; d++) m[v->off + t * v->ts + h * v->hs + d]++;
 }
 
-static rr_status rotate(const handle *h, rr_rotation rot) {
+typedef rr_status (*apply_function)(const rr_rope *, const rr_rotation *);
+static const apply_function APPLY_FNS[3] = {rr_rope_apply_f32_inplace, rr_rope_apply_f16_inplace, rr_rope_apply_bf16_inplace};
+static const char *const APPLY_NAMES[3] = {"rr_rope_apply_f32_inplace", "rr_rope_apply_f16_inplace", "rr_rope_apply_bf16_inplace"};
+
+static rr_status rotate(const handle *h, rr_rotation rot, int fmt) {
     gb in = readonly_copy(&rot, sizeof rot);
-    rr_status st = rr_rope_apply_f32_inplace(h->rope, (const rr_rotation *)(void *)in.data);
+    rr_status st = APPLY_FNS[fmt](h->rope, (const rr_rotation *)(void *)in.data);
     gb_free(&in);
     return st;
 }
@@ -454,6 +458,9 @@ static void op_apply(reader *r, handle *h) {
     view q, k;
     int64_t n, qext, kext, total, end, lastpos;
     int has_k = u8(r) % 3 != 0;
+    int fmt = u8(r) % 3;                       /* f32, f16, bf16 */
+    int64_t es = fmt == 0 ? 4 : 2;             /* bytes per element */
+    const char *fn = APPLY_NAMES[fmt];
     allowed must = 0, may = 0;
     rr_rotation_init(&rot);
     n = u8(r) < 220 ? u8(r) % 6 : pick_i64(r, 16);
@@ -474,8 +481,8 @@ static void op_apply(reader *r, handle *h) {
             }
         }
     }
-    qext = q.heads >= 1 && q.ts >= 0 && q.hs >= 0 && n >= 0 ? view_extent(n, q.heads, q.ts, q.hs, dim) : -1;
-    kext = k.heads >= 1 && k.ts >= 0 && k.hs >= 0 && n >= 0 ? view_extent(n, k.heads, k.ts, k.hs, dim) : -1;
+    qext = q.heads >= 1 && q.ts >= 0 && q.hs >= 0 && n >= 0 ? view_extent(n, q.heads, q.ts, q.hs, dim, es) : -1;
+    kext = k.heads >= 1 && k.ts >= 0 && k.hs >= 0 && n >= 0 ? view_extent(n, k.heads, k.ts, k.hs, dim, es) : -1;
     rot.n_tokens = n;
     rot.flags = u8(r) < 240 ? u8(r) % 4 : (uint32_t)pick_i64(r, 16);
     rot.start_position = u8(r) < 128 ? (int64_t)u8(r) : pick_i64(r, 1 << 20);
@@ -552,13 +559,16 @@ static void op_apply(reader *r, handle *h) {
         if (!use_list && n > 0 && !add_ok(rot.start_position, n - 1, &lastpos)) ALLOW(must, RR_STATUS_OVERFLOW);
         if (use_list && must == 0 && n > FUZZ_MAX_ELEMS) return;
         if (total > FUZZ_MAX_ELEMS) total = 1; /* the call must fail: a small buffer it must not touch */
-        buf = gb_alloc((size_t)total * 4 + 4, u8(r) & 1);
-        {
+        buf = gb_alloc((size_t)(total * es + es), u8(r) & 1);
+        if (fmt == 0) {
             float *f = (float *)(void *)buf.data;
             for (int64_t i = 0; i < total; i++) f[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
+        } else {
+            /* any bits: normal, subnormal, inf and NaN halves and bfloat16s all occur */
+            for (int64_t i = 0; i < total * es; i++) buf.data[i] = (unsigned char)((i * 2654435761u) >> 7);
         }
-        rot.q = null_q ? NULL : buf.data + (misalign_q ? 2 : 0);
-        rot.k = has_k ? buf.data + (k.off <= total ? 4 * k.off : 0) + (misalign_k ? 1 : 0) : NULL;
+        rot.q = null_q ? NULL : buf.data + (misalign_q ? 1 : 0);
+        rot.k = has_k ? buf.data + (k.off <= total ? es * k.off : 0) + (misalign_k ? 1 : 0) : NULL;
         if (use_list) {
             int64_t count = n > 0 && n <= FUZZ_MAX_ELEMS ? n : 1;
             int64_t *tmp = (int64_t *)calloc((size_t)count, 8);
@@ -571,10 +581,10 @@ static void op_apply(reader *r, handle *h) {
         }
         snap = (unsigned char *)malloc(buf.n);
         memcpy(snap, buf.data, buf.n);
-        st = rotate(h, rot);
-        judge("rr_rope_apply_f32_inplace", st, must, may);
+        st = rotate(h, rot, fmt);
+        judge(fn, st, must, may);
         if (st != RR_STATUS_OK) {
-            if (memcmp(snap, buf.data, buf.n) != 0) die("rr_rope_apply_f32_inplace", "wrote on error", st);
+            if (memcmp(snap, buf.data, buf.n) != 0) die(fn, "wrote on error", st);
         } else {
             /* only the rotary pairs of the views' tokens [begin, end) changed */
             int64_t t0 = rot.token_begin, t1 = end;
@@ -582,10 +592,10 @@ static void op_apply(reader *r, handle *h) {
             mark(m, &q, t0, t1, 2 * h->half);
             if (has_k) mark(m, &k, t0, t1, 2 * h->half);
             for (int64_t i = 0; i < total; i++)
-                if (!m[i] && memcmp(snap + 4 * i, buf.data + 4 * i, 4) != 0)
-                    die("rr_rope_apply_f32_inplace", "changed an element outside the rotated pairs", st);
-            if (memcmp(snap + 4 * total, buf.data + 4 * total, buf.n - 4 * (size_t)total) != 0)
-                die("rr_rope_apply_f32_inplace", "wrote past the views", st);
+                if (!m[i] && memcmp(snap + es * i, buf.data + es * i, (size_t)es) != 0)
+                    die(fn, "changed an element outside the rotated pairs", st);
+            if (memcmp(snap + es * total, buf.data + es * total, buf.n - (size_t)(es * total)) != 0)
+                die(fn, "wrote past the views", st);
             free(m);
             /* determinism: other n_threads, and the token range split in two, give the same bits */
             {
@@ -597,17 +607,17 @@ static void op_apply(reader *r, handle *h) {
                 again.n_threads = rot.n_threads == 0 ? 3 : 0;
                 again.token_begin = t0;
                 again.token_end = mid;
-                if (rotate(h, again) != RR_STATUS_OK) die("rr_rope_apply_f32_inplace", "first half refused", 0);
+                if (rotate(h, again, fmt) != RR_STATUS_OK) die(fn, "first half refused", 0);
                 again.token_begin = mid;
                 again.token_end = t1;
                 again.n_threads = 7;
-                if (rotate(h, again) != RR_STATUS_OK) die("rr_rope_apply_f32_inplace", "second half refused", 0);
+                if (rotate(h, again, fmt) != RR_STATUS_OK) die(fn, "second half refused", 0);
                 if (memcmp(first, buf.data, buf.n) != 0)
-                    die("rr_rope_apply_f32_inplace", "results depend on n_threads or the token split", 0);
+                    die(fn, "results depend on n_threads or the token split", 0);
                 free(first);
             }
         }
-        if (!gb_slack_intact(&buf)) die("rr_rope_apply_f32_inplace", "wrote outside the buffer", st);
+        if (!gb_slack_intact(&buf)) die(fn, "wrote outside the buffer", st);
         free(snap);
         gb_free(&buf);
         gb_free(&pb);
