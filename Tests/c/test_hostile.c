@@ -280,7 +280,7 @@ static void test_create(void) {
     }
     /* attention factor and truncate */
     {
-        static const double bad_attention[] = {-1.0, -DBL_MIN, NAN, INFINITY, -INFINITY};
+        static const double bad_attention[] = {-1.0, -DBL_MIN, NAN, INFINITY, -INFINITY, 3.5e38, DBL_MAX};
         for (size_t i = 0; i < sizeof bad_attention / sizeof bad_attention[0]; i++) {
             snprintf(what, sizeof what, "attention_factor %g", bad_attention[i]);
             CREATE(RR_STATUS_INVALID_VALUE, what, p->attention_factor = bad_attention[i]);
