@@ -2,7 +2,12 @@
 #   make demo      build everything and run the C and Python examples
 #   make test      every test (Swift, header, C, libffi, Python)
 #   make install PREFIX=DIR
+#   make python-wheel   a wheel of the Python package with the library inside (dist/)
 #   make header    regenerate Include/resonance_rope.h from the Swift sources
+#   make fuzz FUZZ_SECONDS=N   libFuzzer on the C ABI (library built with -sanitize=fuzzer,address)
+#   make check-asan            C tests under AddressSanitizer + UBSan (library built with ASan)
+#   make check-tsan            the thread test under ThreadSanitizer (library built with TSan)
+#   make bench     release build, then the kernel benchmark table (NATIVE=1: this CPU's build)
 #   make NATIVE=1 ...   build for this CPU (may SIGILL elsewhere); default: any x86-64
 
 SHELL      := /bin/bash
@@ -17,7 +22,7 @@ NATIVE     ?= 0
 
 ifeq ($(NATIVE),1)
   SCRATCH    := .build-native
-  CPU_FLAGS  := -Xswiftc -target-cpu -Xswiftc native -Xcc -march=native
+  CPU_FLAGS  := -Xswiftc -target-cpu -Xswiftc native -Xcc -march=native -Xswiftc -DRESONANCE_ROPE_NATIVE
 else
   SCRATCH    := .build-release
   CPU_FLAGS  :=
@@ -33,7 +38,8 @@ C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
-        test-python test-symbols test-experiment clean
+        test-python test-symbols test-hostile test-threads test-header-c fuzz fuzz-build check-asan \
+        check-tsan python-wheel bench test-experiment clean
 
 all: build
 
@@ -42,6 +48,10 @@ deps:
 
 build:
 	$(SWIFT) build $(RELEASE_FLAGS)
+
+# Release build (never benchmark debug), then the benchmark table; `$(CLI) bench --json` for JSON.
+bench: build
+	$(CLI) bench
 
 # The debug build makes the compiler emit the @c declarations (.build/resonance_rope-emitted.h).
 header:
@@ -55,10 +65,11 @@ check-header:
 install: build
 	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/include $(PREFIX)/bin
 	install -m 755 $(LIB) $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
+	strip --strip-unneeded $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
 	ln -sf libresonance_rope.so.$(VERSION) $(PREFIX)/lib/libresonance_rope.so.$(SOVERSION)
 	ln -sf libresonance_rope.so.$(SOVERSION) $(PREFIX)/lib/libresonance_rope.so
 	install -m 644 Include/resonance_rope.h $(PREFIX)/include/resonance_rope.h
-	install -m 755 $(CLI) $(PREFIX)/bin/resonance-rope
+	install -m 755 -s $(CLI) $(PREFIX)/bin/resonance-rope
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' tools/resonance_rope.pc.in \
 	  > $(PREFIX)/lib/pkgconfig/resonance_rope.pc
 
@@ -67,9 +78,10 @@ stage:
 
 demo: deps stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig run
-	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
+	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
 
-test: deps check-header test-swift stage test-symbols test-c test-ffi test-python test-no-toolchain test-experiment
+test: deps check-header test-swift stage test-symbols test-header-c test-c test-hostile test-threads test-ffi \
+      test-python test-no-toolchain fuzz test-experiment
 	@echo "make test: all suites passed"
 
 test-swift:
@@ -91,6 +103,89 @@ test-c:
 	  -Wl,-rpath,$(STAGE)/lib
 	$(TEST_C_BIN)/test_header_cxx
 
+# Every entry point under hostile input: documented status, outputs unchanged, guard pages.
+test-hostile:
+	mkdir -p $(TEST_C_BIN)
+	$(CC) $(C_WARN) $$($(PKG) --cflags resonance_rope) Tests/c/test_hostile.c -o $(TEST_C_BIN)/test_hostile \
+	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib -lm
+	$(TEST_C_BIN)/test_hostile
+
+# Many threads, one handle: bit-identical to the single-thread run (TSan: make check-tsan).
+test-threads:
+	mkdir -p $(TEST_C_BIN)
+	$(CC) $(C_WARN) -pthread $$($(PKG) --cflags resonance_rope) Tests/c/test_threads.c -o $(TEST_C_BIN)/test_threads \
+	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib
+	$(TEST_C_BIN)/test_threads
+
+# The header alone compiles warning-free as C99, C11, C++11 and C++17, and the C11/C++ layout
+# asserts (Tests/c/rr_layout_asserts.h, from tools/gen_layout_asserts.py) hold.
+test-header-c:
+	mkdir -p $(TEST_C_BIN)
+	$(PYTHON) tools/gen_layout_asserts.py --check
+	@for std in c99 c11; do \
+	  $(CC) -std=$$std -Wall -Wextra -Werror -pedantic -IInclude -fsyntax-only -x c Include/resonance_rope.h || exit 1; done
+	@for std in c++11 c++17; do \
+	  g++ -std=$$std -Wall -Wextra -Werror -pedantic -IInclude -fsyntax-only -x c++ Include/resonance_rope.h || exit 1; done
+	$(CC) -std=c11 -Wall -Wextra -Werror -pedantic -IInclude -c Tests/c/test_layout.c -o $(TEST_C_BIN)/test_layout.o
+	@echo "test-header-c: header clean as C99, C11, C++11, C++17; layout asserts hold"
+
+# ---- Fuzzing and sanitizers -------------------------------------------------------------------
+# The library is rebuilt with Swift's sanitizers into its own scratch path. The sanitizer runtimes
+# live in the test executables (clang links them only into programs), so an instrumented .so has
+# undefined __asan_*/__tsan_*/__sanitizer_cov_* symbols: `-z undefs` overrides Package.swift's
+# `-z defs` for these builds only. Swift has no -sanitize=undefined on Linux, so UBSan covers the
+# C code (the tests and CResonanceRope); Swift's own checks trap on overflow and bounds anyway.
+SAN_CC       ?= $(dir $(shell command -v $(SWIFT)))clang
+SWIFT_RT     := $(dir $(shell command -v $(SWIFT)))../lib/swift/linux
+FUZZ_SECONDS ?= 30
+FUZZ_DIR     := .build-hostile-fuzz
+ASAN_DIR     := .build-hostile-asan
+TSAN_DIR     := .build-hostile-tsan
+SAN_C        := -std=c99 -Wall -Wextra -Werror -pedantic -g -O1 -fuse-ld=lld -fno-omit-frame-pointer -pthread -IInclude
+# Swift's crash backtracer would catch the sanitizers' signals before they report.
+SAN_ENV      := SWIFT_BACKTRACE=enable=no
+comma        := ,
+
+# $(call san_lib,SCRATCH,SANITIZE FLAGS): the instrumented release library, build log in SCRATCH.
+define san_lib
+	@mkdir -p $(1) $(TEST_C_BIN)
+	@$(SWIFT) build -c release --product resonance_rope -Xlinker -z -Xlinker undefs $(2) --scratch-path $(1) \
+	  > $(1)/build.log 2>&1 || { tail -30 $(1)/build.log; exit 1; }
+	@ln -sf libresonance_rope.so $(1)/release/libresonance_rope.so.0
+	@echo "built $(1)/release/libresonance_rope.so ($(2))"
+endef
+san_link = -L$(1)/release -lresonance_rope -Wl,-rpath,$(CURDIR)/$(1)/release -lm
+
+# Both sanitizers in ONE flag: swiftc keeps only the last of several -sanitize= flags (measured:
+# SwiftPM's `--sanitize=fuzzer --sanitize=address` gave coverage or ASan, not both).
+fuzz-build:
+	$(call san_lib,$(FUZZ_DIR),-Xswiftc -sanitize=fuzzer$(comma)address -Xcc -fsanitize=fuzzer-no-link$(comma)address)
+	$(SAN_CC) $(SAN_C) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all Tests/fuzz/fuzz_abi.c \
+	  -o $(TEST_C_BIN)/fuzz_abi $(call san_link,$(FUZZ_DIR))
+
+fuzz: fuzz-build
+	@bash tools/run_fuzz.sh $(TEST_C_BIN)/fuzz_abi $(FUZZ_SECONDS) $(FUZZ_DIR)/corpus Tests/fuzz/corpus
+
+check-asan:
+	$(call san_lib,$(ASAN_DIR),--sanitize=address -Xcc -fsanitize=undefined)
+	@for t in test_abi test_hostile test_threads; do \
+	  $(SAN_CC) $(SAN_C) -fsanitize=address,undefined -fno-sanitize-recover=all Tests/c/$$t.c \
+	    -o $(TEST_C_BIN)/$${t}_asan $(call san_link,$(ASAN_DIR)) || exit 1; \
+	  $(SAN_ENV) ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    $(TEST_C_BIN)/$${t}_asan | sed "s/^$$t:/$$t (asan+ubsan):/" ; test $${PIPESTATUS[0]} -eq 0 || exit 1; done
+
+check-tsan:
+	$(call san_lib,$(TSAN_DIR),--sanitize=thread)
+	@$(SAN_CC) $(SAN_C) -fsanitize=thread Tests/c/test_threads.c -o $(TEST_C_BIN)/test_threads_tsan \
+	  $(call san_link,$(TSAN_DIR)) -L$(SWIFT_RT) -ldispatch -lBlocksRuntime -Wl,-rpath,$(SWIFT_RT)
+	@$(SAN_ENV) TSAN_OPTIONS=halt_on_error=1 $(TEST_C_BIN)/test_threads_tsan | sed 's/^test_threads:/test_threads (tsan):/'; \
+	  test $${PIPESTATUS[0]} -eq 0
+	@# The check can fail: a deliberate race (two threads filling one cos/sin table) must be
+	@# reported. TSan cannot see the kernels' 32-byte SIMD accesses: see Tests/c/test_threads.c.
+	@$(SAN_ENV) TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(TEST_C_BIN)/test_threads_tsan race >/dev/null 2>&1; \
+	  if [ $$? -eq 66 ]; then echo "test_threads (tsan): a deliberate race inside the library is reported, as it must be"; \
+	  else echo "check-tsan: a deliberate data race inside the library went unreported"; exit 1; fi
+
 test-ffi:
 	mkdir -p $(TEST_C_BIN)
 	$(CC) $(C_WARN) -D_GNU_SOURCE $$($(PKG) --cflags resonance_rope) Tests/c/test_ffi.c \
@@ -108,8 +203,17 @@ test-no-toolchain:
 	else echo "test-no-toolchain: skipped (unshare -m not permitted here)"; fi
 
 test-python:
-	RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
+	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
 	  $(PYTHON) -m pytest -q Tests/python
+
+# A wheel of the Python package (python/) with the built library inside (dist/*.whl, tagged for
+# this platform); `pip install ./python` alone gives a pure-Python package that finds the library.
+python-wheel: stage
+	rm -rf python/build && mkdir -p dist
+	cp $(STAGE)/lib/libresonance_rope.so.$(VERSION) python/resonance_rope/libresonance_rope.so.$(SOVERSION)
+	$(PYTHON) -m pip wheel --no-deps -q -w dist ./python; s=$$?; \
+	  rm -rf python/resonance_rope/libresonance_rope.so.$(SOVERSION) python/build python/*.egg-info; exit $$s
+	@ls dist/*.whl
 
 # Examples/posgen-experiment --smoke (tiny PosGen training, 4 methods, < 2 min): needs the
 # optional jax, jaxlib and matplotlib (not installed by ensure-deps); skipped with a message without.
@@ -119,5 +223,6 @@ test-experiment:
 	else echo "test-experiment: skipped (optional jax/matplotlib not installed: python3 -m pip install jax jaxlib matplotlib)"; fi
 
 clean:
-	rm -rf .build .build-release .build-native $(STAGE) $(TEST_C_BIN)
+	rm -rf .build .build-release .build-native .build-hostile-fuzz .build-hostile-asan .build-hostile-tsan \
+	  $(STAGE) $(TEST_C_BIN) dist python/build
 	$(MAKE) -C Examples/c clean

@@ -5,6 +5,7 @@
 //   ResonanceRopeCore  pure Swift numerics: no C types, no `rr_` names, no Foundation.
 //   CResonanceRope     the public C structs and macros (the only hand-written C declarations).
 //   ResonanceRope      the thin C ABI (`@c(rr_...)`), built as libresonance_rope.so.
+//   ResonanceRopeBench the kernel benchmark (`resonance-rope bench`).
 //   ResonanceRopeCLI   the `resonance-rope` command-line tool.
 import PackageDescription
 
@@ -41,10 +42,13 @@ let package = Package(
         ]),
       ]
     ),
+    // The kernel benchmark, apart from the core; run by `resonance-rope bench`.
+    .target(name: "ResonanceRopeBench", dependencies: ["ResonanceRopeCore"]),
     .executableTarget(
       name: "ResonanceRopeCLI",
       dependencies: [
         "ResonanceRopeCore",
+        "ResonanceRopeBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -69,7 +69,7 @@ typedef struct rr_rope_params {
     int32_t scaling;               /* rr_scaling, default RR_SCALING_NONE */
     double base;                   /* RoPE base ("rope_theta"), finite, > 1; default 10000 */
     double attention_factor;       /* magnitude factor for cos/sin; 0 (default) means the one the
-                                      scaling prescribes (1 for none); else finite and > 0 */
+                                      scaling prescribes (1 for none); else > 0, <= FLT_MAX */
     double factor;                 /* scaling: linear, ntk, dynamic, yarn, llama3, longrope s */
     int64_t original_max_position; /* scaling: original_max_position_embeddings; 0 = max_position */
     int64_t max_position;          /* scaling: max_position_embeddings; 0 = unknown */
@@ -358,10 +358,16 @@ void rr_rope_params_init(rr_rope_params *params) RR_NOEXCEPT;
  * kept after return. Release the handle with rr_rope_free(). Thread-safe.
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (params, out_rope, or a factor array the
- * scaling needs), RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (layout, scaling),
- * RR_STATUS_INVALID_DIMENSION (rotary_dim, head_dim, factor array lengths),
- * RR_STATUS_INVALID_VALUE (base, factors, attention_factor, a wavelength >= 2^53 under
- * Resonance), RR_STATUS_UNSUPPORTED. On error *out_rope is left unchanged. Added in 0.1.0.
+ * scaling needs), RR_STATUS_STRUCT_SIZE (struct_size, reserved fields),
+ * RR_STATUS_UNKNOWN_ENUM (layout, scaling), RR_STATUS_INVALID_DIMENSION (rotary_dim,
+ * head_dim, factor array lengths, rotary_dim 2 with ntk or dynamic), RR_STATUS_INVALID_VALUE
+ * (base, factor, attention_factor, truncate, beta_fast/beta_slow, mscale, low/high_freq_factor,
+ * a factor array entry, negative max_position / original_max_position / sequence_length, a
+ * parameter the scaling needs left 0, a scaled base or wavelength that overflows, a wavelength
+ * >= 2^53 under Resonance), RR_STATUS_MISALIGNED (a factor array not aligned to 8 bytes),
+ * RR_STATUS_UNSUPPORTED, RR_STATUS_OUT_OF_MEMORY (the handle keeps a float32 cos/sin table of
+ * its Resonance pairs with period <= 2^16, at most 4 MiB, for the fast kernels). On error
+ * *out_rope is left unchanged. Added in 0.1.0.
  */
 rr_status rr_rope_create(const rr_rope_params *params, rr_rope **out_rope) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -392,10 +398,13 @@ rr_status rr_rope_get_info(const rr_rope *rope, rr_rope_info *info) RR_NOEXCEPT 
  * rounds the final wavelengths (e.g. Resonance YaRN). Nothing is kept after return.
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_OVERFLOW (json_length < -1),
- * RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB), RR_STATUS_PARSE_ERROR (not JSON, or a field of
- * the wrong type; the message gives the byte offset or the field), RR_STATUS_UNSUPPORTED (an
- * unknown rope_type), RR_STATUS_INVALID_VALUE / RR_STATUS_INVALID_DIMENSION (inconsistent
- * settings; the message names the field). On error *out_rope is unchanged. Added in 0.1.0.
+ * RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB; checked before any byte is read),
+ * RR_STATUS_PARSE_ERROR (not strict JSON: truncated, malformed, invalid UTF-8, duplicate keys,
+ * nesting deeper than 64, a number outside the double range; the message gives the byte
+ * offset), RR_STATUS_UNSUPPORTED (an unknown rope_type), RR_STATUS_INVALID_VALUE (a field of the
+ * wrong type or out of its domain, sequence_length < 0), RR_STATUS_INVALID_DIMENSION
+ * (inconsistent dimensions); the message names the field. On error *out_rope is unchanged.
+ * Added in 0.1.0.
  */
 rr_status rr_rope_create_from_hf_config(const char *json, int64_t json_length, int64_t sequence_length, int32_t resonance, rr_rope **out_rope) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -419,7 +428,9 @@ rr_status rr_rope_create_from_gguf_metadata(const char *text, int64_t text_lengt
  * number of elements `values` holds (>= rotary_dim / 2). This is the table's own definition of
  * each pair's frequency: non-Resonance angles are the exact product position * values[i],
  * reduced mod 2*pi. Thread-safe.
- * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_BUFFER_TOO_SMALL. Added in 0.1.0.
+ * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, values), RR_STATUS_MISALIGNED (values
+ * not aligned to its element type), RR_STATUS_BUFFER_TOO_SMALL (capacity < rotary_dim / 2,
+ * negative capacities included). On error nothing is written. Added in 0.1.0.
  */
 rr_status rr_rope_inv_freq_f64(const rr_rope *rope, double *values, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -449,7 +460,8 @@ rr_status rr_rope_resonance_wavelengths(const rr_rope *rope, int64_t *values, in
  * the exactly periodic pairs (Resonance on and lambda~_i <= train_length: their
  * out-of-distribution feature gap is zero; 0 without Resonance). Either output may be NULL.
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope), RR_STATUS_INVALID_VALUE
- * (train_length <= 0). Added in 0.1.0.
+ * (train_length <= 0), RR_STATUS_MISALIGNED (an output not aligned to 8 bytes). On error
+ * nothing is written. Added in 0.1.0.
  */
 rr_status rr_rope_count_pairs(const rr_rope *rope, int64_t train_length, int64_t *pre_critical, int64_t *periodic) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -474,13 +486,17 @@ rr_status rr_rope_resonance_freq_factors(const rr_rope *rope, float *values, int
  *
  * Precision: angles are exact: 2*pi * ((m mod lambda~_i) / lambda~_i) for Resonance pairs
  * (integer reduction first), else m * theta_i reduced mod 2*pi in double-double; cos and sin
- * are computed in double and rounded once. Every value is within 1.2e-7 of the exact one
+ * are computed in double and rounded once: Resonance pairs with period <= 2^16 come from a
+ * per-handle table of those values (bit-identical to computing them), other pairs from a
+ * double polynomial on the exactly reduced angle (within 4e-14 of exact before rounding), so
+ * a value may differ from the correctly rounded one by one float ulp, never by more. Every value is within 1.2e-7 of the exact one
  * (measured max 6e-8) for every int64 position. Thread-safe; writes only the outputs.
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_UNKNOWN_ENUM (layout, flags),
  * RR_STATUS_INVALID_ARGUMENT (sin_out given for RR_TABLE_LAYOUT_VLLM), RR_STATUS_OVERFLOW
  * (n_positions < 0, n_positions * width or the position range overflows int64),
- * RR_STATUS_MISALIGNED. Added in 0.1.0.
+ * RR_STATUS_MISALIGNED (cos_out, sin_out, positions), RR_STATUS_OVERLAP (cos_out and sin_out
+ * share a float). On error nothing is written. Added in 0.1.0.
  */
 rr_status rr_rope_cos_sin_f32(const rr_rope *rope, int32_t layout, uint32_t flags, const int64_t *positions, int64_t start_position, int64_t n_positions, float *cos_out, float *sin_out) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -500,20 +516,47 @@ void rr_rotation_init(rr_rotation *rotation) RR_NOEXCEPT;
  *                                                           RR_ATTENTION_FACTOR)
  *
  * Elements rotary_dim .. head_dim - 1 of each head are not touched. cos/sin are computed once
- * per token (in double, rounded to float) and reused for every head of q and k; the rotation
- * itself is float32 arithmetic without FMA, so results do not depend on the build or on
- * n_threads. Only tokens [token_begin, token_end) are processed, so an engine can split one
- * call across its own threads (positions are still indexed by absolute token number).
- * Thread-safe for distinct buffers; the handle is only read.
+ * per token (in double, rounded to float; the same values rr_rope_cos_sin_f32 gives) and reused
+ * for every head of q and k; the rotation itself is float32 arithmetic without FMA, so results
+ * do not depend on the build (portable or native SIMD) or on n_threads. Only tokens
+ * [token_begin, token_end) are processed, so an engine can split one call across its own
+ * threads (positions are still indexed by absolute token number). n_threads > 1 splits that
+ * range into n_threads contiguous chunks (at most 256, at most one per token) on threads
+ * created and joined inside the call (worth it for prefill-sized calls, not for decode); if a
+ * thread cannot be created its chunk runs on the caller's thread. Thread-safe for distinct
+ * buffers; the handle is only read.
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, rotation, rotation->q),
- * RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (flags), RR_STATUS_OVERFLOW (negative counts,
- * spans or positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
- * overlap), RR_STATUS_OVERLAP (q and k share elements; q/k views into one fused qkv row with
- * the same token stride are accepted), RR_STATUS_MISALIGNED, RR_STATUS_INVALID_ARGUMENT (token
- * range, n_threads < 0). On error nothing is written. Added in 0.1.0.
+ * RR_STATUS_STRUCT_SIZE (struct_size, reserved fields), RR_STATUS_UNKNOWN_ENUM (flags),
+ * RR_STATUS_OVERFLOW (n_tokens < 0, q_heads < 1, k_heads < 1 when k is set, spans or
+ * positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
+ * overlap), RR_STATUS_OVERLAP (the byte extents of q and k intersect; q/k views into one fused
+ * qkv row with the same token stride and disjoint per-token footprints are accepted),
+ * RR_STATUS_MISALIGNED (q, k, positions), RR_STATUS_INVALID_ARGUMENT (token range,
+ * n_threads < 0). On error nothing is written. Added in 0.1.0.
  */
 rr_status rr_rope_apply_f32_inplace(const rr_rope *rope, const rr_rotation *rotation) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
+
+/*
+ * rr_rope_apply_f32_inplace for IEEE 754 binary16 (half) buffers, each element a uint16_t bit
+ * pattern (1 sign, 5 exponent, 10 fraction bits; _Float16 / __fp16 / numpy float16 storage).
+ * Strides are in elements (2 bytes); q and k must be 2-byte aligned. Each element is widened
+ * exactly to float32, rotated in float32 exactly as in rr_rope_apply_f32_inplace, and rounded
+ * once back to half, to nearest with ties to even (overflow gives infinity, NaN stays a quiet
+ * NaN). The result is the float32 result correctly rounded to half. Same statuses, threading
+ * and guarantees as rr_rope_apply_f32_inplace. Added in 0.1.0.
+ */
+rr_status rr_rope_apply_f16_inplace(const rr_rope *rope, const rr_rotation *rotation) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
+
+/*
+ * rr_rope_apply_f32_inplace for bfloat16 buffers, each element a uint16_t holding the upper 16
+ * bits of a float32 (__bf16 / torch.bfloat16 storage). Strides are in elements (2 bytes); q and
+ * k must be 2-byte aligned. Elements are widened exactly to float32, rotated in float32 exactly
+ * as in rr_rope_apply_f32_inplace, and rounded once back to bfloat16, to nearest with ties to
+ * even (NaN stays a quiet NaN). Same statuses, threading and guarantees as
+ * rr_rope_apply_f32_inplace. Added in 0.1.0.
+ */
+rr_status rr_rope_apply_bf16_inplace(const rr_rope *rope, const rr_rotation *rotation) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
 /*
  * The feature gap of every pair for training length L = `train_length` and test length
@@ -527,9 +570,11 @@ rr_status rr_rope_apply_f32_inplace(const rr_rope *rope, const rr_rotation *rota
  * d = 128 takes about 0.4 s. Under Resonance every pair with lambda~_i <= L has gap exactly 0.
  * Writes rotary_dim / 2 gaps (dimensionless, in [0, 2]) to `gaps` (`capacity` elements) and,
  * when `summary` is not NULL (its struct_size set), the critical pair, counts and maxima.
- * Thread-safe. Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE,
- * RR_STATUS_INVALID_VALUE (L < 1, L' <= L, L > 2^24, L' > 2^40), RR_STATUS_BUFFER_TOO_SMALL,
- * RR_STATUS_MISALIGNED, RR_STATUS_OUT_OF_MEMORY. Added in 0.1.0.
+ * Thread-safe. Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, gaps), RR_STATUS_STRUCT_SIZE
+ * (summary->struct_size), RR_STATUS_INVALID_VALUE (L < 1, L' <= L), RR_STATUS_OVERFLOW
+ * (L > 2^24, L' > 2^40: the caps on the work), RR_STATUS_BUFFER_TOO_SMALL (capacity <
+ * rotary_dim / 2), RR_STATUS_MISALIGNED (gaps), RR_STATUS_OUT_OF_MEMORY. On error nothing is
+ * written. Added in 0.1.0.
  */
 rr_status rr_rope_feature_gap(const rr_rope *rope, int64_t train_length, int64_t test_length, double *gaps, int64_t capacity, rr_gap_summary *summary) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -547,11 +592,14 @@ void rr_posgen_params_init(rr_posgen_params *params) RR_NOEXCEPT;
  * split can be generated in pieces. Speed: over 10^8 tokens/s for modular addition on one core.
  * Thread-safe.
  *
- * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM
- * (task, arith, split_mode, split), RR_STATUS_INVALID_VALUE (modulus < 2 or > 2^31, near < 1,
- * far < 0, length < far + near, too few combinations for a disjoint split),
- * RR_STATUS_OVERFLOW (negative first/count/sizes, first + count beyond the split, count * length
- * overflowing), RR_STATUS_BUFFER_TOO_SMALL, RR_STATUS_MISALIGNED. Added in 0.1.0.
+ * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (params, tokens), RR_STATUS_STRUCT_SIZE
+ * (struct_size, reserved), RR_STATUS_UNKNOWN_ENUM (task, arith, split_mode, split),
+ * RR_STATUS_INVALID_VALUE (modulus < 2 or > 2^31, near < 1, far < 0, length < far + near,
+ * far + near > modulus, too few combinations for a disjoint split), RR_STATUS_OVERFLOW (negative
+ * first/count/sizes, first + count beyond the split, near + far, (near + far) * (modulus - 1),
+ * validation_size + test_size or count * length overflowing), RR_STATUS_BUFFER_TOO_SMALL
+ * (capacity < count * length), RR_STATUS_MISALIGNED (tokens). On error nothing is written.
+ * Added in 0.1.0.
  */
 rr_status rr_posgen_generate(const rr_posgen_params *params, int32_t split, int64_t first, int64_t count, int32_t *tokens, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -559,7 +607,8 @@ rr_status rr_posgen_generate(const rr_posgen_params *params, int32_t split, int6
  * Writes one sequence of params->length tokens grown from explicit `seeds` (far + near values,
  * each in [0, modulus)), e.g. the paper's worked example (m = 7, seeds 2 0 3 1). Split fields
  * are ignored. Returns the statuses of rr_posgen_generate(), plus RR_STATUS_INVALID_VALUE for
- * a seed outside [0, modulus). Added in 0.1.0.
+ * a seed outside [0, modulus) and RR_STATUS_MISALIGNED for seeds not aligned to 4 bytes.
+ * Added in 0.1.0.
  */
 rr_status rr_posgen_sequence(const rr_posgen_params *params, const int32_t *seeds, int32_t *tokens, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 

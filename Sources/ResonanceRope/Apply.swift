@@ -72,6 +72,20 @@ func validateRotation(_ r: rr_rotation, _ t: FrequencyTable, elementSize: Int) t
     threads: Int(r.n_threads))
 }
 
+/// Validates and runs one in-place rotation of the given element format.
+private func applyInplace(_ function: StaticString, _ format: ElementFormat, _ rope: OpaquePointer?,
+                          _ rotation: UnsafePointer<rr_rotation>?) -> Status {
+  guarded(function) { () throws(CallError) in
+    let t = table(try required(rope, "rope"))
+    let r = try required(rotation, "rotation").pointee
+    let v = try validateRotation(r, t, elementSize: format.size)
+    let q = HeadBuffer(base: r.q!, geometry: v.q)
+    let k = v.k.map { HeadBuffer(base: r.k!, geometry: $0) }
+    t.rotate(format: format, q: q, k: k, tokens: v.tokens, positions: v.positions, inverse: v.inverse,
+             applyAttentionFactor: v.attention, threads: v.threads)
+  }
+}
+
 /// Rotates float32 q (and k) in place. For token t at position m (rotation->positions[t], or
 /// start_position + t) every head's pair i (see rr_layout) is rotated by the angle a = m *
 /// theta_i (exact; see rr_rope_cos_sin_f32), or by -a with RR_ROTATE_INVERSE:
@@ -80,25 +94,45 @@ func validateRotation(_ r: rr_rotation, _ t: FrequencyTable, elementSize: Int) t
 ///                                                           RR_ATTENTION_FACTOR)
 ///
 /// Elements rotary_dim .. head_dim - 1 of each head are not touched. cos/sin are computed once
-/// per token (in double, rounded to float) and reused for every head of q and k; the rotation
-/// itself is float32 arithmetic without FMA, so results do not depend on the build or on
-/// n_threads. Only tokens [token_begin, token_end) are processed, so an engine can split one
-/// call across its own threads (positions are still indexed by absolute token number).
-/// Thread-safe for distinct buffers; the handle is only read.
+/// per token (in double, rounded to float; the same values rr_rope_cos_sin_f32 gives) and reused
+/// for every head of q and k; the rotation itself is float32 arithmetic without FMA, so results
+/// do not depend on the build (portable or native SIMD) or on n_threads. Only tokens
+/// [token_begin, token_end) are processed, so an engine can split one call across its own
+/// threads (positions are still indexed by absolute token number). n_threads > 1 splits that
+/// range into n_threads contiguous chunks (at most 256, at most one per token) on threads
+/// created and joined inside the call (worth it for prefill-sized calls, not for decode); if a
+/// thread cannot be created its chunk runs on the caller's thread. Thread-safe for distinct
+/// buffers; the handle is only read.
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, rotation, rotation->q),
-/// RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (flags), RR_STATUS_OVERFLOW (negative counts,
-/// spans or positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
-/// overlap), RR_STATUS_OVERLAP (q and k share elements; q/k views into one fused qkv row with
-/// the same token stride are accepted), RR_STATUS_MISALIGNED, RR_STATUS_INVALID_ARGUMENT (token
-/// range, n_threads < 0). On error nothing is written. Added in 0.1.0.
+/// RR_STATUS_STRUCT_SIZE (struct_size, reserved fields), RR_STATUS_UNKNOWN_ENUM (flags),
+/// RR_STATUS_OVERFLOW (n_tokens < 0, q_heads < 1, k_heads < 1 when k is set, spans or
+/// positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
+/// overlap), RR_STATUS_OVERLAP (the byte extents of q and k intersect; q/k views into one fused
+/// qkv row with the same token stride and disjoint per-token footprints are accepted),
+/// RR_STATUS_MISALIGNED (q, k, positions), RR_STATUS_INVALID_ARGUMENT (token range,
+/// n_threads < 0). On error nothing is written. Added in 0.1.0.
 @c(rr_rope_apply_f32_inplace) public func rrRopeApplyF32Inplace(_ rope: OpaquePointer?, _ rotation: UnsafePointer<rr_rotation>?) -> Status {
-  guarded("rr_rope_apply_f32_inplace") { () throws(CallError) in
-    let t = table(try required(rope, "rope"))
-    let r = try required(rotation, "rotation").pointee
-    let v = try validateRotation(r, t, elementSize: 4)
-    let q = HeadBuffer(base: r.q!.assumingMemoryBound(to: Float.self), geometry: v.q)
-    let k = v.k.map { HeadBuffer(base: r.k!.assumingMemoryBound(to: Float.self), geometry: $0) }
-    t.rotate(q: q, k: k, tokens: v.tokens, positions: v.positions, inverse: v.inverse, applyAttentionFactor: v.attention)
-  }
+  applyInplace("rr_rope_apply_f32_inplace", .float32, rope, rotation)
+}
+
+/// rr_rope_apply_f32_inplace for IEEE 754 binary16 (half) buffers, each element a uint16_t bit
+/// pattern (1 sign, 5 exponent, 10 fraction bits; _Float16 / __fp16 / numpy float16 storage).
+/// Strides are in elements (2 bytes); q and k must be 2-byte aligned. Each element is widened
+/// exactly to float32, rotated in float32 exactly as in rr_rope_apply_f32_inplace, and rounded
+/// once back to half, to nearest with ties to even (overflow gives infinity, NaN stays a quiet
+/// NaN). The result is the float32 result correctly rounded to half. Same statuses, threading
+/// and guarantees as rr_rope_apply_f32_inplace. Added in 0.1.0.
+@c(rr_rope_apply_f16_inplace) public func rrRopeApplyF16Inplace(_ rope: OpaquePointer?, _ rotation: UnsafePointer<rr_rotation>?) -> Status {
+  applyInplace("rr_rope_apply_f16_inplace", .float16, rope, rotation)
+}
+
+/// rr_rope_apply_f32_inplace for bfloat16 buffers, each element a uint16_t holding the upper 16
+/// bits of a float32 (__bf16 / torch.bfloat16 storage). Strides are in elements (2 bytes); q and
+/// k must be 2-byte aligned. Elements are widened exactly to float32, rotated in float32 exactly
+/// as in rr_rope_apply_f32_inplace, and rounded once back to bfloat16, to nearest with ties to
+/// even (NaN stays a quiet NaN). Same statuses, threading and guarantees as
+/// rr_rope_apply_f32_inplace. Added in 0.1.0.
+@c(rr_rope_apply_bf16_inplace) public func rrRopeApplyBF16Inplace(_ rope: OpaquePointer?, _ rotation: UnsafePointer<rr_rotation>?) -> Status {
+  applyInplace("rr_rope_apply_bf16_inplace", .bfloat16, rope, rotation)
 }

@@ -36,10 +36,13 @@ func createHandle(_ config: RopeConfig, _ out: UnsafeMutablePointer<OpaquePointe
 /// rounds the final wavelengths (e.g. Resonance YaRN). Nothing is kept after return.
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_OVERFLOW (json_length < -1),
-/// RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB), RR_STATUS_PARSE_ERROR (not JSON, or a field of
-/// the wrong type; the message gives the byte offset or the field), RR_STATUS_UNSUPPORTED (an
-/// unknown rope_type), RR_STATUS_INVALID_VALUE / RR_STATUS_INVALID_DIMENSION (inconsistent
-/// settings; the message names the field). On error *out_rope is unchanged. Added in 0.1.0.
+/// RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB; checked before any byte is read),
+/// RR_STATUS_PARSE_ERROR (not strict JSON: truncated, malformed, invalid UTF-8, duplicate keys,
+/// nesting deeper than 64, a number outside the double range; the message gives the byte
+/// offset), RR_STATUS_UNSUPPORTED (an unknown rope_type), RR_STATUS_INVALID_VALUE (a field of the
+/// wrong type or out of its domain, sequence_length < 0), RR_STATUS_INVALID_DIMENSION
+/// (inconsistent dimensions); the message names the field. On error *out_rope is unchanged.
+/// Added in 0.1.0.
 @c(rr_rope_create_from_hf_config) public func rrRopeCreateFromHFConfig(
   _ json: UnsafePointer<CChar>?, _ json_length: Int64, _ sequence_length: Int64, _ resonance: Int32,
   _ out_rope: UnsafeMutablePointer<OpaquePointer?>?

@@ -15,9 +15,11 @@ let gapSummarySize = UInt32(MemoryLayout<rr_gap_summary>.size)
 /// d = 128 takes about 0.4 s. Under Resonance every pair with lambda~_i <= L has gap exactly 0.
 /// Writes rotary_dim / 2 gaps (dimensionless, in [0, 2]) to `gaps` (`capacity` elements) and,
 /// when `summary` is not NULL (its struct_size set), the critical pair, counts and maxima.
-/// Thread-safe. Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE,
-/// RR_STATUS_INVALID_VALUE (L < 1, L' <= L, L > 2^24, L' > 2^40), RR_STATUS_BUFFER_TOO_SMALL,
-/// RR_STATUS_MISALIGNED, RR_STATUS_OUT_OF_MEMORY. Added in 0.1.0.
+/// Thread-safe. Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, gaps), RR_STATUS_STRUCT_SIZE
+/// (summary->struct_size), RR_STATUS_INVALID_VALUE (L < 1, L' <= L), RR_STATUS_OVERFLOW
+/// (L > 2^24, L' > 2^40: the caps on the work), RR_STATUS_BUFFER_TOO_SMALL (capacity <
+/// rotary_dim / 2), RR_STATUS_MISALIGNED (gaps), RR_STATUS_OUT_OF_MEMORY. On error nothing is
+/// written. Added in 0.1.0.
 @c(rr_rope_feature_gap) public func rrRopeFeatureGap(
   _ rope: OpaquePointer?, _ train_length: Int64, _ test_length: Int64,
   _ gaps: UnsafeMutablePointer<Double>?, _ capacity: Int64, _ summary: UnsafeMutablePointer<rr_gap_summary>?

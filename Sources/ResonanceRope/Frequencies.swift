@@ -1,10 +1,11 @@
 // Frequencies, wavelengths and pair analysis of a handle.
 import ResonanceRopeCore
 
-/// Copies `values` into a caller buffer of `capacity` elements after checking it fits.
+/// Copies `values` into a caller buffer of `capacity` elements after checking it is aligned and fits.
 func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: Int64, _ name: String,
                    _ convert: (T) -> U) throws(CallError) {
   let out = try required(out, name)
+  try requireAligned(UnsafePointer(out), name)
   guard capacity >= Int64(values.count) else {
     throw CallError(.bufferTooSmall, "capacity = \(capacity): \(name) needs rotary_dim / 2 = \(values.count) elements")
   }
@@ -16,7 +17,9 @@ func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: I
 /// number of elements `values` holds (>= rotary_dim / 2). This is the table's own definition of
 /// each pair's frequency: non-Resonance angles are the exact product position * values[i],
 /// reduced mod 2*pi. Thread-safe.
-/// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_BUFFER_TOO_SMALL. Added in 0.1.0.
+/// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, values), RR_STATUS_MISALIGNED (values
+/// not aligned to its element type), RR_STATUS_BUFFER_TOO_SMALL (capacity < rotary_dim / 2,
+/// negative capacities included). On error nothing is written. Added in 0.1.0.
 @c(rr_rope_inv_freq_f64) public func rrRopeInvFreqF64(_ rope: OpaquePointer?, _ values: UnsafeMutablePointer<Double>?, _ capacity: Int64) -> Status {
   guarded("rr_rope_inv_freq_f64") { () throws(CallError) in
     let t = table(try required(rope, "rope"))
@@ -58,7 +61,8 @@ func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: I
 /// the exactly periodic pairs (Resonance on and lambda~_i <= train_length: their
 /// out-of-distribution feature gap is zero; 0 without Resonance). Either output may be NULL.
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope), RR_STATUS_INVALID_VALUE
-/// (train_length <= 0). Added in 0.1.0.
+/// (train_length <= 0), RR_STATUS_MISALIGNED (an output not aligned to 8 bytes). On error
+/// nothing is written. Added in 0.1.0.
 @c(rr_rope_count_pairs) public func rrRopeCountPairs(
   _ rope: OpaquePointer?, _ train_length: Int64,
   _ pre_critical: UnsafeMutablePointer<Int64>?, _ periodic: UnsafeMutablePointer<Int64>?
@@ -66,6 +70,8 @@ func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: I
   guarded("rr_rope_count_pairs") { () throws(CallError) in
     let t = table(try required(rope, "rope"))
     guard train_length > 0 else { throw CallError(.invalidValue, "train_length = \(train_length): must be > 0") }
+    if let pre_critical { try requireAligned(UnsafePointer(pre_critical), "pre_critical") }
+    if let periodic { try requireAligned(UnsafePointer(periodic), "periodic") }
     pre_critical?.pointee = Int64(t.preCriticalPairs(trainLength: train_length))
     periodic?.pointee = Int64(t.periodicPairs(trainLength: train_length))
   }

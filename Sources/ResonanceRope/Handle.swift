@@ -43,6 +43,7 @@ func ropeConfig(_ p: rr_rope_params) throws(CallError) -> RopeConfig {
   let half = Int(p.rotary_dim) / 2
   func array(_ ptr: UnsafePointer<Double>?, _ name: String) throws(CallError) -> [Double] {
     let ptr = try required(ptr, "params->\(name)")
+    try requireAligned(ptr, "params->\(name)")
     return Array(UnsafeBufferPointer(start: ptr, count: half))
   }
   var f = ScalingFields(kind: kind)
@@ -97,10 +98,16 @@ func table(_ rope: OpaquePointer) -> FrequencyTable {
 /// kept after return. Release the handle with rr_rope_free(). Thread-safe.
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (params, out_rope, or a factor array the
-/// scaling needs), RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM (layout, scaling),
-/// RR_STATUS_INVALID_DIMENSION (rotary_dim, head_dim, factor array lengths),
-/// RR_STATUS_INVALID_VALUE (base, factors, attention_factor, a wavelength >= 2^53 under
-/// Resonance), RR_STATUS_UNSUPPORTED. On error *out_rope is left unchanged. Added in 0.1.0.
+/// scaling needs), RR_STATUS_STRUCT_SIZE (struct_size, reserved fields),
+/// RR_STATUS_UNKNOWN_ENUM (layout, scaling), RR_STATUS_INVALID_DIMENSION (rotary_dim,
+/// head_dim, factor array lengths, rotary_dim 2 with ntk or dynamic), RR_STATUS_INVALID_VALUE
+/// (base, factor, attention_factor, truncate, beta_fast/beta_slow, mscale, low/high_freq_factor,
+/// a factor array entry, negative max_position / original_max_position / sequence_length, a
+/// parameter the scaling needs left 0, a scaled base or wavelength that overflows, a wavelength
+/// >= 2^53 under Resonance), RR_STATUS_MISALIGNED (a factor array not aligned to 8 bytes),
+/// RR_STATUS_UNSUPPORTED, RR_STATUS_OUT_OF_MEMORY (the handle keeps a float32 cos/sin table of
+/// its Resonance pairs with period <= 2^16, at most 4 MiB, for the fast kernels). On error
+/// *out_rope is left unchanged. Added in 0.1.0.
 @c(rr_rope_create) public func rrRopeCreate(
   _ params: UnsafePointer<rr_rope_params>?, _ out_rope: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Status {

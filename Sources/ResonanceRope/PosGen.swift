@@ -101,11 +101,14 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
 /// split can be generated in pieces. Speed: over 10^8 tokens/s for modular addition on one core.
 /// Thread-safe.
 ///
-/// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE, RR_STATUS_UNKNOWN_ENUM
-/// (task, arith, split_mode, split), RR_STATUS_INVALID_VALUE (modulus < 2 or > 2^31, near < 1,
-/// far < 0, length < far + near, too few combinations for a disjoint split),
-/// RR_STATUS_OVERFLOW (negative first/count/sizes, first + count beyond the split, count * length
-/// overflowing), RR_STATUS_BUFFER_TOO_SMALL, RR_STATUS_MISALIGNED. Added in 0.1.0.
+/// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (params, tokens), RR_STATUS_STRUCT_SIZE
+/// (struct_size, reserved), RR_STATUS_UNKNOWN_ENUM (task, arith, split_mode, split),
+/// RR_STATUS_INVALID_VALUE (modulus < 2 or > 2^31, near < 1, far < 0, length < far + near,
+/// far + near > modulus, too few combinations for a disjoint split), RR_STATUS_OVERFLOW (negative
+/// first/count/sizes, first + count beyond the split, near + far, (near + far) * (modulus - 1),
+/// validation_size + test_size or count * length overflowing), RR_STATUS_BUFFER_TOO_SMALL
+/// (capacity < count * length), RR_STATUS_MISALIGNED (tokens). On error nothing is written.
+/// Added in 0.1.0.
 @c(rr_posgen_generate) public func rrPosgenGenerate(
   _ params: UnsafePointer<rr_posgen_params>?, _ split: Int32, _ first: Int64, _ count: Int64,
   _ tokens: UnsafeMutablePointer<Int32>?, _ capacity: Int64
@@ -126,7 +129,8 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
 /// Writes one sequence of params->length tokens grown from explicit `seeds` (far + near values,
 /// each in [0, modulus)), e.g. the paper's worked example (m = 7, seeds 2 0 3 1). Split fields
 /// are ignored. Returns the statuses of rr_posgen_generate(), plus RR_STATUS_INVALID_VALUE for
-/// a seed outside [0, modulus). Added in 0.1.0.
+/// a seed outside [0, modulus) and RR_STATUS_MISALIGNED for seeds not aligned to 4 bytes.
+/// Added in 0.1.0.
 @c(rr_posgen_sequence) public func rrPosgenSequence(
   _ params: UnsafePointer<rr_posgen_params>?, _ seeds: UnsafePointer<Int32>?,
   _ tokens: UnsafeMutablePointer<Int32>?, _ capacity: Int64
@@ -134,6 +138,7 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
   guarded("rr_posgen_sequence") { () throws(CallError) in
     let (spec, _, _) = try posgenArguments(params)
     let seeds = try required(seeds, "seeds")
+    try requireAligned(seeds, "seeds")
     let out = try tokenBuffer(tokens, capacity, needed: Int64(spec.length), "tokens")
     let seq = try core { () throws(RopeError) in
       try posgenSequence(spec: spec, seeds: Array(UnsafeBufferPointer(start: seeds, count: spec.seedCount)))

@@ -136,6 +136,15 @@ func core<T>(_ body: () throws(RopeError) -> T) throws(CallError) -> T {
   do { return try body() } catch { throw CallError(error) }
 }
 
+/// Fails with RR_STATUS_MISALIGNED unless `p` is aligned for `T` (C callers can pass any address;
+/// a misaligned typed access is undefined behaviour in Swift as in C).
+@inline(__always)
+func requireAligned<T>(_ p: UnsafePointer<T>, _ name: String) throws(CallError) {
+  guard UInt(bitPattern: p) % UInt(MemoryLayout<T>.alignment) == 0 else {
+    throw CallError(.misaligned, "\(name) is not aligned to \(MemoryLayout<T>.alignment) bytes")
+  }
+}
+
 /// Unwraps a pointer argument or fails with RR_STATUS_NULL_POINTER naming it.
 @inline(__always)
 func required<P>(_ p: P?, _ name: String) throws(CallError) -> P {

@@ -8,7 +8,7 @@ struct ResonanceRopeCommand: ParsableCommand {
     commandName: "resonance-rope",
     abstract: "Exact RoPE and Resonance RoPE frequency tables, analysis and data.",
     version: "0.1.0",
-    subcommands: [Freqs.self, Table.self, Gap.self, PosGenCommand.self]
+    subcommands: [Freqs.self, Table.self, Gap.self, PosGenCommand.self, FreqFactors.self, Bench.self]
   )
 }
 

@@ -10,6 +10,31 @@ struct PairAngle: Sendable {
   /// theta / (2*pi) as a double-double: turns per position (used when period == 0).
   var turnsHi: Double
   var turnsLo: Double
+
+  @inline(__always)
+  func turns(position m: Int64) -> DoubleDouble {
+    let a = self
+    if a.period > 0 {
+      var r = m % a.period
+      if r < 0 { r += a.period }
+      let p = Double(a.period), rd = Double(r)
+      let t = rd / p
+      // Residual r - t*p is exact (fma), so t + residual/p carries the quotient to ~2^-106.
+      return DoubleDouble(t, rd.addingProduct(-t, p) / p)
+    }
+    // m = hi + lo, hi a multiple of 4096 (at most 51 significant bits), lo in [0, 4096).
+    let hi = Double(m & ~0xFFF), lo = Double(m & 0xFFF)
+    let p1 = DoubleDouble.twoProduct(hi, a.turnsHi)
+    let p2 = DoubleDouble.twoProduct(lo, a.turnsHi)
+    let c = hi * a.turnsLo + lo * a.turnsLo
+    // Integer parts drop out exactly: x - floor(x) is exact for any double x.
+    var s = DoubleDouble.twoSum(p1.hi - p1.hi.rounded(.down), p2.hi - p2.hi.rounded(.down))
+    s = s.adding(p1.lo - p1.lo.rounded(.down))
+    s = s.adding(p2.lo)
+    s = s.adding(c - c.rounded(.down))
+    let f = s.hi.rounded(.down)
+    return DoubleDouble.twoSum(s.hi - f, s.lo)
+  }
 }
 
 /// Frequencies of one RoPE configuration. Immutable after creation, so safe to share across threads.
@@ -27,12 +52,16 @@ package final class FrequencyTable: Sendable {
   package let attentionFactor: Double
   package let correctionRange: (low: Double, high: Double)?
   let angles: [PairAngle]
+  /// The fast generators' data (periodic table, polynomial constants): FastAngles.swift.
+  let fast: FastAngles
 
   /// Wavelengths at or above 2^53 are already integers in double and far beyond any context;
   /// Resonance refuses them rather than converting to Int64 inexactly.
   package static let maxResonanceWavelength: Double = 9007199254740992  // 2^53
 
-  package init(_ config: RopeConfig) throws(RopeError) {
+  /// `periodicBudget`: most entries (8 bytes each) of the periodic cos/sin table of Resonance
+  /// pairs; 0 computes every pair by the polynomial. Throws `.outOfMemory` if malloc fails.
+  package init(_ config: RopeConfig, periodicBudget: Int = FastAngles.defaultBudgetEntries) throws(RopeError) {
     try config.validate()
     let scaled = try scaledFrequencies(rotaryDim: config.rotaryDim, base: config.base, scaling: config.scaling)
     let half = config.pairCount
@@ -65,7 +94,15 @@ package final class FrequencyTable: Sendable {
       } else {
         inUse[i] = theta
         let t = turnsPerPosition(theta)
-        angles[i] = PairAngle(period: 0, turnsHi: t.hi, turnsLo: t.lo)
+        // Positions are integers, so only tau mod 1 matters: m * tau and m * (tau - k) differ by
+        // the integer m * k. Dropping whole turns (exactly: x - floor(x) and x - trunc(x) are exact
+        // in double) keeps every product in `turns` below 2^63 in magnitude. Without it a finite
+        // but huge theta (a linear factor of 1e-300 gives theta = 1e300) made m * tau overflow to
+        // inf and the angle NaN, and Int(NaN) trapped (found by Tests/fuzz). tau < 1, i.e. every
+        // theta < 2*pi, is left exactly as it was.
+        let hi = t.hi >= 1 ? t.hi - t.hi.rounded(.down) : t.hi
+        let lo = abs(t.lo) >= 1 ? t.lo - t.lo.rounded(.towardZero) : t.lo
+        angles[i] = PairAngle(period: 0, turnsHi: hi, turnsLo: lo)
       }
     }
     self.config = config
@@ -76,6 +113,10 @@ package final class FrequencyTable: Sendable {
     self.attentionFactor = config.attentionFactor ?? scaled.attentionFactor
     self.correctionRange = scaled.correctionRange
     self.angles = angles
+    guard let f = FastAngles(resonance: config.resonance, angles: angles, budgetEntries: max(0, periodicBudget)) else {
+      throw RopeError(.outOfMemory, "could not allocate the cos/sin tables (\(half) pairs)")
+    }
+    self.fast = f
   }
 
   package var pairCount: Int { config.pairCount }
@@ -102,27 +143,7 @@ package final class FrequencyTable: Sendable {
   /// for |m| < 2^53 and 2e-14 turns at |m| = 2^63 (float32 output needs 2e-8).
   @inline(__always)
   func turns(pair i: Int, position m: Int64) -> DoubleDouble {
-    let a = angles[i]
-    if a.period > 0 {
-      var r = m % a.period
-      if r < 0 { r += a.period }
-      let p = Double(a.period), rd = Double(r)
-      let t = rd / p
-      // Residual r - t*p is exact (fma), so t + residual/p carries the quotient to ~2^-106.
-      return DoubleDouble(t, rd.addingProduct(-t, p) / p)
-    }
-    // m = hi + lo, hi a multiple of 4096 (at most 51 significant bits), lo in [0, 4096).
-    let hi = Double(m & ~0xFFF), lo = Double(m & 0xFFF)
-    let p1 = DoubleDouble.twoProduct(hi, a.turnsHi)
-    let p2 = DoubleDouble.twoProduct(lo, a.turnsHi)
-    let c = hi * a.turnsLo + lo * a.turnsLo
-    // Integer parts drop out exactly: x - floor(x) is exact for any double x.
-    var s = DoubleDouble.twoSum(p1.hi - p1.hi.rounded(.down), p2.hi - p2.hi.rounded(.down))
-    s = s.adding(p1.lo - p1.lo.rounded(.down))
-    s = s.adding(p2.lo)
-    s = s.adding(c - c.rounded(.down))
-    let f = s.hi.rounded(.down)
-    return DoubleDouble.twoSum(s.hi - f, s.lo)
+    angles[i].turns(position: m)
   }
 
   /// cos and sin of pair `i` at `position`, in double, within about 2e-16 of the exact values.

@@ -55,8 +55,9 @@ package struct RopeConfig: Sendable, Equatable {
       throw RopeError(.invalidValue, "base = \(base): must be finite and > 1")
     }
     if let a = attentionFactor {
-      guard a.isFinite, a > 0 else {
-        throw RopeError(.invalidValue, "attention_factor = \(a): must be finite and > 0")
+      // cos/sin are float32: a factor above FLT_MAX would turn every value into infinity.
+      guard a.isFinite, a > 0, a <= Double(Float.greatestFiniteMagnitude) else {
+        throw RopeError(.invalidValue, "attention_factor = \(a): must be > 0 and at most FLT_MAX")
       }
     }
   }

@@ -27,7 +27,8 @@ package enum TableLayout: Int32, Sendable, CaseIterable {
 }
 
 extension FrequencyTable {
-  /// Writes the per-pair cos and sin of one position, scaled by `scale`, rounded once to Float.
+  /// Writes the per-pair cos and sin of one position, scaled by `scale`, rounded once to Float,
+  /// through the exact path (the reference the fast generator is tested against).
   @inline(__always)
   package func cosSinRow(position: Int64, scale: Double, sinSign: Double,
                          cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
@@ -39,31 +40,40 @@ extension FrequencyTable {
   }
 
   /// Fills a cos/sin cache for `count` positions. `sin` must be non-nil unless layout == .vllm.
-  /// `scale` multiplies every value once (the attention factor, or 1).
+  /// `scale` multiplies every value once (the attention factor, or 1). Rows come from the fast
+  /// generator (FastAngles.swift): consecutive positions step the periodic residues.
   package func fillTable(layout: TableLayout, positions: Positions, count: Int, scale: Double,
                          cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>?) {
     let h = pairCount
     let w = layout.rowWidth(pairs: h)
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * h) { scratch in
-      let c = scratch.baseAddress!, s = c + h
+    let cap = rowCapacity
+    withRowScratch(width: cap) { c, s, residues in
+      var cursor = makeCursor(storage: residues)
+      // Every pair from the periodic table writes exactly h values: straight into half rows.
+      if layout == .half && scale == 1 && periodicTablePairs == h {
+        for t in 0 ..< count {
+          fastCosSinRow(position: positions[t], scale: 1, sinSign: 1, cursor: &cursor, cos: cos + t &* w, sin: sin! + t &* w)
+        }
+        return
+      }
       for t in 0 ..< count {
-        cosSinRow(position: positions[t], scale: scale, sinSign: 1, cos: c, sin: s)
-        let co = cos + t * w
+        fastCosSinRow(position: positions[t], scale: scale, sinSign: 1, cursor: &cursor, cos: c, sin: s)
+        let co = cos + t &* w  // inside the validated n * width buffer
         switch layout {
         case .half:
           co.update(from: c, count: h)
-          (sin! + t * w).update(from: s, count: h)
+          (sin! + t &* w).update(from: s, count: h)
         case .hf:
-          let so = sin! + t * w
+          let so = sin! + t &* w
           co.update(from: c, count: h); (co + h).update(from: c, count: h)
           so.update(from: s, count: h); (so + h).update(from: s, count: h)
         case .vllm:
           co.update(from: c, count: h); (co + h).update(from: s, count: h)
         case .gptj:
-          let so = sin! + t * w
+          let so = sin! + t &* w
           for i in 0 ..< h {
-            co[2 * i] = c[i]; co[2 * i + 1] = c[i]
-            so[2 * i] = s[i]; so[2 * i + 1] = s[i]
+            co[2 &* i] = c[i]; co[2 &* i &+ 1] = c[i]
+            so[2 &* i] = s[i]; so[2 &* i &+ 1] = s[i]
           }
         }
       }

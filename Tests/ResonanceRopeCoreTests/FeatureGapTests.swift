@@ -19,16 +19,6 @@ private func bruteForceGaps(_ table: FrequencyTable, trainLength l: Int, testLen
   }
 }
 
-private func expectThrows(_ kind: RopeErrorKind, _ mentions: String, _ body: () throws(RopeError) -> Void,
-                          sourceLocation: SourceLocation = #_sourceLocation) {
-  do {
-    try body()
-    Issue.record("expected \(kind) error mentioning '\(mentions)'", sourceLocation: sourceLocation)
-  } catch {
-    #expect(error.kind == kind, sourceLocation: sourceLocation)
-    #expect(error.message.contains(mentions), "\(error.message)", sourceLocation: sourceLocation)
-  }
-}
 
 @Suite struct FeatureGapTests {
   @Test(arguments: [10.0, 100, 500, 10000, 1e6], [false, true])

@@ -51,16 +51,6 @@ private func allCombinations(_ n: Int, _ r: Int) -> [[Int32]] {
   return out
 }
 
-private func expectThrows(_ kind: RopeErrorKind, _ mentions: String, _ body: () throws(RopeError) -> Void,
-                          sourceLocation: SourceLocation = #_sourceLocation) {
-  do {
-    try body()
-    Issue.record("expected \(kind) error mentioning '\(mentions)'", sourceLocation: sourceLocation)
-  } catch {
-    #expect(error.kind == kind, sourceLocation: sourceLocation)
-    #expect(error.message.contains(mentions), "\(error.message)", sourceLocation: sourceLocation)
-  }
-}
 
 @Suite struct PosGenTests {
   // The paper's Figure 2 / shared fixtures README: m = 7, k = 3, j = 1, seeds 2 0 3 1.

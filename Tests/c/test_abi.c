@@ -277,6 +277,8 @@ static void ref_rotate(double *x, int d, int layout, const double *angles, int i
     }
 }
 
+static double f32_worst;
+
 static void test_rotation(void) {
     const int d = 32, head_dim = 40, T = 6, QH = 4, KH = 2;
     int64_t pos[6] = {0, 5, 4096, -3, 1LL << 40, 17};
@@ -330,11 +332,13 @@ static void test_rotation(void) {
                 }
                 /* |x| <= 1: float rounding of cos/sin (6e-8) and of the products; pass-through
                  * and gap elements must be bit-identical (their error is exactly 0). */
+                if (max_err > f32_worst) f32_worst = max_err;
                 CHECK(max_err < 4e-7, "rotation res %d layout %d mode %d: max error %g", res, layout, mode, max_err);
                 free(ref);
                 free(buf);
                 rr_rope_free(r);
             }
+    printf("test_abi: f32 rotation max |error| vs float64 (|x| <= 1): %.3g\n", f32_worst);
 }
 
 static void test_rotation_options(void) {
@@ -675,6 +679,161 @@ static void test_scalings_via_params(void) {
     }
 }
 
+/* ---- float16 / bfloat16 rotation and threads --------------------------------------------- */
+
+/* Reference encoders in double, round to nearest even through nearbyint (default rounding mode). */
+static uint16_t ref_half(double x) {
+    uint16_t sign = signbit(x) ? 0x8000 : 0;
+    int e;
+    x = fabs(x);
+    if (x >= 65520.0) return sign | 0x7c00;
+    if (x < ldexp(1, -14)) return sign | (uint16_t)nearbyint(ldexp(x, 24)); /* 1024 = smallest normal */
+    frexp(x, &e);                                                            /* x in [2^(e-1), 2^e) */
+    double m = nearbyint(ldexp(x, 11 - e));                                  /* 1024 .. 2048 */
+    int biased = e - 1 + 15;
+    if (m == 2048) { m = 1024; biased++; }
+    if (biased >= 31) return sign | 0x7c00;
+    return (uint16_t)(sign | (biased << 10) | ((int)m - 1024));
+}
+static double half_value(uint16_t h) {
+    int e = (h >> 10) & 31, m = h & 1023;
+    double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(1024 + m, e - 25);
+    return (h & 0x8000) ? -v : v;
+}
+static uint16_t ref_bf16(double x) { /* normal floats only (the test's values) */
+    uint16_t sign = signbit(x) ? 0x8000 : 0;
+    int e;
+    x = fabs(x);
+    if (x == 0) return sign;
+    frexp(x, &e);
+    double m = nearbyint(ldexp(x, 8 - e)); /* 128 .. 256 */
+    int biased = e - 1 + 127;
+    if (m == 256) { m = 128; biased++; }
+    return (uint16_t)(sign | (biased << 7) | ((int)m - 128));
+}
+static double bf16_value(uint16_t b) {
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static double half_worst[2]; /* max |error| / max(1, |ref|) per format, printed */
+
+typedef rr_status (*apply_fn)(const rr_rope *, const rr_rotation *);
+
+static void test_rotation_half(void) {
+    const int d = 40, head_dim = 48, T = 7, QH = 3, KH = 2;
+    int64_t pos[7] = {0, 9, 70000, -3, (1LL << 40) + 1, 17, -(1LL << 41)};
+    for (int fmt = 0; fmt < 2; fmt++)
+        for (int res = 0; res < 2; res++)
+            for (int layout = 0; layout < 2; layout++)
+                for (int inverse = 0; inverse < 2; inverse++) {
+                    rr_rope *r = make(d, head_dim, 10000.0, res, layout);
+                    double theta[20], angles[20];
+                    int64_t per[20];
+                    CHECK(rr_rope_inv_freq_f64(r, theta, 20) == RR_STATUS_OK && rr_rope_resonance_wavelengths(r, per, 20) == RR_STATUS_OK, "freqs");
+                    enum { ROW = 6 * 48 };
+                    uint16_t buf[7 * ROW];
+                    double ref[7 * ROW];
+                    for (int i = 0; i < T * ROW; i++) {
+                        double x = sin(i * 0.7) * 3.0 + (i % 5) * 0.001;
+                        buf[i] = fmt ? ref_bf16(x) : ref_half(x);
+                        ref[i] = fmt ? bf16_value(buf[i]) : half_value(buf[i]);
+                    }
+                    rr_rotation rot;
+                    rr_rotation_init(&rot);
+                    rot.n_tokens = T; rot.positions = pos; rot.flags = inverse ? RR_ROTATE_INVERSE : 0;
+                    rot.q = buf; rot.q_heads = QH; rot.q_token_stride = ROW; rot.q_head_stride = head_dim;
+                    rot.k = buf + QH * head_dim; rot.k_heads = KH; rot.k_token_stride = ROW; rot.k_head_stride = head_dim;
+                    apply_fn fn = fmt ? rr_rope_apply_bf16_inplace : rr_rope_apply_f16_inplace;
+                    CHECK(fn(r, &rot) == RR_STATUS_OK, "apply %s: %s", fmt ? "bf16" : "f16", rr_last_error_message());
+                    for (int t = 0; t < T; t++) {
+                        for (int i = 0; i < d / 2; i++) angles[i] = ref_angle(res, per, theta, i, pos[t]);
+                        for (int hh = 0; hh < QH + KH; hh++) ref_rotate(ref + t * ROW + hh * head_dim, d, layout, angles, inverse, 1.0);
+                    }
+                    /* One rounding to the format (half an ulp: 2^-11 relative for half, 2^-8 for
+                     * bfloat16) after float32 math (a few 1e-7 absolute here, |x| <= 3.1). */
+                    double worst = 0, rel = fmt ? ldexp(1, -8) : ldexp(1, -11);
+                    for (int i = 0; i < T * ROW; i++) {
+                        double got = fmt ? bf16_value(buf[i]) : half_value(buf[i]);
+                        if (fabs(got - ref[i]) / fmax(fabs(ref[i]), 1.0) > half_worst[fmt]) half_worst[fmt] = fabs(got - ref[i]) / fmax(fabs(ref[i]), 1.0);
+                        double err = fabs(got - ref[i]) / (rel * fmax(fabs(ref[i]), ldexp(1, -14)) + 2e-6);
+                        if (err > worst) worst = err;
+                        if ((i % ROW) >= (QH + KH) * head_dim || (i % head_dim) >= d) /* untouched */
+                            CHECK(got == ref[i], "pass-through element %d changed", i);
+                    }
+                    CHECK(worst <= 1.0, "%s res %d layout %d inverse %d: error %.3g of the bound", fmt ? "bf16" : "f16", res, layout, inverse, worst);
+                    rr_rope_free(r);
+                }
+    printf("test_abi: max |error| / max(1, |x|) vs float64: f16 %.3g (half ulp 2^-11 = %.3g), bf16 %.3g (2^-8 = %.3g)\n",
+           half_worst[0], ldexp(1, -11), half_worst[1], ldexp(1, -8));
+}
+
+/* Results are bit-identical for 1, 2, 7 and 64 threads (more threads than tokens), per format. */
+static void test_threads(void) {
+    enum { T = 33, H = 5, D = 64, N = T * H * D };
+    static float f32[4][N];
+    static uint16_t f16[4][N], bf16[4][N];
+    int threads[4] = {1, 2, 7, 64};
+    for (int layout = 0; layout < 2; layout++) {
+        rr_rope *r = make(D, D, 500000.0, 1, layout); /* Resonance: table pairs and polynomial pairs */
+        for (int c = 0; c < 4; c++) {
+            for (int i = 0; i < N; i++) {
+                f32[c][i] = (float)sin(i * 0.37);
+                f16[c][i] = ref_half(sin(i * 0.37));
+                bf16[c][i] = ref_bf16(sin(i * 0.37));
+            }
+            rr_rotation rot;
+            rr_rotation_init(&rot);
+            rot.n_tokens = T; rot.start_position = (1LL << 40) - 5; rot.n_threads = threads[c];
+            rot.q_heads = H; rot.q_token_stride = H * D; rot.q_head_stride = D;
+            rot.q = f32[c];
+            CHECK(rr_rope_apply_f32_inplace(r, &rot) == RR_STATUS_OK, "f32 threads %d", threads[c]);
+            rot.q = f16[c];
+            CHECK(rr_rope_apply_f16_inplace(r, &rot) == RR_STATUS_OK, "f16 threads %d", threads[c]);
+            rot.q = bf16[c];
+            rot.flags = RR_ATTENTION_FACTOR | RR_ROTATE_INVERSE;
+            CHECK(rr_rope_apply_bf16_inplace(r, &rot) == RR_STATUS_OK, "bf16 threads %d", threads[c]);
+        }
+        for (int c = 1; c < 4; c++) {
+            CHECK(memcmp(f32[0], f32[c], sizeof f32[0]) == 0, "f32: 1 vs %d threads differ", threads[c]);
+            CHECK(memcmp(f16[0], f16[c], sizeof f16[0]) == 0, "f16: 1 vs %d threads differ", threads[c]);
+            CHECK(memcmp(bf16[0], bf16[c], sizeof bf16[0]) == 0, "bf16: 1 vs %d threads differ", threads[c]);
+        }
+        rr_rope_free(r);
+    }
+}
+
+static void test_half_errors(void) {
+    rr_rope *r = make(8, 8, 10000.0, 0, RR_LAYOUT_NEOX);
+    uint16_t q[2 * 8];
+    rr_rotation rot;
+    rr_rotation_init(&rot);
+    rot.n_tokens = 2; rot.q_heads = 1; rot.q_token_stride = 8; rot.q_head_stride = 8;
+    apply_fn fns[2] = {rr_rope_apply_f16_inplace, rr_rope_apply_bf16_inplace};
+    for (int f = 0; f < 2; f++) {
+        memset(q, CANARY, sizeof q);
+        rot.q = (char *)q + 1;
+        expect_status(fns[f](r, &rot), RR_STATUS_MISALIGNED, "2-byte alignment");
+        rot.q = q;
+        rot.n_tokens = 1; rot.q_heads = 2; rot.q_head_stride = 4;
+        expect_status(fns[f](r, &rot), RR_STATUS_INVALID_STRIDE, "head stride < row");
+        rot.n_tokens = 2; rot.q_heads = 1; rot.q_head_stride = 8;
+        rot.q_token_stride = INT64_MAX / 2; /* elements fit int64, bytes do not */
+        expect_status(fns[f](r, &rot), RR_STATUS_OVERFLOW, "2-byte span overflow");
+        rot.q_token_stride = 8;
+        expect_status(fns[f](NULL, &rot), RR_STATUS_NULL_POINTER, "NULL rope");
+        expect_status(fns[f](r, NULL), RR_STATUS_NULL_POINTER, "NULL rotation");
+        CHECK(all_canary(q, sizeof q), "nothing written on error");
+        rot.q = (char *)q + 2; /* 2-byte aligned is enough */
+        rot.n_tokens = 1;
+        CHECK(fns[f](r, &rot) == RR_STATUS_OK, "2-byte aligned q: %s", rr_last_error_message());
+        rot.n_tokens = 2;
+    }
+    rr_rope_free(r);
+}
+
 int main(void) {
     test_version();
     test_create_errors();
@@ -683,6 +842,9 @@ int main(void) {
     test_rotation();
     test_rotation_options();
     test_rotation_errors();
+    test_rotation_half();
+    test_threads();
+    test_half_errors();
     test_posgen();
     test_gap();
     test_config();

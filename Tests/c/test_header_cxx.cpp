@@ -5,16 +5,10 @@
 #include <cstddef>
 #include <cstdio>
 
-static_assert(sizeof(rr_rope_params) == 216, "rr_rope_params size is part of the ABI");
-static_assert(offsetof(rr_rope_params, base) == 24, "rr_rope_params.base offset");
-static_assert(offsetof(rr_rope_params, short_factor) == 128, "rr_rope_params.short_factor offset");
-static_assert(offsetof(rr_rope_params, reserved) == 152, "rr_rope_params.reserved offset");
-static_assert(sizeof(rr_rotation) == 152, "rr_rotation size is part of the ABI");
-static_assert(offsetof(rr_rotation, q) == 32, "rr_rotation.q offset");
-static_assert(offsetof(rr_rotation, k) == 64, "rr_rotation.k offset");
-static_assert(offsetof(rr_rotation, token_begin) == 96, "rr_rotation.token_begin offset");
-static_assert(offsetof(rr_rotation, n_threads) == 112, "rr_rotation.n_threads offset");
-static_assert(sizeof(rr_rope_info) == 96, "rr_rope_info size is part of the ABI");
+// Every struct's size and every field's offset and size (generated, committed; see
+// tools/gen_layout_asserts.py), the same file Tests/c/test_layout.c checks in C11.
+#define RR_LAYOUT_ASSERT(cond, msg) static_assert(cond, msg)
+#include "rr_layout_asserts.h"
 static_assert(sizeof(rr_status) == 4 && sizeof(rr_layout) == 4, "enums are int32_t");
 
 int main() {

@@ -49,6 +49,24 @@ def test_bad_arguments_exit_nonzero(cli):
     assert r.returncode != 0 and "rotary_dim = 7" in r.stderr
 
 
+def test_freq_factors(rr, cli, fixtures, tmp_path):
+    cfg = os.path.join(fixtures, "llama-3.1-8b.json")
+    res = rr.Rope.from_hf_config(cfg, resonance=True)
+    scaled = json.loads(run(cli, "freq-factors", "--hf-config", cfg, "--json"))
+    assert scaled["relative_to"] == "scaled" and scaled["scaling"] == "llama3"
+    assert np.array_equal(np.array(scaled["freq_factors"], np.float32), res.resonance_freq_factors())
+    npy = os.path.join(tmp_path, "f.npy")
+    run(cli, "freq-factors", "--hf-config", cfg, "--relative-to", "base", "--npy", npy)
+    base = np.load(npy)
+    assert base.dtype == np.float32 and base.shape == (64,)
+    theta = 500000.0 ** (-np.arange(0, 128, 2) / 128.0)             # unscaled, float64
+    assert np.abs(base.view(np.int32) - (theta / res.inv_freq()).astype(np.float32).view(np.int32)).max() <= 1
+    text = run(cli, "freq-factors", "--rotary-dim", "8").split("\n")
+    assert text[0].startswith("0 ") and len([l for l in text if l]) == 4
+    r = subprocess.run([cli, "freq-factors", "--rotary-dim", "8", "--relative-to", "x"], capture_output=True, text=True)
+    assert r.returncode != 0 and "--relative-to" in r.stderr
+
+
 def test_posgen_worked_example(cli):
     want = {"recurrent": "2 0 3 1 6 3 6 2 3 0 4 2", "cot": "2 0 3 1 6 5 0 6 6 0 0 1",
             "semirecurrent": "2 0 3 1 6 5 5 2 1 4 1 0"}

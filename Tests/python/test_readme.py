@@ -36,12 +36,21 @@ def test_c_example_compiles_and_runs(rr, tmp_path):
     assert len(block("c", "int main").strip().splitlines()) <= 22
 
 
-def test_python_example_runs(rr):
-    code = block("python", "import resonance_rope_ctypes")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "Examples", "python")))
+def run_python_block(marker):
+    code = block("python", marker)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python")))
     assert r.returncode == 0, r.stderr
-    assert "(8, 128)" in r.stdout
+    return r.stdout
+
+
+def test_python_example_runs(rr):
+    out = run_python_block("rope.apply_(q, np.arange(1000, 1016))")
+    assert "(8, 128)" in out and "llama3" in out
+
+
+def test_hf_recipe_runs(rr):
+    assert "(64, 128) (64, 128)" in run_python_block("hf_cos = np.cos(emb)")
 
 
 def test_cli_examples_run(cli, tmp_path):

@@ -49,7 +49,7 @@ typedef struct rr_rope_params {
     int32_t scaling;               /* rr_scaling, default RR_SCALING_NONE */
     double base;                   /* RoPE base ("rope_theta"), finite, > 1; default 10000 */
     double attention_factor;       /* magnitude factor for cos/sin; 0 (default) means the one the
-                                      scaling prescribes (1 for none); else finite and > 0 */
+                                      scaling prescribes (1 for none); else > 0, <= FLT_MAX */
     double factor;                 /* scaling: linear, ntk, dynamic, yarn, llama3, longrope s */
     int64_t original_max_position; /* scaling: original_max_position_embeddings; 0 = max_position */
     int64_t max_position;          /* scaling: max_position_embeddings; 0 = unknown */

@@ -1,0 +1,182 @@
+// Storage formats of rotated elements: float32, IEEE half (float16) and bfloat16, converted to and
+// from float32 sixteen lanes at a time with integer bit operations only.
+//
+// Why not Float16 / F16C: on baseline x86-64 (SSE2) `Float(Float16)` and `Float16(Float)` are
+// calls into compiler-rt (__extendhfsf2, __truncsfhf2) per element; the bit-level conversions
+// below vectorize with SSE2 and give the same results (tested exhaustively against Float16 for
+// every half and against a float64 reference for rounding). They are also exact under a host's
+// flush-to-zero / denormals-are-zero mode: no arithmetic here has a subnormal float operand
+// except the one whose result is flushed to the correct value anyway (see `Float16Element`).
+
+/// Float lanes of the kernels: 16 elements are handled as two halves of 8 (one zmm register with
+/// AVX-512 for the pair, one ymm each with AVX2, two xmm each on baseline x86-64).
+package typealias FloatLanes = SIMD16<Float>
+package typealias FloatHalf = SIMD8<Float>
+
+/// One element storage format: how a block of 16 consecutive elements becomes two float32
+/// halves and back. Narrowing rounds to nearest, ties to even; NaN stays NaN (quiet),
+/// infinities stay infinite.
+///
+/// 16-bit formats load the block as eight 32-bit words, each holding elements 2k (low half) and
+/// 2k + 1 (high half), and convert the words' high and low halves in place. So their halves are
+/// (even elements, odd elements) (`interleavedHalves`): exactly the x and y of gptj pairs, and a
+/// fixed permutation of the block for neox (the cos/sin rows get the same permutation). This
+/// avoids any 16 <-> 32-bit lane conversion (`SIMD16<UInt32>(truncatingIfNeeded:)` is an
+/// out-of-line generic call in Swift 6.3 and made the kernel 60x slower).
+package protocol RotaryElement {
+  associatedtype Bits
+  static var interleavedHalves: Bool { get }
+  static func load(_ p: UnsafePointer<Bits>) -> (FloatHalf, FloatHalf)
+  static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<Bits>)
+}
+
+extension RotaryElement {
+  /// The first `n` (< 16) elements, the rest 0; same conversion as full blocks, so tails round
+  /// exactly like the body.
+  @inline(__always)
+  static func load(_ p: UnsafePointer<Bits>, count n: Int) -> (FloatHalf, FloatHalf) {
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 8) { tmp in
+      let raw = UnsafeMutableRawPointer(tmp.baseAddress!)
+      raw.initializeMemory(as: UInt64.self, repeating: 0, count: 8)
+      raw.copyMemory(from: p, byteCount: n &* MemoryLayout<Bits>.stride)
+      return load(raw.assumingMemoryBound(to: Bits.self))
+    }
+  }
+
+  @inline(__always)
+  static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<Bits>, count n: Int) {
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 8) { tmp in
+      let raw = UnsafeMutableRawPointer(tmp.baseAddress!)
+      store(a, b, raw.bindMemory(to: Bits.self, capacity: 16))
+      UnsafeMutableRawPointer(p).copyMemory(from: raw, byteCount: n &* MemoryLayout<Bits>.stride)
+    }
+  }
+}
+
+@inline(__always) private func _words(_ p: UnsafeRawPointer) -> SIMD8<UInt32> { p.loadUnaligned(as: SIMD8<UInt32>.self) }
+
+// Lane masks by integer arithmetic: Swift 6.3 lowers SIMD comparisons (`.<`) and
+// `replace(with:where:)` on SIMD8<UInt32> to a scalar loop over the lanes (measured: the f16
+// kernel ran at 0.05 GB/s); subtract, shift, and, or stay vector instructions.
+
+/// All ones in lanes where a < k, else 0; requires a, k < 2^31 (the difference's sign bit).
+@inline(__always) func _maskLess(_ a: SIMD8<UInt32>, _ k: UInt32) -> SIMD8<UInt32> {
+  SIMD8<UInt32>(repeating: 0) &- ((a &- k) &>> 31)
+}
+
+/// x where mask is all ones, y where it is 0.
+@inline(__always) func _select(_ mask: SIMD8<UInt32>, _ x: SIMD8<UInt32>, _ y: SIMD8<UInt32>) -> SIMD8<UInt32> {
+  (x & mask) | (y & ~mask)
+}
+
+/// float32: stored as is; halves are elements 0 ..< 8 and 8 ..< 16.
+package enum Float32Element: RotaryElement {
+  package typealias Bits = Float
+  package static var interleavedHalves: Bool { false }
+  @inline(__always) package static func load(_ p: UnsafePointer<Float>) -> (FloatHalf, FloatHalf) {
+    let r = UnsafeRawPointer(p)
+    return (r.loadUnaligned(as: FloatHalf.self), r.loadUnaligned(fromByteOffset: 32, as: FloatHalf.self))
+  }
+  @inline(__always) package static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<Float>) {
+    let r = UnsafeMutableRawPointer(p)
+    r.storeBytes(of: a, as: FloatHalf.self)
+    r.storeBytes(of: b, toByteOffset: 32, as: FloatHalf.self)
+  }
+}
+
+/// IEEE 754 binary16 in a UInt16 (1 sign, 5 exponent, 10 fraction bits).
+package enum Float16Element: RotaryElement {
+  package typealias Bits = UInt16
+  package static var interleavedHalves: Bool { true }
+
+  /// Exact widening of halves held in the high 16 bits of each word (low bits zero), after
+  /// F. Giesen's "half_to_float_fast4": a normal half's exponent and fraction moved to float
+  /// position (>> 3 here, << 13 from the low half) with 112 added to the exponent is the float;
+  /// a subnormal half mant * 2^-24 is obtained as (2^-14 + mant * 2^-24) - 2^-14, both normal
+  /// floats, so the subtraction is exact and a host's DAZ mode cannot touch it; exponent 31
+  /// (Inf/NaN) gets the float exponent 255, payload kept.
+  @inline(__always)
+  static func widenHigh(_ w: SIMD8<UInt32>) -> FloatHalf {
+    let em = w & 0x7FFF_0000
+    let shifted = em &>> 3
+    let sub = unsafeBitCast(shifted &+ 0x3880_0000, to: FloatHalf.self) - FloatHalf(repeating: 0x1p-14)
+    var bits = shifted &+ 0x3800_0000  // exponent + (127 - 15) << 23
+    bits = _select(_maskLess(em, 0x0400_0000), unsafeBitCast(sub, to: SIMD8<UInt32>.self), bits)
+    bits = _select(_maskLess(em, 0x7C00_0000), bits, shifted | 0x7F80_0000)
+    return unsafeBitCast(bits | (w & 0x8000_0000), to: FloatHalf.self)
+  }
+
+  /// Rounding to nearest even, result in the low 16 bits (F. Giesen, "float_to_half_fast3_rtne"):
+  ///   |x| >= 65536 (float bits >= 0x4780_0000): Inf, or quiet NaN 0x7E00 for NaN;
+  ///   |x| < 2^-14 (half subnormals): x + 0.5 in float rounds the fraction to the half
+  ///     subnormal grid 2^-24 by the FPU's own round-to-nearest-even; the low bits are the
+  ///     result (a float-subnormal x is below half the smallest half subnormal, so DAZ/FTZ give
+  ///     the same 0);
+  ///   otherwise: rebias the exponent, add 0x0FFF plus the lowest kept bit (ties to even), shift;
+  ///     a carry out of the fraction correctly bumps the exponent (65520 .. 65535 become Inf).
+  @inline(__always)
+  static func narrowLow(_ v: FloatHalf) -> SIMD8<UInt32> {
+    let f = unsafeBitCast(v, to: SIMD8<UInt32>.self)
+    let sign = f & 0x8000_0000
+    let a = f ^ sign
+    let denorm = unsafeBitCast(unsafeBitCast(a, to: FloatHalf.self) + FloatHalf(repeating: 0.5), to: SIMD8<UInt32>.self) &- 0x3F00_0000
+    let odd = (a &>> 13) & 1
+    var o = (a &+ 0xC800_0FFF &+ odd) &>> 13  // 0xC8000FFF = (15 - 127) << 23 + 0xFFF (mod 2^32)
+    o = _select(_maskLess(a, 0x3880_0000), denorm, o)
+    let big = 0x7C00 | (~_maskLess(a, 0x7F80_0001) & 0x0200)  // Inf, or 0x7E00 for NaN
+    o = _select(_maskLess(a, 0x4780_0000), o, big)
+    return o | (sign &>> 16)
+  }
+
+  @inline(__always) package static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
+    let w = _words(p)
+    return (widenHigh(w &<< 16), widenHigh(w & 0xFFFF_0000))
+  }
+  @inline(__always) package static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: narrowLow(a) | (narrowLow(b) &<< 16), as: SIMD8<UInt32>.self)
+  }
+}
+
+/// bfloat16 in a UInt16: the upper half of a float32.
+package enum BFloat16Element: RotaryElement {
+  package typealias Bits = UInt16
+  package static var interleavedHalves: Bool { true }
+
+  /// Round to nearest even on the dropped 16 bits: add 0x7FFF plus the lowest kept bit. A carry
+  /// into the exponent is the correct rounding (FLT_MAX becomes Inf); NaN is kept quiet
+  /// (bit 6 set) so rounding cannot turn it into Inf. Result in the low 16 bits.
+  @inline(__always)
+  static func narrowLow(_ v: FloatHalf) -> SIMD8<UInt32> {
+    let f = unsafeBitCast(v, to: SIMD8<UInt32>.self)
+    let o = (f &+ 0x7FFF &+ ((f &>> 16) & 1)) &>> 16
+    return _select(_maskLess(f & 0x7FFF_FFFF, 0x7F80_0001), o, (f &>> 16) | 0x0040)
+  }
+
+  @inline(__always) package static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
+    let w = _words(p)
+    return (unsafeBitCast(w &<< 16, to: FloatHalf.self), unsafeBitCast(w & 0xFFFF_0000, to: FloatHalf.self))
+  }
+  @inline(__always) package static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: narrowLow(a) | (narrowLow(b) &<< 16), as: SIMD8<UInt32>.self)
+  }
+}
+
+/// The element formats the C ABI accepts, for dispatch to the one generic kernel.
+package enum ElementFormat: Sendable, CaseIterable {
+  case float32, float16, bfloat16
+
+  package var size: Int { self == .float32 ? 4 : 2 }
+  package var name: String {
+    switch self {
+    case .float32: "f32"
+    case .float16: "f16"
+    case .bfloat16: "bf16"
+    }
+  }
+}
+
+/// Scalar conversions through the same lane code (used by tests and the benchmark).
+package func float16Bits(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: Float16Element.narrowLow(FloatHalf(repeating: x))[0]) }
+package func floatFromFloat16Bits(_ b: UInt16) -> Float { Float16Element.widenHigh(SIMD8(repeating: UInt32(b) << 16))[0] }
+package func bfloat16Bits(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: BFloat16Element.narrowLow(FloatHalf(repeating: x))[0]) }
+package func floatFromBFloat16Bits(_ b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }

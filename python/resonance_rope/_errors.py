@@ -1,0 +1,45 @@
+"""ResonanceRopeError: a non-OK rr_status turned into an exception. Internal."""
+from __future__ import annotations
+
+__all__ = ["ResonanceRopeError", "STATUS_NAMES", "check"]
+
+# rr_status values (fixed, never renumbered: Include/resonance_rope.h).
+STATUS_NAMES = {
+    0: "RR_STATUS_OK", 1: "RR_STATUS_NULL_POINTER", 2: "RR_STATUS_STRUCT_SIZE",
+    3: "RR_STATUS_INVALID_DIMENSION", 4: "RR_STATUS_INVALID_VALUE", 5: "RR_STATUS_OVERFLOW",
+    6: "RR_STATUS_INVALID_STRIDE", 7: "RR_STATUS_OVERLAP", 8: "RR_STATUS_BUFFER_TOO_SMALL",
+    9: "RR_STATUS_UNKNOWN_ENUM", 10: "RR_STATUS_MISALIGNED", 11: "RR_STATUS_PARSE_ERROR",
+    12: "RR_STATUS_UNSUPPORTED", 13: "RR_STATUS_OUT_OF_MEMORY", 14: "RR_STATUS_INVALID_ARGUMENT",
+}
+
+
+class ResonanceRopeError(RuntimeError):
+    """A call into libresonance_rope returned a status other than RR_STATUS_OK.
+
+    Attributes:
+        status: the rr_status value (int), e.g. 3.
+        status_name: its C name, e.g. ``"RR_STATUS_INVALID_DIMENSION"``.
+        status_text: ``rr_status_string(status)``, the library's one-line meaning.
+        message: ``rr_last_error_message()`` right after the call: names the argument at fault.
+        function: the C function called.
+
+    Example:
+        >>> from resonance_rope import Rope
+        >>> try:
+        ...     Rope(rotary_dim=7)
+        ... except ResonanceRopeError as e:
+        ...     print(e.status_name)
+        RR_STATUS_INVALID_DIMENSION
+    """
+
+    def __init__(self, function: str, status: int, status_text: str, message: str):
+        self.function, self.status, self.status_text, self.message = function, status, status_text, message
+        self.status_name = STATUS_NAMES.get(status, "unknown status %d" % status)
+        super().__init__("%s (%s = %d: %s)" % (message or function, self.status_name, status, status_text))
+
+
+def check(lib, function: str, status: int) -> None:
+    """Raises ResonanceRopeError for a non-zero status (reads the thread's last message now)."""
+    if status != 0:
+        raise ResonanceRopeError(function, status, lib.rr_status_string(status).decode(),
+                                 lib.rr_last_error_message().decode(errors="replace"))

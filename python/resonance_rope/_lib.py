@@ -1,0 +1,266 @@
+"""Finding, loading and declaring libresonance_rope (ctypes). Internal.
+
+The library is looked for, in order:
+
+1. the file named by the environment variable ``RESONANCE_ROPE_LIB`` (when set, it must load:
+   an explicit choice is never silently replaced by another copy);
+2. next to this package (a wheel built by ``make python-wheel`` bundles it there);
+3. the build and install folders of a resonance-rope checkout (``stage/lib``,
+   ``.build-release/release``, ``.build-native/release``), found by walking up from this
+   package and from the current directory to a folder holding ``Package.swift`` and
+   ``Include/resonance_rope.h``;
+4. the system loader (``libresonance_rope.so.0``, then ``ctypes.util.find_library``).
+
+When nothing loads, :class:`LibraryNotFoundError` lists every place tried and why it failed.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import threading
+from typing import Dict, List, Optional, Tuple
+
+__all__ = ["LibraryNotFoundError", "LibraryTooOldError", "library", "library_path", "find_candidates"]
+
+ENV_VAR = "RESONANCE_ROPE_LIB"
+SONAME = "libresonance_rope.so.0"
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+_i32, _u32, _i64, _u64, _f64, _vp = (ctypes.c_int32, ctypes.c_uint32, ctypes.c_int64, ctypes.c_uint64,
+                                     ctypes.c_double, ctypes.c_void_p)
+
+
+class LibraryNotFoundError(OSError):
+    """libresonance_rope could not be loaded. ``tried`` lists ``(place, reason)`` pairs."""
+
+    def __init__(self, tried: List[Tuple[str, str]]):
+        self.tried = tried
+        lines = ["libresonance_rope could not be loaded. Looked in, in order:"]
+        lines += ["  %-60s %s" % (place, reason) for place, reason in tried]
+        lines.append("Set %s to the library file, build it with `make stage` in the repository, or "
+                     "install a wheel built with `make python-wheel`." % ENV_VAR)
+        super().__init__("\n".join(lines))
+
+
+class LibraryTooOldError(RuntimeError):
+    """The loaded library lacks a function this call needs (it predates it)."""
+
+    def __init__(self, symbol: str, path: str, version: str):
+        self.symbol, self.path, self.version = symbol, path, version
+        super().__init__("%s is not exported by %s (version %s): the library is older than this "
+                         "feature; rebuild it from a newer checkout (`make stage`)" % (symbol, path, version))
+
+
+# ---- C structs (Include/resonance_rope.h, version 0.1.0) -----------------------------------
+
+class RopeParams(ctypes.Structure):
+    _fields_ = [("struct_size", _u32), ("rotary_dim", _i32), ("head_dim", _i32), ("layout", _i32),
+                ("resonance", _i32), ("scaling", _i32), ("base", _f64), ("attention_factor", _f64),
+                ("factor", _f64), ("original_max_position", _i64), ("max_position", _i64),
+                ("sequence_length", _i64), ("beta_fast", _f64), ("beta_slow", _f64), ("mscale", _f64),
+                ("mscale_all_dim", _f64), ("low_freq_factor", _f64), ("high_freq_factor", _f64),
+                ("truncate", _i32), ("reserved0", _i32), ("short_factor", _vp), ("long_factor", _vp),
+                ("freq_factors", _vp), ("reserved", _u64 * 8)]
+
+
+class Rotation(ctypes.Structure):
+    _fields_ = [("struct_size", _u32), ("flags", _u32), ("n_tokens", _i64), ("positions", _vp),
+                ("start_position", _i64), ("q", _vp), ("q_heads", _i64), ("q_token_stride", _i64),
+                ("q_head_stride", _i64), ("k", _vp), ("k_heads", _i64), ("k_token_stride", _i64),
+                ("k_head_stride", _i64), ("token_begin", _i64), ("token_end", _i64),
+                ("n_threads", _i32), ("reserved0", _i32), ("reserved", _u64 * 4)]
+
+
+class RopeInfo(ctypes.Structure):
+    _fields_ = [("struct_size", _u32), ("rotary_dim", _i32), ("head_dim", _i32), ("pair_count", _i32),
+                ("layout", _i32), ("resonance", _i32), ("scaling", _i32), ("reserved0", _i32),
+                ("base", _f64), ("attention_factor", _f64), ("correction_low", _f64),
+                ("correction_high", _f64), ("reserved", _u64 * 4)]
+
+
+class PosGenParams(ctypes.Structure):
+    _fields_ = [("struct_size", _u32), ("task", _i32), ("arith", _i32), ("split_mode", _i32),
+                ("modulus", _i64), ("near", _i64), ("far", _i64), ("length", _i64),
+                ("train_size", _i64), ("validation_size", _i64), ("test_size", _i64),
+                ("reserved", _u64 * 4)]
+
+
+class PosGenResult(ctypes.Structure):
+    _fields_ = [("struct_size", _u32), ("reserved0", _i32), ("id_correct", _i64), ("id_total", _i64),
+                ("ood_correct", _i64), ("ood_total", _i64), ("id_accuracy", _f64), ("ood_accuracy", _f64)]
+
+
+class GapSummary(ctypes.Structure):
+    _fields_ = [("struct_size", _u32), ("critical_pair", _i32), ("pre_critical_pairs", _i32),
+                ("periodic_pairs", _i32), ("max_gap", _f64), ("max_pre_critical_gap", _f64)]
+
+
+_P = ctypes.POINTER
+# Every function this package calls, with its C signature. Functions in OPTIONAL are bound when
+# the loaded library exports them; calling one it lacks raises LibraryTooOldError.
+SIGNATURES: Dict[str, Tuple[object, list]] = {
+    "rr_version_number": (_u32, []),
+    "rr_version_string": (ctypes.c_char_p, []),
+    "rr_max_dim": (_i32, []),
+    "rr_status_string": (ctypes.c_char_p, [_i32]),
+    "rr_last_error_message": (ctypes.c_char_p, []),
+    "rr_rope_params_init": (None, [_P(RopeParams)]),
+    "rr_rope_create": (_i32, [_P(RopeParams), _P(_vp)]),
+    "rr_rope_free": (None, [_vp]),
+    "rr_rope_get_info": (_i32, [_vp, _P(RopeInfo)]),
+    "rr_rope_create_from_hf_config": (_i32, [ctypes.c_char_p, _i64, _i64, _i32, _P(_vp)]),
+    "rr_rope_create_from_gguf_metadata": (_i32, [ctypes.c_char_p, _i64, _i64, _i32, _i32, _P(_vp)]),
+    "rr_rope_inv_freq_f64": (_i32, [_vp, _vp, _i64]),
+    "rr_rope_inv_freq_f32": (_i32, [_vp, _vp, _i64]),
+    "rr_rope_wavelengths": (_i32, [_vp, _vp, _i64]),
+    "rr_rope_resonance_wavelengths": (_i32, [_vp, _vp, _i64]),
+    "rr_rope_count_pairs": (_i32, [_vp, _i64, _P(_i64), _P(_i64)]),
+    "rr_rope_resonance_freq_factors": (_i32, [_vp, _vp, _i64]),
+    "rr_rope_cos_sin_f32": (_i32, [_vp, _i32, _u32, _vp, _i64, _i64, _vp, _vp]),
+    "rr_rotation_init": (None, [_P(Rotation)]),
+    "rr_rope_apply_f32_inplace": (_i32, [_vp, _P(Rotation)]),
+    "rr_rope_apply_f16_inplace": (_i32, [_vp, _P(Rotation)]),
+    "rr_rope_apply_bf16_inplace": (_i32, [_vp, _P(Rotation)]),
+    "rr_rope_feature_gap": (_i32, [_vp, _i64, _i64, _vp, _i64, _P(GapSummary)]),
+    "rr_posgen_params_init": (None, [_P(PosGenParams)]),
+    "rr_posgen_generate": (_i32, [_P(PosGenParams), _i32, _i64, _i64, _vp, _i64]),
+    "rr_posgen_sequence": (_i32, [_P(PosGenParams), _vp, _vp, _i64]),
+    "rr_posgen_score": (_i32, [_P(PosGenParams), _vp, _vp, _i64, _i64, _vp, _P(PosGenResult)]),
+}
+OPTIONAL = {"rr_rope_apply_f16_inplace", "rr_rope_apply_bf16_inplace"}
+
+
+class Library:
+    """A loaded libresonance_rope with every function declared. ``path`` is the file loaded."""
+
+    def __init__(self, cdll: ctypes.CDLL, path: str):
+        self.cdll, self.path = cdll, path
+        self.missing: List[str] = []
+        for name, (restype, argtypes) in SIGNATURES.items():
+            try:
+                fn = getattr(cdll, name)
+            except AttributeError:
+                if name in OPTIONAL:
+                    self.missing.append(name)
+                    continue
+                raise LibraryNotFoundError([(path, "loaded, but it does not export %s: not a "
+                                             "libresonance_rope of version 0.1 or later" % name)])
+            fn.restype, fn.argtypes = restype, argtypes
+            setattr(self, name, fn)
+        self.version = self.rr_version_string().decode()
+
+    def require(self, name: str):
+        """The C function `name`, or LibraryTooOldError when this library lacks it."""
+        fn = getattr(self, name, None)
+        if fn is None:
+            raise LibraryTooOldError(name, self.path, self.version)
+        return fn
+
+    def has(self, name: str) -> bool:
+        return getattr(self, name, None) is not None
+
+
+def _checkout_roots() -> List[str]:
+    """Folders that look like a resonance-rope checkout, above this package and the cwd."""
+    roots: List[str] = []
+    for start in (_HERE, os.getcwd()):
+        d = os.path.abspath(start)
+        while True:
+            if (os.path.isfile(os.path.join(d, "Package.swift"))
+                    and os.path.isfile(os.path.join(d, "Include", "resonance_rope.h")) and d not in roots):
+                roots.append(d)
+            parent = os.path.dirname(d)
+            if parent == d:
+                break
+            d = parent
+    return roots
+
+
+def find_candidates() -> List[Tuple[str, str]]:
+    """The places searched after $RESONANCE_ROPE_LIB, in order, as (kind, path) pairs."""
+    out: List[Tuple[str, str]] = []
+    for name in (SONAME, "libresonance_rope.so"):
+        out.append(("next to the package", os.path.join(_HERE, name)))
+    for root in _checkout_roots():
+        for rel in (("stage", "lib", SONAME), (".build-release", "release", "libresonance_rope.so"),
+                    (".build-native", "release", "libresonance_rope.so")):
+            out.append(("checkout", os.path.join(root, *rel)))
+    return out
+
+
+_lock = threading.Lock()
+_library: Optional[Library] = None
+
+
+def _load() -> Library:
+    tried: List[Tuple[str, str]] = []
+
+    def attempt(path: str) -> Optional[Library]:
+        try:
+            cdll = ctypes.CDLL(path)
+        except OSError as e:
+            tried.append((path, "failed: %s" % e))
+            return None
+        return Library(cdll, getattr(cdll, "_name", path))
+
+    env = os.environ.get(ENV_VAR)
+    if env:
+        if not os.path.isfile(env):
+            raise LibraryNotFoundError([("$%s = %s" % (ENV_VAR, env), "no such file (unset the "
+                                         "variable to search the usual places)")])
+        lib = attempt(os.path.abspath(env))
+        if lib is None:
+            raise LibraryNotFoundError([("$%s = %s" % (ENV_VAR, env), tried[-1][1])])
+        return lib
+    tried.append(("$%s" % ENV_VAR, "not set"))
+    for _, path in find_candidates():
+        if not os.path.exists(path):
+            tried.append((path, "absent"))
+            continue
+        lib = attempt(os.path.abspath(path))
+        if lib is not None:
+            return lib
+    if not _checkout_roots():
+        tried.append(("(a resonance-rope checkout above %s or the cwd)" % _HERE, "none found"))
+    lib = attempt(SONAME)
+    if lib is not None:
+        lib.path = _loaded_path(SONAME)
+        return lib
+    found = ctypes.util.find_library("resonance_rope")
+    if found:
+        lib = attempt(found)
+        if lib is not None:
+            lib.path = _loaded_path(found)
+            return lib
+    else:
+        tried.append(("ctypes.util.find_library('resonance_rope')", "nothing found"))
+    raise LibraryNotFoundError(tried)
+
+
+def _loaded_path(name: str) -> str:
+    """The file the dynamic loader chose for `name` (from /proc/self/maps), else `name`."""
+    try:
+        with open("/proc/self/maps") as fh:
+            for line in fh:
+                parts = line.split()
+                if len(parts) >= 6 and os.path.basename(parts[-1]).startswith("libresonance_rope.so"):
+                    return parts[-1]
+    except OSError:
+        pass
+    return name
+
+
+def library() -> Library:
+    """The process-wide library, loaded on first use (thread-safe)."""
+    global _library
+    if _library is None:
+        with _lock:
+            if _library is None:
+                _library = _load()
+    return _library
+
+
+def library_path() -> str:
+    """The path of the loaded library file."""
+    return library().path
