@@ -3,6 +3,7 @@
 //
 // Targets (see STYLE.md in the shared folder):
 //   ResonanceRopeCore  pure Swift numerics: no C types, no `rr_` names, no Foundation.
+//   CKernelHints       static inline hints the kernels need and Swift cannot spell (prefetch).
 //   CResonanceRope     the public C structs and macros (the only hand-written C declarations).
 //   ResonanceRope      the thin C ABI (`@c(rr_...)`), built as libresonance_rope.so.
 //   ResonanceRopeBench the kernel benchmark (`resonance-rope bench`).
@@ -21,7 +22,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
-    .target(name: "ResonanceRopeCore"),
+    .target(name: "ResonanceRopeCore", dependencies: ["CKernelHints"]),
+    .target(name: "CKernelHints"),
     .target(name: "CResonanceRope"),
     .target(
       name: "ResonanceRope",
@@ -43,7 +45,7 @@ let package = Package(
       ]
     ),
     // The kernel benchmark, apart from the core; run by `resonance-rope bench`.
-    .target(name: "ResonanceRopeBench", dependencies: ["ResonanceRopeCore"]),
+    .target(name: "ResonanceRopeBench", dependencies: ["ResonanceRopeCore", "CKernelHints"]),
     .executableTarget(
       name: "ResonanceRopeCLI",
       dependencies: [

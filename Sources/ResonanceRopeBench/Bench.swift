@@ -1,12 +1,16 @@
 // The kernel benchmark behind `resonance-rope bench`: every case is timed in the same run as two
 // baselines over the same bytes, so the ratios survive a noisy shared machine:
 //   memory pass  x *= c in place over the same buffer (a fill of the same bytes for table_build),
-//                split over the same number of threads;
+//                split over the same number of threads; reported beside it, the same pass with
+//                the software prefetch the kernels use (2 KiB ahead): the plain loop does not keep
+//                enough cache misses in flight to reach the machine's limit on one core, so the
+//                prefetched pass is the stricter yardstick;
 //   scalar       a straightforward per-token implementation: libm sin/cos in double of the
 //                exact Resonance angle 2 pi (m mod P) / P, rounded to float, then a plain float
 //                loop over every head (same threads).
 // Each repetition runs case, memory pass and scalar back to back; medians over repetitions.
 // Results feed a blackHole so nothing is dead code.
+import CKernelHints
 import Glibc
 import ResonanceRopeCore
 
@@ -22,6 +26,8 @@ package struct BenchCase: Sendable {
   package var gbps: Double
   /// Memory-pass time / case time (1.0 = at the memory limit).
   package var ratioMemoryPass: Double
+  /// The same with the prefetched memory pass (prefill, far_positions, table_build).
+  package var ratioMemoryPassPrefetched: Double?
   /// Scalar time / case time.
   package var ratioScalar: Double
   /// decode only: rotation with precomputed cos/sin / decode time.
@@ -73,10 +79,27 @@ func memoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int) {
   }
 }
 
-/// A fill of `bytes` bytes (stores only), the table build's baseline.
-func memoryFill(_ p: UnsafeMutableRawPointer, bytes: Int) {
+/// The memory pass with a software prefetch (for writing) 2 KiB ahead, like the kernels.
+func memoryPassPrefetched(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int) {
   let c = FloatLanes(repeating: _one)
-  for b in 0 ..< bytes / 64 { (p + b * 64).storeBytes(of: c, as: FloatLanes.self) }
+  let blocks = bytes / 64
+  parallelChunks(count: blocks, threads: threads) { r in
+    for b in r {
+      let q = p + b * 64
+      rr_prefetch_for_write(q + 2048)  // a hint: past the end is harmless
+      q.storeBytes(of: q.loadUnaligned(as: FloatLanes.self) * c, as: FloatLanes.self)
+    }
+  }
+}
+
+/// A fill of `bytes` bytes (stores only), the table build's baseline; `prefetch`: with the
+/// kernels' prefetch 2 KiB ahead.
+func memoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, prefetch: Bool = false) {
+  let c = FloatLanes(repeating: _one)
+  for b in 0 ..< bytes / 64 {
+    if prefetch { rr_prefetch_for_write(p + b * 64 + 2048) }
+    (p + b * 64).storeBytes(of: c, as: FloatLanes.self)
+  }
 }
 
 // MARK: - The scalar reference
@@ -207,7 +230,7 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
         let t = tables[li]
         let q = HeadBuffer(base: buf, geometry: HeadGeometry(heads: Int64(heads), tokenStride: Int64(heads * d), headStride: Int64(d)))
         let starts: [Int64] = format == .float32 ? [0, 1 << 40] : [0]
-        var caseT = [[Double]](repeating: [], count: starts.count), memT: [Double] = [], scalarT: [Double] = []
+        var caseT = [[Double]](repeating: [], count: starts.count), memT: [Double] = [], memPfT: [Double] = [], scalarT: [Double] = []
         for rep in 0 ... reps {
           var times: [Double] = []
           for start in starts {
@@ -217,6 +240,7 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
             })
           }
           let b = timeIt { memoryPass(buf, bytes: bytes, threads: threads) }
+          let bp = timeIt { memoryPassPrefetched(buf, bytes: bytes, threads: threads) }
           let c = periods.withUnsafeBufferPointer { pp in
             timeIt {
               switch format {
@@ -229,7 +253,7 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
           blackHole(buf)
           if rep > 0 {  // rep 0 warms up
             for (i, x) in times.enumerated() { caseT[i].append(x) }
-            memT.append(b); scalarT.append(c)
+            memT.append(b); memPfT.append(bp); scalarT.append(c)
           }
         }
         let near = median(caseT[0])
@@ -238,6 +262,7 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
           var c = BenchCase(name: start == 0 ? "prefill" : "far_positions", dtype: format.name, layout: layout == .neox ? "neox" : "gptj",
                             threads: threads, tokens: tokens, medianNs: m, gbps: Double(2 * bytes) / m,
                             ratioMemoryPass: median(memT) / m, ratioScalar: median(scalarT) / m, ratioRotationOnly: nil)
+          c.ratioMemoryPassPrefetched = median(memPfT) / m
           if start != 0 { c.ratioNear = near / m }
           add(c)
         }
@@ -305,19 +330,21 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
   defer { out.deallocate() }
   memoryFill(out, bytes: bytes)  // first touch
   let cosOut = out.assumingMemoryBound(to: Float.self), sinOut = cosOut + n * h
-  var caseT: [Double] = [], memT: [Double] = [], scalarT: [Double] = []
+  var caseT: [Double] = [], memT: [Double] = [], memPfT: [Double] = [], scalarT: [Double] = []
   for rep in 0 ... reps {
     let a = timeIt { tables[0].fillTable(layout: .half, positions: .range(start: 0), count: n, scale: 1, cos: cosOut, sin: sinOut) }
     let b = timeIt { memoryFill(out, bytes: bytes) }
+    let bp = timeIt { memoryFill(out, bytes: bytes, prefetch: true) }
     let c = periods.withUnsafeBufferPointer { pp in
       timeIt { for p in 0 ..< n { scalarAngles(pp.baseAddress!, h, Int64(p), cosOut + p * h, sinOut + p * h) } }
     }
     blackHole(out)
-    if rep > 0 { caseT.append(a); memT.append(b); scalarT.append(c) }
+    if rep > 0 { caseT.append(a); memT.append(b); memPfT.append(bp); scalarT.append(c) }
   }
   let m = median(caseT)
   add(BenchCase(name: "table_build", dtype: "f32", layout: "half", threads: 1, tokens: n, medianNs: m,
-                gbps: Double(bytes) / m, ratioMemoryPass: median(memT) / m, ratioScalar: median(scalarT) / m,
+                gbps: Double(bytes) / m, ratioMemoryPass: median(memT) / m,
+                ratioMemoryPassPrefetched: median(memPfT) / m, ratioScalar: median(scalarT) / m,
                 ratioRotationOnly: nil))
   return BenchReport(machine: machineName(), build: benchBuild(), cases: cases)
 }

@@ -10,7 +10,11 @@
 //    exact for every int64 m: with m = m0 + 2^21 m1 + 2^42 m2 (m0, m1 in [0, 2^21),
 //    m2 in [-2^21, 2^21)) and R_j = 2^(21 j) mod P, x = m0 + m1 R1 + m2 R2 is an integer with
 //    |x| < 2^38, exact in double; q = round(x / P) and x - q P are exact too, and one
-//    correction by P gives m mod P in [0, P). Consecutive positions just step the residue.
+//    correction by P gives m mod P in [0, P). Consecutive positions cost one load per pair: the
+//    cursor keeps, per pair, the entry index of the first position of a block of
+//    `periodicBlock` consecutive positions, and position j of the block reads entry base + j
+//    (each pair's entries run on for periodicBlock - 1 residues past P, wrapping around), so
+//    the residues are stepped only once per block.
 //    The table holds unscaled values, so it is used only when no magnitude factor applies
 //    (scale == 1); the sign of sin (inverse rotation) is exact either way.
 //
@@ -39,6 +43,9 @@ typealias DoubleLanes = SIMD8<Double>
 
 /// Largest period the periodic table takes.
 let periodicMaxPeriod: Int64 = 1 << 16
+
+/// Consecutive positions served from one cursor base (see the file comment).
+let periodicBlock = 16
 
 /// Coefficients of sin(2 pi u) = u * sum S_k u^(2k), S_k = (-1)^k (2 pi)^(2k+1) / (2k+1)!, and of
 /// cos(2 pi u) = sum C_k u^(2k), C_k = (-1)^k (2 pi)^(2k) / (2k)! (nearest doubles, from mpmath).
@@ -105,22 +112,24 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
   /// Pairs rounded up to whole DoubleLanes blocks, plus one block so unaligned block loads
   /// starting at any pair stay inside the arrays.
   let paddedPairs: Int
-  // Table pairs: period, 2^21 mod P, 2^42 mod P, 1 / P (doubles), entry offset.
+  // Table pairs: period, periodicBlock mod P, 2^21 mod P, 2^42 mod P, 1 / P (doubles), entry offset.
   let period: UnsafeMutablePointer<Int32>
+  let blockStep: UnsafeMutablePointer<Int32>
   let periodD: UnsafeMutablePointer<Double>
   let r1: UnsafeMutablePointer<Double>
   let r2: UnsafeMutablePointer<Double>
   let invPeriod: UnsafeMutablePointer<Double>
   let offset: UnsafeMutablePointer<Int>
-  /// (cos, sin) of every residue of every table pair.
+  /// (cos, sin) of every residue of every table pair, then of residues 0 ..< periodicBlock - 1
+  /// again (pair i: entries offset[i] ..< offset[i] + P + periodicBlock - 1).
   let entries: UnsafeMutablePointer<SIMD2<Float>>
   /// Polynomial pairs: A_j, B_j, L_j for j = 0, 1, 2 (nine arrays of paddedPairs doubles).
   let sigma: UnsafeMutablePointer<Double>
   private let block: UnsafeMutableRawPointer
 
   /// The default cap of the periodic table: 2^19 entries (4 MiB), which holds every pair of
-  /// d = 128, base 10000 (405898 entries, 3.1 MiB) and of d = 256, base 10000 up to its
-  /// longest periods.
+  /// d = 128, base 10000 (405898 entries + 960 of block padding, 3.1 MiB) and of d = 256,
+  /// base 10000 up to its longest periods.
   package static let defaultBudgetEntries = 1 << 19
 
   /// Returns nil when malloc fails (the caller reports out-of-memory).
@@ -132,8 +141,9 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
     if resonance {
       for i in 0 ..< h {
         let p = angles[i].period
-        guard p >= 1, p <= periodicMaxPeriod, total + Int(p) <= budgetEntries else { break }
-        total += Int(p)
+        let n = Int(p) + periodicBlock - 1
+        guard p >= 1, p <= periodicMaxPeriod, total + n <= budgetEntries else { break }
+        total += n
         k += 1
       }
     }
@@ -144,7 +154,7 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
     // to paddedPairs), 9 sigma arrays, then the entries. Sizes are bounded: h <= 32768 and
     // total <= budgetEntries, so the arithmetic cannot overflow.
     let n = paddedPairs
-    let bytes = n * 4 + 4 * n * 8 + n * 8 + 9 * n * 8 + max(total, 1) * 8
+    let bytes = 2 * n * 4 + 4 * n * 8 + n * 8 + 9 * n * 8 + max(total, 1) * 8
     guard let raw = malloc(bytes) else { return nil }
     block = raw
     var cursor = raw
@@ -162,14 +172,16 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
     sigma = take(9 * n, Double.self)
     entries = take(max(total, 1), SIMD2<Float>.self)
     period = take(n, Int32.self)
+    blockStep = take(n, Int32.self)
     for i in 0 ..< n {
-      periodD[i] = 1; r1[i] = 0; r2[i] = 0; invPeriod[i] = 1; offset[i] = 0; period[i] = 1
+      periodD[i] = 1; r1[i] = 0; r2[i] = 0; invPeriod[i] = 1; offset[i] = 0; period[i] = 1; blockStep[i] = 0
     }
     sigma.initialize(repeating: 0, count: 9 * n)
     var off = 0
     for i in 0 ..< k {
       let p = angles[i].period
       period[i] = Int32(p)
+      blockStep[i] = Int32(Int64(periodicBlock) % p)
       periodD[i] = Double(p)
       r1[i] = Double((1 << 21) % p)
       r2[i] = Double((1 << 42) % p)
@@ -179,7 +191,8 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
         let cs = cosSinOfTurns(angles[i].turns(position: Int64(r)))
         entries[off + r] = SIMD2(Float(cs.cos), Float(cs.sin))
       }
-      off += Int(p)
+      for r in Int(p) ..< Int(p) + periodicBlock - 1 { entries[off + r] = entries[off + r % Int(p)] }
+      off += Int(p) + periodicBlock - 1
     }
     for i in 0 ..< h {
       let a = angles[i]
@@ -252,10 +265,12 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
   }
 }
 
-/// Per-thread generator state: the residues of the table pairs at the last position, so that
-/// consecutive positions cost one add and compare per pair.
+/// Per-thread generator state: per table pair, the entry index of the first position of the
+/// current block of consecutive positions (`base`), and the place of the last position in that
+/// block (`phase`), so that consecutive positions cost one load per pair.
 package struct AngleCursor {
-  var residues: UnsafeMutablePointer<Int32>
+  var base: UnsafeMutablePointer<Int32>
+  var phase: Int
   var last: Int64
   var valid: Bool
 }
@@ -264,14 +279,14 @@ extension FrequencyTable {
   /// Floats each row buffer (cos or sin) needs: the pair count rounded up for whole-block writes.
   package var rowCapacity: Int { fast.paddedPairs + FloatLanes.scalarCount }
 
-  /// Scratch bytes one `AngleCursor` needs.
+  /// Int32 scratch entries one `AngleCursor` needs.
   package var cursorCapacity: Int { max(fast.tablePairs, 1) }
 
   /// Pairs served by the periodic table (when no magnitude factor applies).
   package var periodicTablePairs: Int { fast.tablePairs }
 
   package func makeCursor(storage: UnsafeMutablePointer<Int32>) -> AngleCursor {
-    AngleCursor(residues: storage, last: 0, valid: false)
+    AngleCursor(base: storage, phase: 0, last: 0, valid: false)
   }
 
   /// cos and sin of every pair at position m, times `scale` (sin also times `sinSign`, +1 or -1),
@@ -285,26 +300,32 @@ extension FrequencyTable {
     var from = 0
     if scale == 1 && f.tablePairs > 0 {
       let k = f.tablePairs
-      let res = cursor.residues
-      let period = f.period, offset = f.offset, entries = f.entries
+      let base = cursor.base
+      let offset = f.offset, entries = f.entries
       if cursor.valid && m == cursor.last &+ 1 && m != Int64.min {
-        for i in 0 ..< k {
-          var r = res[i] &+ 1  // < 2^16 + 1
-          if r == period[i] { r = 0 }
-          res[i] = r
-          let e = entries[offset[i] &+ Int(r)]  // offset + residue < total entries
-          cos[i] = e.x
-          sin[i] = e.y * sinSign
+        cursor.phase &+= 1
+        if cursor.phase == periodicBlock {  // next block: residue + periodicBlock mod P
+          let period = f.period, step = f.blockStep
+          for i in 0 ..< k {
+            let o = Int32(truncatingIfNeeded: offset[i])  // < 2^20
+            var r = base[i] &- o &+ step[i]  // < 2P
+            if r >= period[i] { r &-= period[i] }
+            base[i] = o &+ r
+          }
+          cursor.phase = 0
         }
       } else {
         let m0 = Double(m & 0x1F_FFFF), m1 = Double((m &>> 21) & 0x1F_FFFF), m2 = Double(m &>> 42)
         for i in 0 ..< k {
-          let r = f.residue(pair: i, m0: m0, m1: m1, m2: m2)
-          res[i] = r
-          let e = entries[offset[i] &+ Int(r)]
-          cos[i] = e.x
-          sin[i] = e.y * sinSign
+          base[i] = Int32(truncatingIfNeeded: offset[i]) &+ f.residue(pair: i, m0: m0, m1: m1, m2: m2)
         }
+        cursor.phase = 0
+      }
+      let j = cursor.phase
+      for i in 0 ..< k {
+        let e = entries[Int(base[i]) &+ j]  // base + j < offset + P + periodicBlock - 1
+        cos[i] = e.x
+        sin[i] = e.y * sinSign
       }
       cursor.last = m
       cursor.valid = true

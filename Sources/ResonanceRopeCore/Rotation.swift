@@ -7,6 +7,8 @@
 // The SIMD body and the scalar-width tails use the same lane code, so every element gets the same
 // arithmetic whatever its place, the build (portable or -target-cpu native) or the thread count.
 
+import CKernelHints
+
 /// One strided [tokens, heads, headDim] buffer, already validated (see `HeadGeometry.span`).
 /// Strides are in elements of the buffer's format.
 package struct HeadBuffer {
@@ -123,22 +125,51 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
   }
 }
 
+/// How many rows ahead of the one being rotated (or written, for tables) the kernels prefetch,
+/// in visiting order. Measured (f32 prefill 4096 x 32 x 128, 1 thread, portable build): the
+/// rotation went from 0.77-0.82 of the in-place memory pass without prefetch to 0.98-1.04 with
+/// it (1, 2, 4, 8, 16 rows ahead all within noise of each other from 2 on): the loop's own
+/// loads do not keep enough cache misses in flight.
+let prefetchRowsAhead = 4
+
+/// Prefetches the `bytes` bytes from `p` for writing. A prefetch never faults, so `p` may be any
+/// address (past the buffer at its end); the address arithmetic wraps instead of trapping.
+@inline(__always)
+func _prefetch(_ p: UnsafeRawPointer, bytes: Int) {
+  var o = 0
+  while o < bytes {
+    rr_prefetch_for_write(p.advanced(by: o))
+    o &+= 64
+  }
+  rr_prefetch_for_write(p.advanced(by: bytes &- 1))
+}
+
+/// Rotates every head of one buffer for token t, prefetching `prefetchRowsAhead` rows ahead in
+/// the order heads of t, then heads of t + 1.
+@inline(__always)
+func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int,
+                                    cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>,
+                                    pairs h: Int, layout: PairLayout) {
+  // Offsets: t * stride + head * headStride lies inside the validated span (< 2^63 / size).
+  let p = b.base.assumingMemoryBound(to: E.Bits.self) + t &* b.tokenStride
+  let size = MemoryLayout<E.Bits>.stride
+  let rowBytes = 2 &* h &* size
+  let hs = b.headStride &* size, ts = b.tokenStride &* size
+  for head in 0 ..< b.heads {
+    let a = head &+ prefetchRowsAhead
+    let ahead = a < b.heads ? a &* hs : ts &+ (a &- b.heads) &* hs  // wraps at worst: a hint only
+    _prefetch(UnsafeRawPointer(p).advanced(by: ahead), bytes: rowBytes)
+    _rotateRow(e, p + head &* b.headStride, cos: c, sin: s, pairs: h, layout: layout)
+  }
+}
+
 /// Rotates every head of q and k for token t with the given rows.
 @inline(__always)
 func _rotateToken<E: RotaryElement>(_ e: E.Type, q: HeadBuffer, k: HeadBuffer?, token t: Int,
                                     cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>,
                                     pairs h: Int, layout: PairLayout) {
-  // Offsets: t * stride + head * headStride lies inside the validated span (< 2^63 / size).
-  let qp = q.base.assumingMemoryBound(to: E.Bits.self) + t &* q.tokenStride
-  for head in 0 ..< q.heads {
-    _rotateRow(e, qp + head &* q.headStride, cos: c, sin: s, pairs: h, layout: layout)
-  }
-  if let k {
-    let kp = k.base.assumingMemoryBound(to: E.Bits.self) + t &* k.tokenStride
-    for head in 0 ..< k.heads {
-      _rotateRow(e, kp + head &* k.headStride, cos: c, sin: s, pairs: h, layout: layout)
-    }
-  }
+  _rotateHeads(e, q, token: t, cos: c, sin: s, pairs: h, layout: layout)
+  if let k { _rotateHeads(e, k, token: t, cos: c, sin: s, pairs: h, layout: layout) }
 }
 
 extension FrequencyTable {

@@ -47,18 +47,29 @@ extension FrequencyTable {
     let h = pairCount
     let w = layout.rowWidth(pairs: h)
     let cap = rowCapacity
+    // Output rows are prefetched `prefetchRowsAhead` rows ahead (Rotation.swift): without it the
+    // row stores wait for their cache lines one by one (measured: 0.48 of a memory fill, 0.96
+    // with it, 131072 x 64 half rows).
+    let rowBytes = w &* MemoryLayout<Float>.stride, ahead = prefetchRowsAhead &* rowBytes
+    @inline(__always) func prefetchAhead(_ co: UnsafeMutablePointer<Float>, _ so: UnsafeMutablePointer<Float>?) {
+      _prefetch(UnsafeRawPointer(co).advanced(by: ahead), bytes: rowBytes)
+      if let so { _prefetch(UnsafeRawPointer(so).advanced(by: ahead), bytes: rowBytes) }
+    }
     withRowScratch(width: cap) { c, s, residues in
       var cursor = makeCursor(storage: residues)
       // Every pair from the periodic table writes exactly h values: straight into half rows.
       if layout == .half && scale == 1 && periodicTablePairs == h {
         for t in 0 ..< count {
-          fastCosSinRow(position: positions[t], scale: 1, sinSign: 1, cursor: &cursor, cos: cos + t &* w, sin: sin! + t &* w)
+          let co = cos + t &* w, so = sin! + t &* w
+          prefetchAhead(co, so)
+          fastCosSinRow(position: positions[t], scale: 1, sinSign: 1, cursor: &cursor, cos: co, sin: so)
         }
         return
       }
       for t in 0 ..< count {
-        fastCosSinRow(position: positions[t], scale: scale, sinSign: 1, cursor: &cursor, cos: c, sin: s)
         let co = cos + t &* w  // inside the validated n * width buffer
+        prefetchAhead(co, layout.usesSinBuffer ? sin! + t &* w : nil)
+        fastCosSinRow(position: positions[t], scale: scale, sinSign: 1, cursor: &cursor, cos: c, sin: s)
         switch layout {
         case .half:
           co.update(from: c, count: h)

@@ -118,10 +118,12 @@ func fastRowsMatchExactRows(_ d: Int, _ base: Double, _ resonance: Bool, _ scale
   var mismatched = 0
   res.withUnsafeMutableBufferPointer { rb in
     var cursor = t.makeCursor(storage: rb.baseAddress!)
-    // Random positions, then a run of consecutive ones crossing periods (cursor stepping).
+    // Random positions, then runs of consecutive ones crossing periods and many cursor blocks
+    // (periodicBlock = 16 > the smallest periods), one call per position so the cursor steps.
     let positions = randomPositions(100) + (0 ..< 300).map { Int64(54_300) + $0 } + [Int64.max - 1, Int64.max, Int64.min]
-    for m in positions {
-      for sign: Float in [1, -1] {
+      + (0 ..< 100).map { Int64(-50) + $0 } + (0 ..< 40).map { Int64.max - 39 + $0 }
+    for sign: Float in [1, -1] {
+      for m in positions {
         t.fastCosSinRow(position: m, scale: scale, sinSign: sign, cursor: &cursor, cos: &c, sin: &s)
         t.cosSinRow(position: m, scale: scale, sinSign: Double(sign), cos: &ec, sin: &es)
         for i in 0 ..< h {
