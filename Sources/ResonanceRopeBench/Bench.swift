@@ -217,9 +217,12 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
   let d = 128, h = 64
   let tables = try [PairLayout.neox, .gptj].map { try FrequencyTable(RopeConfig(rotaryDim: d, base: 10000, resonance: true, layout: $0)) }
   let periods = tables[0].resonanceWavelengths
+  // Plain RoPE (no Resonance): every angle from the vectorized double polynomial.
+  let plainTables = try [PairLayout.neox, .gptj].map { try FrequencyTable(RopeConfig(rotaryDim: d, base: 10000, resonance: false, layout: $0)) }
 
   // prefill and far_positions: 4096 tokens x 32 heads x 128; far (positions from 2^40) is timed
   // in the same repetitions as near, so their ratio is not at the mercy of machine noise.
+  // prefill_plain_rope (f32): the prefill case without Resonance (same scalar yardstick).
   let tokens = 4096, heads = 32
   for format in ElementFormat.allCases {
     let bytes = tokens * heads * d * format.size
@@ -227,16 +230,17 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
     defer { buf.deallocate() }
     for (li, layout) in [PairLayout.neox, .gptj].enumerated() {
       for threads in [1, 2] {
-        let t = tables[li]
         let q = HeadBuffer(base: buf, geometry: HeadGeometry(heads: Int64(heads), tokenStride: Int64(heads * d), headStride: Int64(d)))
-        let starts: [Int64] = format == .float32 ? [0, 1 << 40] : [0]
-        var caseT = [[Double]](repeating: [], count: starts.count), memT: [Double] = [], memPfT: [Double] = [], scalarT: [Double] = []
+        let runs: [(name: String, table: FrequencyTable, start: Int64)] = format == .float32
+          ? [("prefill", tables[li], 0), ("far_positions", tables[li], 1 << 40), ("prefill_plain_rope", plainTables[li], 0)]
+          : [("prefill", tables[li], 0)]
+        var caseT = [[Double]](repeating: [], count: runs.count), memT: [Double] = [], memPfT: [Double] = [], scalarT: [Double] = []
         for rep in 0 ... reps {
           var times: [Double] = []
-          for start in starts {
+          for run in runs {
             times.append(timeIt {
-              t.rotate(format: format, q: q, k: nil, tokens: 0 ..< tokens, positions: .range(start: start),
-                       inverse: false, applyAttentionFactor: false, threads: threads)
+              run.table.rotate(format: format, q: q, k: nil, tokens: 0 ..< tokens, positions: .range(start: run.start),
+                               inverse: false, applyAttentionFactor: false, threads: threads)
             })
           }
           let b = timeIt { memoryPass(buf, bytes: bytes, threads: threads) }
@@ -257,13 +261,13 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
           }
         }
         let near = median(caseT[0])
-        for (i, start) in starts.enumerated() {
+        for (i, run) in runs.enumerated() {
           let m = median(caseT[i])
-          var c = BenchCase(name: start == 0 ? "prefill" : "far_positions", dtype: format.name, layout: layout == .neox ? "neox" : "gptj",
+          var c = BenchCase(name: run.name, dtype: format.name, layout: layout == .neox ? "neox" : "gptj",
                             threads: threads, tokens: tokens, medianNs: m, gbps: Double(2 * bytes) / m,
                             ratioMemoryPass: median(memT) / m, ratioScalar: median(scalarT) / m, ratioRotationOnly: nil)
           c.ratioMemoryPassPrefetched = median(memPfT) / m
-          if start != 0 { c.ratioNear = near / m }
+          if run.name == "far_positions" { c.ratioNear = near / m }
           add(c)
         }
       }
