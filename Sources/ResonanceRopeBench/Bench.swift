@@ -223,7 +223,16 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
   // prefill and far_positions: 4096 tokens x 32 heads x 128; far (positions from 2^40) is timed
   // in the same repetitions as near, so their ratio is not at the mercy of machine noise.
   // prefill_plain_rope (f32): the prefill case without Resonance (same scalar yardstick).
+  // prefill_position_array (f32): the prefill case at an explicit array of random positions in
+  // [0, 2^31) (every token needs its own residues: no stepping from the previous one).
   let tokens = 4096, heads = 32
+  let randomPositions = UnsafeMutablePointer<Int64>.allocate(capacity: tokens)
+  defer { randomPositions.deallocate() }
+  var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+  for i in 0 ..< tokens {
+    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+    randomPositions[i] = Int64(state >> 33)
+  }
   for format in ElementFormat.allCases {
     let bytes = tokens * heads * d * format.size
     let buf = makeBuffer(bytes: bytes, format: format)
@@ -231,15 +240,17 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
     for (li, layout) in [PairLayout.neox, .gptj].enumerated() {
       for threads in [1, 2] {
         let q = HeadBuffer(base: buf, geometry: HeadGeometry(heads: Int64(heads), tokenStride: Int64(heads * d), headStride: Int64(d)))
-        let runs: [(name: String, table: FrequencyTable, start: Int64)] = format == .float32
-          ? [("prefill", tables[li], 0), ("far_positions", tables[li], 1 << 40), ("prefill_plain_rope", plainTables[li], 0)]
-          : [("prefill", tables[li], 0)]
+        let runs: [(name: String, table: FrequencyTable, positions: Positions)] = format == .float32
+          ? [("prefill", tables[li], .range(start: 0)), ("far_positions", tables[li], .range(start: 1 << 40)),
+             ("prefill_plain_rope", plainTables[li], .range(start: 0)),
+             ("prefill_position_array", tables[li], .list(UnsafePointer(randomPositions)))]
+          : [("prefill", tables[li], .range(start: 0))]
         var caseT = [[Double]](repeating: [], count: runs.count), memT: [Double] = [], memPfT: [Double] = [], scalarT: [Double] = []
         for rep in 0 ... reps {
           var times: [Double] = []
           for run in runs {
             times.append(timeIt {
-              run.table.rotate(format: format, q: q, k: nil, tokens: 0 ..< tokens, positions: .range(start: run.start),
+              run.table.rotate(format: format, q: q, k: nil, tokens: 0 ..< tokens, positions: run.positions,
                                inverse: false, applyAttentionFactor: false, threads: threads)
             })
           }

@@ -8,7 +8,8 @@ struct Bench: ParsableCommand {
     discussion: """
       Cases: prefill (4096 tokens x 32 heads x 128, f32/f16/bf16, neox/gptj, 1 and 2 threads), \
       far_positions (prefill at positions from 2^40), prefill_plain_rope (f32 prefill without \
-      Resonance: every angle from the double polynomial), decode (1 token, q 32 + k 8 heads, angles \
+      Resonance: every angle from the double polynomial), prefill_position_array (f32 prefill at \
+      an array of random positions), decode (1 token, q 32 + k 8 heads, angles \
       included), table_build (131072 positions x 64 pairs). ratio_memory_pass = in-place memory \
       pass time / case time (1.0 = memory speed); ratio_scalar = scalar libm implementation time / \
       case time; ratio_memory_pass_prefetched (prefill, far_positions, table_build) = the same pass \

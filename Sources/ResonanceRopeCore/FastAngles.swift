@@ -124,6 +124,7 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
   let r2: UnsafeMutablePointer<Double>
   let invPeriod: UnsafeMutablePointer<Double>
   let offset: UnsafeMutablePointer<Int>
+  let offsetD: UnsafeMutablePointer<Double>
   /// (cos, sin) of every residue of every table pair, then of residues 0 ..< periodicBlock - 1
   /// again (pair i: entries offset[i] ..< offset[i] + P + periodicBlock - 1).
   let entries: UnsafeMutablePointer<SIMD2<Float>>
@@ -158,7 +159,7 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
     // to paddedPairs), 9 sigma arrays, then the entries. Sizes are bounded: h <= 32768 and
     // total <= budgetEntries, so the arithmetic cannot overflow.
     let n = paddedPairs
-    let bytes = 2 * n * 4 + 4 * n * 8 + n * 8 + 9 * n * 8 + max(total, 1) * 8
+    let bytes = 2 * n * 4 + 5 * n * 8 + n * 8 + 9 * n * 8 + max(total, 1) * 8
     guard let raw = malloc(bytes) else { return nil }
     block = raw
     var cursor = raw
@@ -173,12 +174,13 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
     r2 = take(n, Double.self)
     invPeriod = take(n, Double.self)
     offset = take(n, Int.self)
+    offsetD = take(n, Double.self)
     sigma = take(9 * n, Double.self)
     entries = take(max(total, 1), SIMD2<Float>.self)
     period = take(n, Int32.self)
     blockStep = take(n, Int32.self)
     for i in 0 ..< n {
-      periodD[i] = 1; r1[i] = 0; r2[i] = 0; invPeriod[i] = 1; offset[i] = 0; period[i] = 1; blockStep[i] = 0
+      periodD[i] = 1; r1[i] = 0; r2[i] = 0; invPeriod[i] = 1; offset[i] = 0; offsetD[i] = 0; period[i] = 1; blockStep[i] = 0
     }
     sigma.initialize(repeating: 0, count: 9 * n)
     var off = 0
@@ -191,6 +193,7 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
       r2[i] = Double((1 << 42) % p)
       invPeriod[i] = 1 / Double(p)
       offset[i] = off
+      offsetD[i] = Double(off)
       for r in 0 ..< Int(p) {
         let cs = cosSinOfTurns(angles[i].turns(position: Int64(r)))
         entries[off + r] = SIMD2(Float(cs.cos), Float(cs.sin))
@@ -227,15 +230,23 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
 
   deinit { free(block) }
 
-  /// Residue of m modulo the period of table pair i, exact for every Int64 (see the file comment).
+  /// Entry indices offset[i] + (m mod P_i) of table pairs [from, from + 8), as exact integers
+  /// in doubles, branch-free, exact for every Int64 m (see the file comment): x = m0 + m1 R1 +
+  /// m2 R2 is exact (|x| < 2^38), r = x - round(x / P) P is exact and in [-P/2 - 1, P/2 + 1]
+  /// (x / P is rounded once), and round(r / P - 1/2) is -1 for r < 0 and 0 for r >= 0 (every
+  /// P >= 1; ties go to even), so r - that * P is m mod P in [0, P). Lanes past the table pairs
+  /// give 0. (Vectorized: the scalar form cost ~8 ns per pair, 0.80 of the memory pass for a
+  /// prefill at an array of random positions.)
   @inline(__always)
-  func residue(pair i: Int, m0: Double, m1: Double, m2: Double) -> Int32 {
-    let p = periodD[i]
-    let x = m0 + m1 * r1[i] + m2 * r2[i]  // |x| < 2^38: every term and sum exact
-    var r = x - _roundSmall(x * invPeriod[i]) * p  // exact; in [-P/2 - 1, P/2 + 1]
-    if r < 0 { r += p }
-    if r >= p { r -= p }
-    return Int32(r)  // in [0, P) with P <= 2^16
+  func entryIndices(from i: Int, m0: DoubleLanes, m1: DoubleLanes, m2: DoubleLanes) -> DoubleLanes {
+    @inline(__always) func ld(_ a: UnsafeMutablePointer<Double>) -> DoubleLanes {
+      UnsafeRawPointer(a + i).loadUnaligned(as: DoubleLanes.self)  // i + 8 <= paddedPairs
+    }
+    let p = ld(periodD), inv = ld(invPeriod)
+    let x = m0 + m1 * ld(r1) + m2 * ld(r2)  // |x| < 2^38: exact
+    let r = x - _roundSmall(x * inv) * p
+    let q = _roundSmall(r * inv - _v(0.5))
+    return (r - q * p) + ld(offsetD)
   }
 
   /// Writes cos(2 pi t_i) * scale and sin(2 pi t_i) * scale * sinSign, rounded once to float,
@@ -320,9 +331,15 @@ extension FrequencyTable {
           cursor.phase = 0
         }
       } else {
-        let m0 = Double(m & 0x1F_FFFF), m1 = Double((m &>> 21) & 0x1F_FFFF), m2 = Double(m &>> 42)
-        for i in 0 ..< k {
-          base[i] = Int32(truncatingIfNeeded: offset[i]) &+ f.residue(pair: i, m0: m0, m1: m1, m2: m2)
+        let m0 = _v(Double(m & 0x1F_FFFF)), m1 = _v(Double((m &>> 21) & 0x1F_FFFF)), m2 = _v(Double(m &>> 42))
+        var i = 0
+        while i < k {
+          // Exact integers below 2^20: + 2^52 puts them in the low bits of the double.
+          let bits = unsafeBitCast(f.entryIndices(from: i, m0: m0, m1: m1, m2: m2) + _v(0x1p52), to: SIMD8<UInt64>.self)
+          for l in 0 ..< min(DoubleLanes.scalarCount, k &- i) {
+            base[i &+ l] = Int32(truncatingIfNeeded: bits[l])
+          }
+          i &+= DoubleLanes.scalarCount
         }
         cursor.phase = 0
       }

@@ -122,6 +122,11 @@ func fastRowsMatchExactRows(_ d: Int, _ base: Double, _ resonance: Bool, _ scale
     // (periodicBlock = 16 > the smallest periods), one call per position so the cursor steps.
     let positions = randomPositions(100) + (0 ..< 300).map { Int64(54_300) + $0 } + [Int64.max - 1, Int64.max, Int64.min]
       + (0 ..< 100).map { Int64(-50) + $0 } + (0 ..< 40).map { Int64.max - 39 + $0 }
+      // Residue edges of every period: around 0, P/2 and P, near and far (x / P near a half).
+      + t.resonanceWavelengths.flatMap { (p: Int64) -> [Int64] in
+        let far = (Int64.max / 2 / max(p, 1)) * p
+        return [p / 2, p / 2 + 1, -(p / 2), -(p / 2) - 1, p - 1, p, far + p / 2, far - p / 2 - 1, -far - 1, -far + p / 2]
+      }
     for sign: Float in [1, -1] {
       for m in positions {
         t.fastCosSinRow(position: m, scale: scale, sinSign: sign, cursor: &cursor, cos: &c, sin: &s)
