@@ -4,6 +4,7 @@
 // Targets (see STYLE.md in the shared folder):
 //   ResonanceRopeCore  pure Swift numerics: no C types, no `rr_` names, no Foundation.
 //   CKernelHints       static inline hints the kernels need and Swift cannot spell (prefetch).
+//   CHalfConversion    half <-> float32 rows with F16C, used when the CPU has it (runtime check).
 //   CResonanceRope     the public C structs and macros (the only hand-written C declarations).
 //   ResonanceRope      the thin C ABI (`@c(rr_...)`), built as libresonance_rope.so.
 //   ResonanceRopeBench the kernel benchmark (`resonance-rope bench`).
@@ -22,8 +23,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
-    .target(name: "ResonanceRopeCore", dependencies: ["CKernelHints"]),
+    .target(name: "ResonanceRopeCore", dependencies: ["CKernelHints", "CHalfConversion"]),
     .target(name: "CKernelHints"),
+    .target(name: "CHalfConversion"),
     .target(name: "CResonanceRope"),
     .target(
       name: "ResonanceRope",

@@ -544,8 +544,10 @@ rr_status rr_rope_apply_f32_inplace(const rr_rope *rope, const rr_rotation *rota
  * Strides are in elements (2 bytes); q and k must be 2-byte aligned. Each element is widened
  * exactly to float32, rotated in float32 exactly as in rr_rope_apply_f32_inplace, and rounded
  * once back to half, to nearest with ties to even (overflow gives infinity, NaN stays a quiet
- * NaN). The result is the float32 result correctly rounded to half. Same statuses, threading
- * and guarantees as rr_rope_apply_f32_inplace. Added in 0.1.0.
+ * NaN). The result is the float32 result correctly rounded to half. The conversions use F16C
+ * when the CPU has it (checked at run time) and integer SIMD otherwise: the same results either
+ * way (a NaN's payload aside). Same statuses, threading and guarantees as
+ * rr_rope_apply_f32_inplace. Added in 0.1.0.
  */
 rr_status rr_rope_apply_f16_inplace(const rr_rope *rope, const rr_rotation *rotation) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -554,7 +556,8 @@ rr_status rr_rope_apply_f16_inplace(const rr_rope *rope, const rr_rotation *rota
  * bits of a float32 (__bf16 / torch.bfloat16 storage). Strides are in elements (2 bytes); q and
  * k must be 2-byte aligned. Elements are widened exactly to float32, rotated in float32 exactly
  * as in rr_rope_apply_f32_inplace, and rounded once back to bfloat16, to nearest with ties to
- * even (NaN stays a quiet NaN). Same statuses, threading and guarantees as
+ * even (NaN stays a quiet NaN). The conversions use AVX2 when the CPU has it (checked at run
+ * time) and SSE2 otherwise, with the same results. Same statuses, threading and guarantees as
  * rr_rope_apply_f32_inplace. Added in 0.1.0.
  */
 rr_status rr_rope_apply_bf16_inplace(const rr_rope *rope, const rr_rotation *rotation) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;

@@ -7,6 +7,7 @@
 // The SIMD body and the scalar-width tails use the same lane code, so every element gets the same
 // arithmetic whatever its place, the build (portable or -target-cpu native) or the thread count.
 
+import CHalfConversion
 import CKernelHints
 
 /// One strided [tokens, heads, headDim] buffer, already validated (see `HeadGeometry.span`).
@@ -144,22 +145,20 @@ func _prefetch(_ p: UnsafeRawPointer, bytes: Int) {
   rr_prefetch_for_write(p.advanced(by: bytes &- 1))
 }
 
-/// Rotates every head of one buffer for token t, prefetching `prefetchRowsAhead` rows ahead in
-/// the order heads of t, then heads of t + 1.
+/// Runs `body` on every head row of one buffer for token t, prefetching `prefetchRowsAhead` rows
+/// (`rowBytes` each) ahead in the order heads of t, then heads of t + 1.
 @inline(__always)
-func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int,
-                                    cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>,
-                                    pairs h: Int, layout: PairLayout) {
+func _forEachRow<Bits>(_: Bits.Type, _ b: HeadBuffer, token t: Int, rowBytes: Int,
+                       _ body: (UnsafeMutablePointer<Bits>) -> Void) {
   // Offsets: t * stride + head * headStride lies inside the validated span (< 2^63 / size).
-  let p = b.base.assumingMemoryBound(to: E.Bits.self) + t &* b.tokenStride
-  let size = MemoryLayout<E.Bits>.stride
-  let rowBytes = 2 &* h &* size
+  let p = b.base.assumingMemoryBound(to: Bits.self) + t &* b.tokenStride
+  let size = MemoryLayout<Bits>.stride
   let hs = b.headStride &* size, ts = b.tokenStride &* size
   for head in 0 ..< b.heads {
     let a = head &+ prefetchRowsAhead
     let ahead = a < b.heads ? a &* hs : ts &+ (a &- b.heads) &* hs  // wraps at worst: a hint only
     _prefetch(UnsafeRawPointer(p).advanced(by: ahead), bytes: rowBytes)
-    _rotateRow(e, p + head &* b.headStride, cos: c, sin: s, pairs: h, layout: layout)
+    body(p + head &* b.headStride)
   }
 }
 
@@ -168,8 +167,99 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int,
 func _rotateToken<E: RotaryElement>(_ e: E.Type, q: HeadBuffer, k: HeadBuffer?, token t: Int,
                                     cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>,
                                     pairs h: Int, layout: PairLayout) {
-  _rotateHeads(e, q, token: t, cos: c, sin: s, pairs: h, layout: layout)
-  if let k { _rotateHeads(e, k, token: t, cos: c, sin: s, pairs: h, layout: layout) }
+  let rowBytes = 2 &* h &* MemoryLayout<E.Bits>.stride
+  _forEachRow(E.Bits.self, q, token: t, rowBytes: rowBytes) { _rotateRow(e, $0, cos: c, sin: s, pairs: h, layout: layout) }
+  if let k {
+    _forEachRow(E.Bits.self, k, token: t, rowBytes: rowBytes) { _rotateRow(e, $0, cos: c, sin: s, pairs: h, layout: layout) }
+  }
+}
+
+// MARK: - 16-bit formats converted by rows with CPU-specific instructions
+
+/// A 16-bit format whose rows are converted in C with an instruction set that baseline x86-64
+/// lacks, found at run time (Sources/CHalfConversion): float16 with F16C, bfloat16 with AVX2.
+/// Without them `Float16Element` / `BFloat16Element` convert in software, 16 lanes at a time with
+/// SSE2: the same values (NaN payloads aside), but compute-bound (float16 at ~0.14 of the memory
+/// pass, bfloat16 ~0.36, against ~0.6 through the row conversions).
+package enum RowConversion: Sendable {
+  case f16c, bf16avx2
+
+  /// The conversion this CPU offers for `format` (checked once per process), or nil.
+  package static func available(for format: ElementFormat) -> RowConversion? {
+    switch format {
+    case .float32: nil
+    case .float16: _f16cRows ? .f16c : nil
+    case .bfloat16: _avx2Rows ? .bf16avx2 : nil
+    }
+  }
+
+  @inline(__always) func widen(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    switch self {
+    case .f16c: resonance_rope_f16c_widen(src, dst, n)
+    case .bf16avx2: resonance_rope_bf16_widen(src, dst, n)
+    }
+  }
+
+  @inline(__always) func narrow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, _ n: Int) {
+    switch self {
+    case .f16c: resonance_rope_f16c_narrow(src, dst, n)
+    case .bf16avx2: resonance_rope_bf16_narrow(src, dst, n)
+    }
+  }
+}
+
+private let _f16cRows = resonance_rope_f16c_available() != 0
+private let _avx2Rows = resonance_rope_avx2_available() != 0
+
+/// Pairs converted per step (the float scratch holds 2 * 128 floats, 1 KiB): rows of up to
+/// 256 dims convert in one call each way.
+let convertedRowChunk = 128
+
+/// Rotates one 16-bit row: chunks of up to `convertedRowChunk` pairs are widened exactly to
+/// float32 into `buf`, rotated by the float32 kernel (rows prepared for `Float32Element`), and
+/// rounded back once to nearest even: the float32 kernel's result rounded once, as in the
+/// software path.
+@inline(__always)
+func _rotateConvertedRow(_ conv: RowConversion, _ p: UnsafeMutablePointer<UInt16>, scratch buf: UnsafeMutablePointer<Float>,
+                         cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>, pairs h: Int, layout: PairLayout) {
+  var i = 0
+  while i < h {
+    let n = min(convertedRowChunk, h &- i)
+    switch layout {
+    case .neox where n == h:  // the whole row: x and y halves are contiguous
+      conv.widen(p, buf, 2 &* h)
+      _rotateRow(Float32Element.self, buf, cos: c, sin: s, pairs: h, layout: .neox)
+      conv.narrow(buf, p, 2 &* h)
+    case .neox:
+      conv.widen(p + i, buf, n)
+      conv.widen(p + h + i, buf + n, n)
+      _rotateRow(Float32Element.self, buf, cos: c + i, sin: s + i, pairs: n, layout: .neox)
+      conv.narrow(buf, p + i, n)
+      conv.narrow(buf + n, p + h + i, n)
+    case .gptj:
+      let j = 2 &* i, m = 2 &* n
+      conv.widen(p + j, buf, m)
+      _rotateRow(Float32Element.self, buf, cos: c + j, sin: s + j, pairs: n, layout: .gptj)
+      conv.narrow(buf, p + j, m)
+    }
+    i &+= n
+  }
+}
+
+/// `_rotateToken` for 16-bit buffers converted by rows; `cos`, `sin` prepared for Float32Element.
+@inline(__always)
+func _rotateTokenConverted(_ conv: RowConversion, q: HeadBuffer, k: HeadBuffer?, token t: Int,
+                           scratch: UnsafeMutablePointer<Float>, cos c: UnsafePointer<Float>,
+                           sin s: UnsafePointer<Float>, pairs h: Int, layout: PairLayout) {
+  let rowBytes = 2 &* h &* 2
+  _forEachRow(UInt16.self, q, token: t, rowBytes: rowBytes) {
+    _rotateConvertedRow(conv, $0, scratch: scratch, cos: c, sin: s, pairs: h, layout: layout)
+  }
+  if let k {
+    _forEachRow(UInt16.self, k, token: t, rowBytes: rowBytes) {
+      _rotateConvertedRow(conv, $0, scratch: scratch, cos: c, sin: s, pairs: h, layout: layout)
+    }
+  }
 }
 
 extension FrequencyTable {
@@ -178,24 +268,33 @@ extension FrequencyTable {
   /// `applyAttentionFactor`. Dimensions past the rotary dim are not touched. `threads` > 1 splits
   /// the tokens into contiguous chunks on that many threads (capped at `maxThreads`); results are
   /// bit-identical for every thread count.
+  /// 16-bit formats are converted by rows (`RowConversion`) when the CPU allows, unless
+  /// `softwareConversion` (the tests run both).
   package func rotate(format: ElementFormat, q: HeadBuffer, k: HeadBuffer?, tokens: Range<Int>,
-                      positions: Positions, inverse: Bool, applyAttentionFactor: Bool, threads: Int = 1) {
+                      positions: Positions, inverse: Bool, applyAttentionFactor: Bool, threads: Int = 1,
+                      softwareConversion: Bool = false) {
+    let conv = softwareConversion ? nil : RowConversion.available(for: format)
     switch format {
     case .float32:
       _rotate(Float32Element.self, q: q, k: k, tokens: tokens, positions: positions, inverse: inverse,
-              applyAttentionFactor: applyAttentionFactor, threads: threads)
+              applyAttentionFactor: applyAttentionFactor, threads: threads, conversion: nil)
+    case _ where conv != nil:
+      _rotate(Float32Element.self, q: q, k: k, tokens: tokens, positions: positions, inverse: inverse,
+              applyAttentionFactor: applyAttentionFactor, threads: threads, conversion: conv)
     case .float16:
       _rotate(Float16Element.self, q: q, k: k, tokens: tokens, positions: positions, inverse: inverse,
-              applyAttentionFactor: applyAttentionFactor, threads: threads)
+              applyAttentionFactor: applyAttentionFactor, threads: threads, conversion: nil)
     case .bfloat16:
       _rotate(BFloat16Element.self, q: q, k: k, tokens: tokens, positions: positions, inverse: inverse,
-              applyAttentionFactor: applyAttentionFactor, threads: threads)
+              applyAttentionFactor: applyAttentionFactor, threads: threads, conversion: nil)
     }
   }
 
+  /// `conversion`: the buffers hold a 16-bit format rotated through row conversions
+  /// (`_rotateTokenConverted`), with rows prepared for E = Float32Element.
   private func _rotate<E: RotaryElement>(_ e: E.Type, q: HeadBuffer, k: HeadBuffer?, tokens: Range<Int>,
                                          positions: Positions, inverse: Bool, applyAttentionFactor: Bool,
-                                         threads: Int) {
+                                         threads: Int, conversion: RowConversion?) {
     let h = pairCount
     let layout = config.layout
     let scale = applyAttentionFactor ? attentionFactor : 1
@@ -204,11 +303,18 @@ extension FrequencyTable {
     let width = kernelRowCapacity
     parallelChunks(count: tokens.count, threads: threads) { chunk in
       withRowScratch(width: width) { c, s, residues in
-        var cursor = makeCursor(storage: residues)
-        for t in (tokens.lowerBound + chunk.lowerBound) ..< (tokens.lowerBound + chunk.upperBound) {
-          fastCosSinRow(position: positions[t], scale: scale, sinSign: sinSign, cursor: &cursor, cos: c, sin: s)
-          _prepareRows(e, cos: c, sin: s, pairs: h, layout: layout)
-          _rotateToken(e, q: q, k: k, token: t, cos: c, sin: s, pairs: h, layout: layout)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * convertedRowChunk) { hb in
+          let rowScratch = hb.baseAddress!
+          var cursor = makeCursor(storage: residues)
+          for t in (tokens.lowerBound + chunk.lowerBound) ..< (tokens.lowerBound + chunk.upperBound) {
+            fastCosSinRow(position: positions[t], scale: scale, sinSign: sinSign, cursor: &cursor, cos: c, sin: s)
+            _prepareRows(e, cos: c, sin: s, pairs: h, layout: layout)
+            if let conversion {
+              _rotateTokenConverted(conversion, q: q, k: k, token: t, scratch: rowScratch, cos: c, sin: s, pairs: h, layout: layout)
+            } else {
+              _rotateToken(e, q: q, k: k, token: t, cos: c, sin: s, pairs: h, layout: layout)
+            }
+          }
         }
       }
     }
@@ -239,6 +345,12 @@ extension FrequencyTable {
   package func rotateToken(format: ElementFormat, q: HeadBuffer, k: HeadBuffer?, token t: Int,
                            cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
     let h = pairCount, layout = config.layout
+    if let conv = RowConversion.available(for: format) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * convertedRowChunk) { hb in
+        _rotateTokenConverted(conv, q: q, k: k, token: t, scratch: hb.baseAddress!, cos: cos, sin: sin, pairs: h, layout: layout)
+      }
+      return
+    }
     switch format {
     case .float32: _rotateToken(Float32Element.self, q: q, k: k, token: t, cos: cos, sin: sin, pairs: h, layout: layout)
     case .float16: _rotateToken(Float16Element.self, q: q, k: k, token: t, cos: cos, sin: sin, pairs: h, layout: layout)
@@ -252,10 +364,12 @@ extension FrequencyTable {
                           sin: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Int32>) {
     var cursor = makeCursor(storage: scratch)
     fastCosSinRow(position: m, scale: 1, sinSign: inverse ? -1 : 1, cursor: &cursor, cos: cos, sin: sin)
-    switch format {
-    case .float32: _prepareRows(Float32Element.self, cos: cos, sin: sin, pairs: pairCount, layout: config.layout)
-    case .float16: _prepareRows(Float16Element.self, cos: cos, sin: sin, pairs: pairCount, layout: config.layout)
-    case .bfloat16: _prepareRows(BFloat16Element.self, cos: cos, sin: sin, pairs: pairCount, layout: config.layout)
+    if format == .float32 || RowConversion.available(for: format) != nil {
+      _prepareRows(Float32Element.self, cos: cos, sin: sin, pairs: pairCount, layout: config.layout)
+    } else if format == .float16 {
+      _prepareRows(Float16Element.self, cos: cos, sin: sin, pairs: pairCount, layout: config.layout)
+    } else {
+      _prepareRows(BFloat16Element.self, cos: cos, sin: sin, pairs: pairCount, layout: config.layout)
     }
   }
 

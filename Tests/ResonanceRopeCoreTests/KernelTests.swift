@@ -164,6 +164,43 @@ private func referenceRow(_ x: [Double], _ t: FrequencyTable, position m: Int64,
 private func encode(_ x: Float, _ f: ElementFormat) -> UInt16 { f == .float16 ? float16Bits(x) : bfloat16Bits(x) }
 private func decode(_ b: UInt16, _ f: ElementFormat) -> Float { f == .float16 ? floatFromFloat16Bits(b) : floatFromBFloat16Bits(b) }
 
+/// The row conversions (F16C, AVX2) against the software conversions: every half and every
+/// bfloat16 widened, rounding probes narrowed, at lengths with tails. Skipped where the CPU has
+/// neither (the software path is then the only one, tested above).
+@Test(arguments: [ElementFormat.float16, .bfloat16])
+func rowConversionsMatchSoftware(_ format: ElementFormat) {
+  guard let conv = RowConversion.available(for: format) else {
+    print("row conversion for \(format.name): not available on this CPU, skipped")
+    return
+  }
+  let all = (0 ... 0xFFFF).map { UInt16($0) }
+  var wide = [Float](repeating: 0, count: all.count + 3)
+  all.withUnsafeBufferPointer { src in wide.withUnsafeMutableBufferPointer { conv.widen(src.baseAddress!, $0.baseAddress!, all.count) } }
+  var mismatches = 0
+  for b in all {
+    let want = format == .float16 ? floatFromFloat16Bits(b) : floatFromBFloat16Bits(b)
+    let got = wide[Int(b)]
+    if want.isNaN ? !got.isNaN : got.bitPattern != want.bitPattern { mismatches += 1 }
+  }
+  #expect(mismatches == 0, "\(format.name) widening: \(mismatches) of 65536 differ")
+  #expect(wide[65536] == 0 && wide[65538] == 0, "widening wrote past n")
+  let probes = roundingProbes(lowBits: format == .float16 ? 13 : 16, count: 3000)
+  for n in [probes.count, 13, 1] {  // tails of every length below a block
+    var narrow = [UInt16](repeating: 0xABCD, count: n + 5)
+    probes.withUnsafeBufferPointer { src in narrow.withUnsafeMutableBufferPointer { conv.narrow(src.baseAddress!, $0.baseAddress!, n) } }
+    var bad = 0
+    for i in 0 ..< n {
+      let want = format == .float16 ? float16Bits(probes[i]) : bfloat16Bits(probes[i])
+      if probes[i].isNaN {
+        let w = format == .float16 ? floatFromFloat16Bits(narrow[i]) : floatFromBFloat16Bits(narrow[i])
+        if !w.isNaN { bad += 1 }
+      } else if narrow[i] != want { bad += 1 }
+    }
+    #expect(bad == 0, "\(format.name) narrowing of \(n): \(bad) differ")
+    #expect(narrow[n ..< n + 5].allSatisfy { $0 == 0xABCD }, "narrowing wrote past n")
+  }
+}
+
 @Test(arguments: ElementFormat.allCases, [PairLayout.neox, .gptj])
 func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayout) throws {
   // Partial rotary (40 of 52 dims: 20 pairs, a 16-lane block plus a tail), padded rows,
@@ -181,21 +218,25 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
       var stored16 = values.map { encode($0, format == .float16 ? .float16 : .bfloat16) }
       let held: [Float] = format == .float32 ? values : stored16.map { decode($0, format) }
       var outputs: [[Float]] = []
-      for threads in [1, 2, 7] {
+      // Threads 1, 2, 7 on the default path (row conversions where the CPU has them), then 1
+      // thread converting in software: all four bit-identical.
+      for (threads, software) in [(1, false), (2, false), (7, false), (1, true)] {
         var b32 = stored32, b16 = stored16
         positions.withUnsafeBufferPointer { pp in
           func run(_ base: UnsafeMutableRawPointer) {
             let q = HeadBuffer(base: base, geometry: HeadGeometry(heads: 3, tokenStride: Int64(rowStride), headStride: 56))
             let k = HeadBuffer(base: base + 3 * 56 * format.size, geometry: HeadGeometry(heads: 2, tokenStride: Int64(rowStride), headStride: 56))
             t.rotate(format: format, q: q, k: k, tokens: 0 ..< tokens, positions: .list(pp.baseAddress!),
-                     inverse: inverse, applyAttentionFactor: attention, threads: threads)
+                     inverse: inverse, applyAttentionFactor: attention, threads: threads, softwareConversion: software)
           }
           if format == .float32 { b32.withUnsafeMutableBytes { run($0.baseAddress!) } } else { b16.withUnsafeMutableBytes { run($0.baseAddress!) } }
         }
         outputs.append(format == .float32 ? b32 : b16.map { decode($0, format) })
       }
-      #expect(outputs[0].map(\.bitPattern) == outputs[1].map(\.bitPattern), "1 vs 2 threads")
-      #expect(outputs[0].map(\.bitPattern) == outputs[2].map(\.bitPattern), "1 vs 7 threads")
+      func differing(_ a: [Float], _ b: [Float]) -> Int { zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count }
+      #expect(differing(outputs[0], outputs[1]) == 0, "1 vs 2 threads")
+      #expect(differing(outputs[0], outputs[2]) == 0, "1 vs 7 threads")
+      #expect(differing(outputs[0], outputs[3]) == 0, "row conversion vs software conversion")
       let got = outputs[0]
       // Bound: float32 math (a few ulp of |x| <= 2.5) plus one rounding to the storage format.
       let ulp: Double = format == .float32 ? 0x1p-23 : format == .float16 ? 0x1p-10 : 0x1p-7
