@@ -21,6 +21,17 @@ static int avx_with(unsigned extra) {
 
 int resonance_rope_f16c_available(void) { return avx_with(1u << 29); }
 
+/* The last n - i (< width) elements of a conversion `fn` of width-element blocks: through
+ * zero-padded copies, so nothing past n is read or written. */
+#define CONVERT_TAIL(fn, in_type, out_type, width)                              \
+    if (i < n) {                                                                \
+        in_type in[width] = {0};                                                \
+        out_type out[width];                                                    \
+        memcpy(in, src + i, (size_t)(n - i) * sizeof *in);                      \
+        fn(in, out, width);                                                     \
+        memcpy(dst + i, out, (size_t)(n - i) * sizeof *out);                    \
+    }
+
 int resonance_rope_avx2_available(void) {
     unsigned a, b, c, d;
     if (!avx_with(0) || __get_cpuid_max(0, 0) < 7) return 0;
@@ -35,13 +46,7 @@ void resonance_rope_f16c_widen(const uint16_t *src, float *dst, long n) {
         __m128i h = _mm_loadu_si128((const __m128i *)(src + i));
         _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
     }
-    if (i < n) {
-        uint16_t in[8] = {0};
-        float out[8];
-        memcpy(in, src + i, (size_t)(n - i) * sizeof *in);
-        _mm256_storeu_ps(out, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)in)));
-        memcpy(dst + i, out, (size_t)(n - i) * sizeof *out);
-    }
+    CONVERT_TAIL(resonance_rope_f16c_widen, uint16_t, float, 8)
 }
 
 __attribute__((target("avx,f16c")))
@@ -51,14 +56,7 @@ void resonance_rope_f16c_narrow(const float *src, uint16_t *dst, long n) {
         __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         _mm_storeu_si128((__m128i *)(dst + i), h);
     }
-    if (i < n) {
-        float in[8] = {0};
-        uint16_t out[8];
-        memcpy(in, src + i, (size_t)(n - i) * sizeof *in);
-        __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(in), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        _mm_storeu_si128((__m128i *)out, h);
-        memcpy(dst + i, out, (size_t)(n - i) * sizeof *out);
-    }
+    CONVERT_TAIL(resonance_rope_f16c_narrow, float, uint16_t, 8)
 }
 
 __attribute__((target("avx2")))
@@ -82,13 +80,7 @@ __attribute__((target("avx2")))
 void resonance_rope_bf16_widen(const uint16_t *src, float *dst, long n) {
     long i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, bf16_widen8(_mm_loadu_si128((const __m128i *)(src + i))));
-    if (i < n) {
-        uint16_t in[8] = {0};
-        float out[8];
-        memcpy(in, src + i, (size_t)(n - i) * sizeof *in);
-        _mm256_storeu_ps(out, bf16_widen8(_mm_loadu_si128((const __m128i *)in)));
-        memcpy(dst + i, out, (size_t)(n - i) * sizeof *out);
-    }
+    CONVERT_TAIL(resonance_rope_bf16_widen, uint16_t, float, 8)
 }
 
 __attribute__((target("avx2")))
@@ -100,14 +92,7 @@ void resonance_rope_bf16_narrow(const float *src, uint16_t *dst, long n) {
         __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
         _mm256_storeu_si256((__m256i *)(dst + i), packed);
     }
-    if (i < n) {
-        float in[16] = {0};
-        uint16_t out[16];
-        memcpy(in, src + i, (size_t)(n - i) * sizeof *in);
-        __m256i a = bf16_narrow8(_mm256_loadu_ps(in)), b = bf16_narrow8(_mm256_loadu_ps(in + 8));
-        _mm256_storeu_si256((__m256i *)out, _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8));
-        memcpy(dst + i, out, (size_t)(n - i) * sizeof *out);
-    }
+    CONVERT_TAIL(resonance_rope_bf16_narrow, float, uint16_t, 16)
 }
 
 #else

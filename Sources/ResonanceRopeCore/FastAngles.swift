@@ -77,33 +77,33 @@ func _roundSmall(_ x: Double) -> Double {
 /// cos(2 pi t), sin(2 pi t) for |t| <= 2^50 turns given exactly (see the file comment).
 @inline(__always)
 func _cosSinTurns(_ t: DoubleLanes) -> (cos: DoubleLanes, sin: DoubleLanes) {
-  let q = _roundSmall(t * _v(4))
-  let u = t - q * _v(0.25)  // exact: t and q / 4 are within 1/8 of each other
+  let q = _roundSmall(t * 4)
+  let u = t - q * 0.25  // exact: t and q / 4 are within 1/8 of each other
   let z = u * u
-  var s = _v(sinCoefficients[7])
-  s = s * z + _v(sinCoefficients[6])
-  s = s * z + _v(sinCoefficients[5])
-  s = s * z + _v(sinCoefficients[4])
-  s = s * z + _v(sinCoefficients[3])
-  s = s * z + _v(sinCoefficients[2])
-  s = s * z + _v(sinCoefficients[1])
-  s = (s * z + _v(sinCoefficients[0])) * u
-  var c = _v(cosCoefficients[8])
-  c = c * z + _v(cosCoefficients[7])
-  c = c * z + _v(cosCoefficients[6])
-  c = c * z + _v(cosCoefficients[5])
-  c = c * z + _v(cosCoefficients[4])
-  c = c * z + _v(cosCoefficients[3])
-  c = c * z + _v(cosCoefficients[2])
-  c = c * z + _v(cosCoefficients[1])
-  c = c * z + _v(cosCoefficients[0])
+  var s = DoubleLanes(repeating: sinCoefficients[7])
+  s = s * z + sinCoefficients[6]
+  s = s * z + sinCoefficients[5]
+  s = s * z + sinCoefficients[4]
+  s = s * z + sinCoefficients[3]
+  s = s * z + sinCoefficients[2]
+  s = s * z + sinCoefficients[1]
+  s = (s * z + sinCoefficients[0]) * u
+  var c = DoubleLanes(repeating: cosCoefficients[8])
+  c = c * z + cosCoefficients[7]
+  c = c * z + cosCoefficients[6]
+  c = c * z + cosCoefficients[5]
+  c = c * z + cosCoefficients[4]
+  c = c * z + cosCoefficients[3]
+  c = c * z + cosCoefficients[2]
+  c = c * z + cosCoefficients[1]
+  c = c * z + cosCoefficients[0]
   // Quadrant q in -2 ... 2 (|t| <= 1/2): 0 -> (c, s), 1 -> (-s, c), +-2 -> (-c, -s),
   // -1 -> (s, -c). As exact arithmetic (SIMD comparisons and lane selects are scalar loops in
   // Swift 6.3): odd = q^2 (4 - q^2) / 3 is 1 for q = +-1, else 0; a = (1 - odd)(1 - q^2 / 2)
   // and b = odd * q are in {-1, 0, 1}, so a c - b s and a s + b c are one value plus an exact 0.
   let q2 = q * q
-  let odd = q2 * (_v(4) - q2) / _v(3)  // 0 * 4 / 3, 1 * 3 / 3, 4 * 0 / 3: exact
-  let a = (_v(1) - odd) * (_v(1) - q2 * _v(0.5)), b = odd * q
+  let odd = q2 * (4 - q2) / 3  // 0 * 4 / 3, 1 * 3 / 3, 4 * 0 / 3: exact
+  let a = (1 - odd) * (1 - q2 * 0.5), b = odd * q
   let co = a * c - b * s, si = a * s + b * c
   return (co, si)
 }
