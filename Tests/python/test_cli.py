@@ -115,3 +115,23 @@ def test_freqs_hf_config(cli):
     out = json.loads(run(cli, "freqs", "--hf-config", cfg, "--json"))
     assert out["scaling"] == "yarn" and abs(out["attention_factor"] - (0.1 * np.log(4) + 1)) < 1e-12
     assert out["correction_range"] is not None and len(out["inv_freq"]) == 64
+
+
+def test_bench_json_shape(cli):
+    """`resonance-rope bench --json` keeps the documented shape (timings are not checked: the
+    benchmark reports ratios, it is not a timed test)."""
+    out = json.loads(run(cli, "bench", "--json", "--reps", "1"))
+    assert isinstance(out["machine"], str) and out["build"] in ("portable", "native")
+    names = {c["name"] for c in out["cases"]}
+    assert {"prefill", "decode", "far_positions", "table_build", "prefill_plain_rope",
+            "prefill_position_array"} <= names
+    for c in out["cases"]:
+        for key in ("name", "dtype", "layout", "threads", "tokens", "median_ns", "gbps",
+                    "ratio_memory_pass", "ratio_scalar"):
+            assert key in c, (c["name"], key)
+        assert c["median_ns"] > 0 and c["gbps"] > 0 and c["ratio_memory_pass"] > 0 and c["ratio_scalar"] > 0
+        assert ("ratio_rotation_only" in c) == (c["name"] == "decode")
+        assert ("ratio_near" in c) == (c["name"] == "far_positions")
+        assert ("ratio_memory_pass_prefetched" in c) == (c["name"] != "decode")
+    prefill = {(c["dtype"], c["layout"], c["threads"]) for c in out["cases"] if c["name"] == "prefill"}
+    assert prefill == {(d, l, t) for d in ("f32", "f16", "bf16") for l in ("neox", "gptj") for t in (1, 2)}
