@@ -305,13 +305,15 @@ def build_queue(args, cfg):
     tasks = args.tasks.split(",")
     methods = args.methods.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
+    # semi-recursive runs 3x the steps: by default the first 3 seeds (the full run fits ~2.5 h)
+    semi_seeds = [int(s) for s in args.semi_seeds.split(",")] if args.semi_seeds else seeds[:3]
     splits = args.splits.split(",")
     queue = []
     for split in splits:
         for group in (("recurrent", "cot"), ("semirecurrent",)):
             gt = [t for t in group if t in tasks]
             gm = methods if group[0] != "semirecurrent" else [m for m in methods if m in args.semi_methods.split(",")]
-            for seed in seeds:
+            for seed in (seeds if group[0] != "semirecurrent" else semi_seeds):
                 for task in gt:
                     for method in gm:
                         queue.append({"split": split, "task": task, "method": method, "seed": seed,
@@ -393,6 +395,7 @@ def main():
     ap.add_argument("--semi-methods", default="rope,resonance",
                     help="methods run on semirecurrent (longer schedule); default RoPE vs Resonance RoPE")
     ap.add_argument("--seeds", default="0,1,2,3,4")
+    ap.add_argument("--semi-seeds", help="seeds of the semirecurrent runs (default: the first 3 of --seeds)")
     ap.add_argument("--splits", default="disjoint",
                     help="disjoint (default): test seeds held out from training; paper: the public "
                          "code's overlap (add it with --splits disjoint,paper: it doubles the run)")
