@@ -67,26 +67,15 @@ func timeIt(inner: Int = 1, _ body: () -> Void) -> Double {
   return Double(nowNs() - t0) / Double(inner)
 }
 
-/// x *= c over `bytes` bytes in place, as floats, in contiguous chunks over `threads` threads.
-func memoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int) {
+/// x *= c over `bytes` bytes in place, as floats, in contiguous chunks over `threads` threads;
+/// `prefetch`: with the kernels' software prefetch (for writing) 2 KiB ahead.
+func memoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, prefetch: Bool = false) {
   let c = FloatLanes(repeating: _one)
   let blocks = bytes / 64
   parallelChunks(count: blocks, threads: threads) { r in
     for b in r {
       let q = p + b * 64
-      q.storeBytes(of: q.loadUnaligned(as: FloatLanes.self) * c, as: FloatLanes.self)
-    }
-  }
-}
-
-/// The memory pass with a software prefetch (for writing) 2 KiB ahead, like the kernels.
-func memoryPassPrefetched(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int) {
-  let c = FloatLanes(repeating: _one)
-  let blocks = bytes / 64
-  parallelChunks(count: blocks, threads: threads) { r in
-    for b in r {
-      let q = p + b * 64
-      rr_prefetch_for_write(q + 2048)  // a hint: past the end is harmless
+      if prefetch { rr_prefetch_for_write(q + 2048) }  // a hint: past the end is harmless
       q.storeBytes(of: q.loadUnaligned(as: FloatLanes.self) * c, as: FloatLanes.self)
     }
   }
@@ -255,7 +244,7 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
             })
           }
           let b = timeIt { memoryPass(buf, bytes: bytes, threads: threads) }
-          let bp = timeIt { memoryPassPrefetched(buf, bytes: bytes, threads: threads) }
+          let bp = timeIt { memoryPass(buf, bytes: bytes, threads: threads, prefetch: true) }
           let c = periods.withUnsafeBufferPointer { pp in
             timeIt {
               switch format {
