@@ -74,29 +74,22 @@ func _roundSmall(_ x: Double) -> Double {
   (x + 6755399441055744.0) - 6755399441055744.0
 }
 
+/// k[0] + z (k[1] + z (k[2] + ...)), Horner's rule from the highest coefficient down.
+@inline(__always)
+func _horner(_ z: DoubleLanes, _ k: [Double]) -> DoubleLanes {
+  var r = DoubleLanes(repeating: k[k.count - 1])
+  for i in stride(from: k.count - 2, through: 0, by: -1) { r = r * z + k[i] }
+  return r
+}
+
 /// cos(2 pi t), sin(2 pi t) for |t| <= 2^50 turns given exactly (see the file comment).
 @inline(__always)
 func _cosSinTurns(_ t: DoubleLanes) -> (cos: DoubleLanes, sin: DoubleLanes) {
   let q = _roundSmall(t * 4)
   let u = t - q * 0.25  // exact: t and q / 4 are within 1/8 of each other
   let z = u * u
-  var s = DoubleLanes(repeating: sinCoefficients[7])
-  s = s * z + sinCoefficients[6]
-  s = s * z + sinCoefficients[5]
-  s = s * z + sinCoefficients[4]
-  s = s * z + sinCoefficients[3]
-  s = s * z + sinCoefficients[2]
-  s = s * z + sinCoefficients[1]
-  s = (s * z + sinCoefficients[0]) * u
-  var c = DoubleLanes(repeating: cosCoefficients[8])
-  c = c * z + cosCoefficients[7]
-  c = c * z + cosCoefficients[6]
-  c = c * z + cosCoefficients[5]
-  c = c * z + cosCoefficients[4]
-  c = c * z + cosCoefficients[3]
-  c = c * z + cosCoefficients[2]
-  c = c * z + cosCoefficients[1]
-  c = c * z + cosCoefficients[0]
+  let s = _horner(z, sinCoefficients) * u
+  let c = _horner(z, cosCoefficients)
   // Quadrant q in -2 ... 2 (|t| <= 1/2): 0 -> (c, s), 1 -> (-s, c), +-2 -> (-c, -s),
   // -1 -> (s, -c). As exact arithmetic (SIMD comparisons and lane selects are scalar loops in
   // Swift 6.3): odd = q^2 (4 - q^2) / 3 is 1 for q = +-1, else 0; a = (1 - odd)(1 - q^2 / 2)

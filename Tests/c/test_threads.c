@@ -99,19 +99,25 @@ static rr_posgen_params posgen_params(void) {
     return p;
 }
 
+/* The shared handles' parameters: YaRN x4 over 4096, Resonance on or off. */
+static rr_rope_params yarn_params(int res) {
+    rr_rope_params p;
+    rr_rope_params_init(&p);
+    p.rotary_dim = D;
+    p.resonance = res;
+    p.scaling = RR_SCALING_YARN;
+    p.factor = 4;
+    p.original_max_position = 4096;
+    return p;
+}
+
 static void make_jobs(void) {
     {
         rr_posgen_params p = posgen_params();
         if (rr_posgen_generate(&p, RR_POSGEN_SPLIT_TEST, 10, 4, posgen_expected, 4 * 32) != RR_STATUS_OK) exit(2);
     }
     for (int res = 0; res < 2; res++) {
-        rr_rope_params p;
-        rr_rope_params_init(&p);
-        p.rotary_dim = D;
-        p.resonance = res;
-        p.scaling = RR_SCALING_YARN;
-        p.factor = 4;
-        p.original_max_position = 4096;
+        rr_rope_params p = yarn_params(res);
         if (rr_rope_create(&p, &shared[res]) != RR_STATUS_OK) {
             fprintf(stderr, "create: %s\n", rr_last_error_message());
             exit(2);
@@ -212,16 +218,10 @@ static void *worker(void *arg) {
         }
         /* handles created and freed by every thread while others use the shared ones */
         {
-            rr_rope_params p;
+            rr_rope_params p = yarn_params(res);
             rr_rope *mine = NULL;
             double v[D / 2];
             rr_rope_info info;
-            rr_rope_params_init(&p);
-            p.rotary_dim = D;
-            p.resonance = res;
-            p.scaling = RR_SCALING_YARN;
-            p.factor = 4;
-            p.original_max_position = 4096;
             info.struct_size = sizeof info;
             if (rr_rope_create(&p, &mine) != RR_STATUS_OK || rr_rope_inv_freq_f64(mine, v, D / 2) != RR_STATUS_OK ||
                 memcmp(v, inv[res], sizeof v) != 0 || rr_rope_get_info(shared[res], &info) != RR_STATUS_OK ||
