@@ -3,8 +3,12 @@
 //
 // Targets (see STYLE.md in the shared folder):
 //   ResonanceRopeCore  pure Swift numerics: no C types, no `rr_` names, no Foundation.
-//   CKernelHints       static inline hints the kernels need and Swift cannot spell (prefetch).
-//   CHalfConversion    half <-> float32 rows with F16C, used when the CPU has it (runtime check).
+//   ResonanceRopeKernelTypes  plain data the core hands to the kernels (no hot code).
+//   ResonanceRopeKernels      the hot loops (rotation, angle rows, table fills), baseline x86-64.
+//   ResonanceRopeKernelsAVX2  the SAME source files (symlinks), compiled for x86-64-v3; the core
+//                      picks it at run time when the CPU has every x86-64-v3 feature.
+//   CKernelHints       static inline hints the kernels need and Swift cannot spell (prefetch, F16C).
+//   CCPUFeatures       CPU feature checks (CPUID, XGETBV) for the kernel dispatch.
 //   CResonanceRope     the public C structs and macros (the only hand-written C declarations).
 //   ResonanceRope      the thin C ABI (`@c(rr_...)`), built as libresonance_rope.so.
 //   ResonanceRopeBench the kernel benchmark (`resonance-rope bench`).
@@ -23,9 +27,16 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
-    .target(name: "ResonanceRopeCore", dependencies: ["CKernelHints", "CHalfConversion"]),
+    .target(name: "ResonanceRopeCore",
+            dependencies: ["ResonanceRopeKernelTypes", "ResonanceRopeKernels", "ResonanceRopeKernelsAVX2", "CCPUFeatures"]),
+    .target(name: "ResonanceRopeKernelTypes"),
+    .target(name: "ResonanceRopeKernels", dependencies: ["ResonanceRopeKernelTypes", "CKernelHints"]),
+    // -Xcc -march=x86-64-v3 steers Swift's code generation too (ymm, AVX2, F16C); RR_KERNEL_AVX2
+    // selects the F16C element. Never called unless the CPU has x86-64-v3 (see Dispatch.swift).
+    .target(name: "ResonanceRopeKernelsAVX2", dependencies: ["ResonanceRopeKernelTypes", "CKernelHints"],
+            swiftSettings: [.define("RR_KERNEL_AVX2"), .unsafeFlags(["-Xcc", "-march=x86-64-v3"])]),
     .target(name: "CKernelHints"),
-    .target(name: "CHalfConversion"),
+    .target(name: "CCPUFeatures"),
     .target(name: "CResonanceRope"),
     .target(
       name: "ResonanceRope",
@@ -47,7 +58,7 @@ let package = Package(
       ]
     ),
     // The kernel benchmark, apart from the core; run by `resonance-rope bench`.
-    .target(name: "ResonanceRopeBench", dependencies: ["ResonanceRopeCore", "CKernelHints"]),
+    .target(name: "ResonanceRopeBench", dependencies: ["ResonanceRopeCore"]),
     .executableTarget(
       name: "ResonanceRopeCLI",
       dependencies: [

@@ -81,8 +81,10 @@ private func applyInplace(_ function: StaticString, _ format: ElementFormat, _ r
     let v = try validateRotation(r, t, elementSize: format.size)
     let q = HeadBuffer(base: r.q!, geometry: v.q)
     let k = v.k.map { HeadBuffer(base: r.k!, geometry: $0) }
-    t.rotate(format: format, q: q, k: k, tokens: v.tokens, positions: v.positions, inverse: v.inverse,
-             applyAttentionFactor: v.attention, threads: v.threads)
+    try core { () throws(RopeError) in
+      try t.rotate(format: format, q: q, k: k, tokens: v.tokens, positions: v.positions, inverse: v.inverse,
+                   applyAttentionFactor: v.attention, threads: v.threads)
+    }
   }
 }
 

@@ -72,6 +72,6 @@ func positionsArgument(_ list: UnsafePointer<Int64>?, start: Int64, count: Int64
       }
     }
     let scale = flags & RR_ATTENTION_FACTOR != 0 ? t.attentionFactor : 1
-    t.fillTable(layout: tl, positions: pos, count: Int(n_positions), scale: scale, cos: c, sin: s)
+    try core { () throws(RopeError) in try t.fillTable(layout: tl, positions: pos, count: Int(n_positions), scale: scale, cos: c, sin: s) }
   }
 }

@@ -1,16 +1,17 @@
-// The kernel benchmark behind `resonance-rope bench`: every case is timed in the same run as two
+// The kernel benchmark behind `resonance-rope bench`: every case is timed in the same run as its
 // baselines over the same bytes, so the ratios survive a noisy shared machine:
 //   memory pass  x *= c in place over the same buffer (a fill of the same bytes for table_build),
-//                split over the same number of threads; reported beside it, the same pass with
-//                the software prefetch the kernels use (2 KiB ahead): the plain loop does not keep
-//                enough cache misses in flight to reach the machine's limit on one core, so the
-//                prefetched pass is the stricter yardstick;
+//                split over the same number of threads, timed four ways: compiled like each copy
+//                of the kernels (baseline x86-64 and x86-64-v3 where the CPU has it), each plain
+//                and with a software prefetch 2 KiB ahead. The yardstick is the FASTEST of them,
+//                per case (which one wins differs by CPU: on an AMD EPYC the prefetch slows the
+//                pass, on an Intel Xeon it sped it up), so no ratio flatters the kernel; the plain
+//                and prefetched passes of the fastest copy stay visible;
 //   scalar       a straightforward per-token implementation: libm sin/cos in double of the
 //                exact Resonance angle 2 pi (m mod P) / P, rounded to float, then a plain float
 //                loop over every head (same threads).
 // Each repetition runs case, memory pass and scalar back to back; medians over repetitions.
 // Results feed a blackHole so nothing is dead code.
-import CKernelHints
 import Glibc
 import ResonanceRopeCore
 
@@ -24,9 +25,10 @@ package struct BenchCase: Sendable {
   package var medianNs: Double
   /// Bytes read + written per run / time.
   package var gbps: Double
-  /// Memory-pass time / case time (1.0 = at the memory limit).
+  /// The fastest memory pass (see the file comment) / case time (1.0 = at the memory limit).
   package var ratioMemoryPass: Double
-  /// The same with the prefetched memory pass (prefill, far_positions, table_build).
+  /// Plain and prefetched passes of the fastest kernel copy / case time (both stay visible).
+  package var ratioPlainPass: Double?
   package var ratioMemoryPassPrefetched: Double?
   /// Scalar time / case time.
   package var ratioScalar: Double
@@ -34,11 +36,19 @@ package struct BenchCase: Sendable {
   package var ratioRotationOnly: Double?
   /// far_positions only: near (prefill) time / far time, same repetitions.
   package var ratioNear: Double?
+
+  package init(name: String, dtype: String, layout: String, threads: Int, tokens: Int, medianNs: Double, gbps: Double,
+               ratioMemoryPass: Double, ratioScalar: Double) {
+    self.name = name; self.dtype = dtype; self.layout = layout; self.threads = threads; self.tokens = tokens
+    self.medianNs = medianNs; self.gbps = gbps; self.ratioMemoryPass = ratioMemoryPass; self.ratioScalar = ratioScalar
+  }
 }
 
 package struct BenchReport: Sendable {
   package var machine: String
   package var build: String
+  /// The kernel copy the library runs on this CPU.
+  package var kernels: String
   package var cases: [BenchCase]
 }
 
@@ -67,28 +77,18 @@ func timeIt(inner: Int = 1, _ body: () -> Void) -> Double {
   return Double(nowNs() - t0) / Double(inner)
 }
 
-/// x *= c over `bytes` bytes in place, as floats, in contiguous chunks over `threads` threads;
-/// `prefetch`: with the kernels' software prefetch (for writing) 2 KiB ahead.
-func memoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, prefetch: Bool = false) {
-  let c = FloatLanes(repeating: _one)
-  let blocks = bytes / 64
-  parallelChunks(count: blocks, threads: threads) { r in
-    for b in r {
-      let q = p + b * 64
-      if prefetch { rr_prefetch_for_write(q + 2048) }  // a hint: past the end is harmless
-      q.storeBytes(of: q.loadUnaligned(as: FloatLanes.self) * c, as: FloatLanes.self)
+/// The yardstick passes of one case: every kernel copy, plain and prefetched; `pass(copy, prefetch)`.
+struct Passes {
+  var times: [String: [Double]] = [:]
+  mutating func run(_ body: (Kernels, Bool) -> Void) {
+    for k in Kernels.available {
+      for pf in [false, true] { times["\(k.name)\(pf)", default: []].append(timeIt { body(k, pf) }) }
     }
   }
-}
-
-/// A fill of `bytes` bytes (stores only), the table build's baseline; `prefetch`: with the
-/// kernels' prefetch 2 KiB ahead.
-func memoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, prefetch: Bool = false) {
-  let c = FloatLanes(repeating: _one)
-  for b in 0 ..< bytes / 64 {
-    if prefetch { rr_prefetch_for_write(p + b * 64 + 2048) }
-    (p + b * 64).storeBytes(of: c, as: FloatLanes.self)
-  }
+  /// Median of the fastest variant, and the plain and prefetched medians of the best copy.
+  var fastest: Double { times.values.map(median).min() ?? .nan }
+  var plain: Double { times["\(Kernels.best.name)false"].map(median) ?? .nan }
+  var prefetched: Double { times["\(Kernels.best.name)true"].map(median) ?? .nan }
 }
 
 // MARK: - The scalar reference
@@ -127,7 +127,7 @@ func scalarAngles(_ periods: UnsafePointer<Int64>, _ h: Int, _ m: Int64, _ c: Un
 func scalarRotate<E: ScalarElement>(_: E.Type, _ base: UnsafeMutableRawPointer, tokens: Range<Int>, heads: Int, headDim: Int,
                                     start: Int64, periods: UnsafePointer<Int64>, h: Int, gptj: Bool, threads: Int) {
   let p = base.assumingMemoryBound(to: E.Bits.self)
-  parallelChunks(count: tokens.count, threads: threads) { chunk in
+  parallelChunks(count: tokens.count, threads: threads) { chunk, _ in
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * h) { sc in
       let c = sc.baseAddress!, s = c + h
       for t in chunk {
@@ -199,6 +199,19 @@ package func benchBuild() -> String {
   #endif
 }
 
+/// The scalar yardstick of one format (same threads).
+func scalarCase(_ format: ElementFormat, _ buf: UnsafeMutableRawPointer, tokens: Int, heads: Int, headDim: Int, start: Int64,
+                periods: [Int64], gptj: Bool, threads: Int) {
+  periods.withUnsafeBufferPointer { pp in
+    let h = headDim / 2, p = pp.baseAddress!
+    switch format {
+    case .float32: scalarRotate(ScalarF32.self, buf, tokens: 0 ..< tokens, heads: heads, headDim: headDim, start: start, periods: p, h: h, gptj: gptj, threads: threads)
+    case .float16: scalarRotate(ScalarF16.self, buf, tokens: 0 ..< tokens, heads: heads, headDim: headDim, start: start, periods: p, h: h, gptj: gptj, threads: threads)
+    case .bfloat16: scalarRotate(ScalarBF16.self, buf, tokens: 0 ..< tokens, heads: heads, headDim: headDim, start: start, periods: p, h: h, gptj: gptj, threads: threads)
+    }
+  }
+}
+
 /// Runs every case. `reps` repetitions per case (medians); `progress` gets one line per case.
 package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in }) throws -> BenchReport {
   var cases: [BenchCase] = []
@@ -206,69 +219,74 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
   let d = 128, h = 64
   let tables = try [PairLayout.neox, .gptj].map { try FrequencyTable(RopeConfig(rotaryDim: d, base: 10000, resonance: true, layout: $0)) }
   let periods = tables[0].resonanceWavelengths
-  // Plain RoPE (no Resonance): every angle from the vectorized double polynomial.
+  // Plain RoPE (no Resonance): every angle from the anchored double polynomial.
   let plainTables = try [PairLayout.neox, .gptj].map { try FrequencyTable(RopeConfig(rotaryDim: d, base: 10000, resonance: false, layout: $0)) }
-
-  // prefill and far_positions: 4096 tokens x 32 heads x 128; far (positions from 2^40) is timed
-  // in the same repetitions as near, so their ratio is not at the mercy of machine noise.
-  // prefill_plain_rope (f32): the prefill case without Resonance (same scalar yardstick).
-  // prefill_position_array (f32): the prefill case at an explicit array of random positions in
-  // [0, 2^31) (every token needs its own residues: no stepping from the previous one).
-  let tokens = 4096, heads = 32
-  let randomPositions = UnsafeMutablePointer<Int64>.allocate(capacity: tokens)
-  defer { randomPositions.deallocate() }
-  var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-  for i in 0 ..< tokens {
-    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-    randomPositions[i] = Int64(state >> 33)
+  func layoutName(_ l: PairLayout) -> String { l == .neox ? "neox" : "gptj" }
+  func make(_ name: String, _ dtype: String, _ layout: String, _ threads: Int, _ tokens: Int, _ m: Double, bytes: Int,
+            _ passes: Passes, scalar: Double) -> BenchCase {
+    var c = BenchCase(name: name, dtype: dtype, layout: layout, threads: threads, tokens: tokens, medianNs: m,
+                      gbps: Double(bytes) / m, ratioMemoryPass: passes.fastest / m, ratioScalar: scalar / m)
+    c.ratioPlainPass = passes.plain / m
+    c.ratioMemoryPassPrefetched = passes.prefetched / m
+    return c
   }
-  for format in ElementFormat.allCases {
-    let bytes = tokens * heads * d * format.size
-    let buf = makeBuffer(bytes: bytes, format: format)
-    defer { buf.deallocate() }
-    for (li, layout) in [PairLayout.neox, .gptj].enumerated() {
-      for threads in [1, 2] {
-        let q = HeadBuffer(base: buf, geometry: HeadGeometry(heads: Int64(heads), tokenStride: Int64(heads * d), headStride: Int64(d)))
-        let runs: [(name: String, table: FrequencyTable, positions: Positions)] = format == .float32
-          ? [("prefill", tables[li], .range(start: 0)), ("far_positions", tables[li], .range(start: 1 << 40)),
-             ("prefill_plain_rope", plainTables[li], .range(start: 0)),
-             ("prefill_position_array", tables[li], .list(UnsafePointer(randomPositions)))]
-          : [("prefill", tables[li], .range(start: 0))]
-        var caseT = [[Double]](repeating: [], count: runs.count), memT: [Double] = [], memPfT: [Double] = [], scalarT: [Double] = []
-        for rep in 0 ... reps {
-          var times: [Double] = []
-          for run in runs {
-            times.append(timeIt {
-              run.table.rotate(format: format, q: q, k: nil, tokens: 0 ..< tokens, positions: run.positions,
-                               inverse: false, applyAttentionFactor: false, threads: threads)
-            })
-          }
-          let b = timeIt { memoryPass(buf, bytes: bytes, threads: threads) }
-          let bp = timeIt { memoryPass(buf, bytes: bytes, threads: threads, prefetch: true) }
-          let c = periods.withUnsafeBufferPointer { pp in
-            timeIt {
-              switch format {
-              case .float32: scalarRotate(ScalarF32.self, buf, tokens: 0 ..< tokens, heads: heads, headDim: d, start: 0, periods: pp.baseAddress!, h: h, gptj: layout == .gptj, threads: threads)
-              case .float16: scalarRotate(ScalarF16.self, buf, tokens: 0 ..< tokens, heads: heads, headDim: d, start: 0, periods: pp.baseAddress!, h: h, gptj: layout == .gptj, threads: threads)
-              case .bfloat16: scalarRotate(ScalarBF16.self, buf, tokens: 0 ..< tokens, heads: heads, headDim: d, start: 0, periods: pp.baseAddress!, h: h, gptj: layout == .gptj, threads: threads)
-              }
+
+  // Rotation cases on [tokens, 32 heads, 128] buffers: prefill (4096 tokens, in DRAM) and
+  // in_cache (32 tokens, 512 KiB of f32: L2-resident, timed as `inner` calls per sample against
+  // an in-cache pass, which shows whether a kernel is compute-bound whatever the memory).
+  // far_positions (positions from 2^40) is timed in the same repetitions as near, so their
+  // ratio is not at the mercy of machine noise; prefill_plain_rope: without Resonance;
+  // prefill_position_array: an explicit array of random positions in [0, 2^31) (every token
+  // needs its own residues and anchor).
+  let heads = 32
+  for (caseName, tokens, inner) in [("prefill", 4096, 1), ("in_cache", 32, 200)] {
+    let randomPositions = UnsafeMutablePointer<Int64>.allocate(capacity: tokens)
+    defer { randomPositions.deallocate() }
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    for i in 0 ..< tokens {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      randomPositions[i] = Int64(state >> 33)
+    }
+    for format in ElementFormat.allCases where caseName == "prefill" || format == .float32 {
+      let bytes = tokens * heads * d * format.size
+      let buf = makeBuffer(bytes: bytes, format: format)
+      defer { buf.deallocate() }
+      for (li, layout) in [PairLayout.neox, .gptj].enumerated() {
+        for threads in caseName == "prefill" ? [1, 2] : [1] {
+          let q = HeadBuffer(base: buf, geometry: HeadGeometry(heads: Int64(heads), tokenStride: Int64(heads * d), headStride: Int64(d)))
+          let runs: [(name: String, table: FrequencyTable, positions: Positions)] = format == .float32 && caseName == "prefill"
+            ? [("prefill", tables[li], .range(start: 0)), ("far_positions", tables[li], .range(start: 1 << 40)),
+               ("prefill_plain_rope", plainTables[li], .range(start: 0)),
+               ("prefill_position_array", tables[li], .list(UnsafePointer(randomPositions)))]
+            : caseName == "prefill" ? [("prefill", tables[li], .range(start: 0))]
+            : [("in_cache", tables[li], .range(start: 0)), ("in_cache_plain_rope", plainTables[li], .range(start: 0))]
+          var caseT = [[Double]](repeating: [], count: runs.count), passes = Passes(), scalarT: [Double] = []
+          for rep in 0 ... reps {
+            var times: [Double] = []
+            for run in runs {
+              times.append(timeIt(inner: inner) {
+                for _ in 0 ..< inner {
+                  try! run.table.rotate(format: format, q: q, k: nil, tokens: 0 ..< tokens, positions: run.positions,
+                                        inverse: false, applyAttentionFactor: false, threads: threads)
+                }
+              })
+            }
+            var p = Passes()
+            p.run { k, pf in for _ in 0 ..< inner { k.memoryPass(buf, bytes: bytes, threads: threads, prefetch: pf, one: _one) } }
+            let c = timeIt { scalarCase(format, buf, tokens: tokens, heads: heads, headDim: d, start: 0, periods: periods, gptj: layout == .gptj, threads: threads) }
+            blackHole(buf)
+            if rep > 0 {  // rep 0 warms up
+              for (i, x) in times.enumerated() { caseT[i].append(x) }
+              for (key, v) in p.times { passes.times[key, default: []].append(contentsOf: v.map { $0 / Double(inner) }) }
+              scalarT.append(c)
             }
           }
-          blackHole(buf)
-          if rep > 0 {  // rep 0 warms up
-            for (i, x) in times.enumerated() { caseT[i].append(x) }
-            memT.append(b); memPfT.append(bp); scalarT.append(c)
+          let near = median(caseT[0])
+          for (i, run) in runs.enumerated() {
+            var c = make(run.name, format.name, layoutName(layout), threads, tokens, median(caseT[i]), bytes: 2 * bytes, passes, scalar: median(scalarT))
+            if run.name == "far_positions" { c.ratioNear = near / c.medianNs }
+            add(c)
           }
-        }
-        let near = median(caseT[0])
-        for (i, run) in runs.enumerated() {
-          let m = median(caseT[i])
-          var c = BenchCase(name: run.name, dtype: format.name, layout: layout == .neox ? "neox" : "gptj",
-                            threads: threads, tokens: tokens, medianNs: m, gbps: Double(2 * bytes) / m,
-                            ratioMemoryPass: median(memT) / m, ratioScalar: median(scalarT) / m, ratioRotationOnly: nil)
-          c.ratioMemoryPassPrefetched = median(memPfT) / m
-          if run.name == "far_positions" { c.ratioNear = near / m }
-          add(c)
         }
       }
     }
@@ -285,45 +303,39 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
       defer { buf.deallocate() }
       let q = HeadBuffer(base: buf, geometry: HeadGeometry(heads: 32, tokenStride: Int64(32 * d), headStride: Int64(d)))
       let k = HeadBuffer(base: buf + qBytes, geometry: HeadGeometry(heads: 8, tokenStride: Int64(8 * d), headStride: Int64(d)))
-      let cap = t.kernelRowCapacity
-      let rows = UnsafeMutablePointer<Float>.allocate(capacity: 2 * cap)
-      let res = UnsafeMutablePointer<Int32>.allocate(capacity: t.cursorCapacity)
-      defer { rows.deallocate(); res.deallocate() }
-      rows.initialize(repeating: 0, count: 2 * cap)
-      t.kernelRows(format: format, position: 123_457, inverse: false, cos: rows, sin: rows + cap, scratch: res)
-      var caseT: [Double] = [], rotT: [Double] = [], memT: [Double] = [], scalarT: [Double] = []
+      let scratch = UnsafeMutableRawPointer.allocate(byteCount: t.kernelScratchBytes, alignment: 64)
+      defer { scratch.deallocate() }
+      let rows = t.preparedRows(format: format, position: 123_457, scratch: scratch)
+      var caseT: [Double] = [], rotT: [Double] = [], passes = Passes(), scalarT: [Double] = []
       var pos: Int64 = 100_000
       for rep in 0 ... 2 * reps {
         let a = timeIt(inner: inner) {
           for _ in 0 ..< inner {
-            t.rotate(format: format, q: q, k: k, tokens: 0 ..< 1, positions: .range(start: pos),
-                     inverse: false, applyAttentionFactor: false, threads: 1)
+            try! t.rotate(format: format, q: q, k: k, tokens: 0 ..< 1, positions: .range(start: pos),
+                          inverse: false, applyAttentionFactor: false, threads: 1)
             pos &+= 1
           }
         }
         let r = timeIt(inner: inner) {
-          for _ in 0 ..< inner { t.rotateToken(format: format, q: q, k: k, token: 0, cos: rows, sin: rows + cap) }
+          for _ in 0 ..< inner { t.rotateToken(format: format, q: q, k: k, token: 0, cos: rows.cos, sin: rows.sin) }
         }
-        let b = timeIt(inner: inner) { for _ in 0 ..< inner { memoryPass(buf, bytes: qBytes + kBytes, threads: 1) } }
-        let c = periods.withUnsafeBufferPointer { pp in
-          timeIt(inner: inner) {
-            for _ in 0 ..< inner {
-              switch format {  // q and k are adjacent rows of 40 heads
-              case .float32: scalarRotate(ScalarF32.self, buf, tokens: 0 ..< 1, heads: 40, headDim: d, start: pos, periods: pp.baseAddress!, h: h, gptj: layout == .gptj, threads: 1)
-              case .float16: scalarRotate(ScalarF16.self, buf, tokens: 0 ..< 1, heads: 40, headDim: d, start: pos, periods: pp.baseAddress!, h: h, gptj: layout == .gptj, threads: 1)
-              case .bfloat16: scalarRotate(ScalarBF16.self, buf, tokens: 0 ..< 1, heads: 40, headDim: d, start: pos, periods: pp.baseAddress!, h: h, gptj: layout == .gptj, threads: 1)
-              }
-              pos &+= 1
-            }
+        var p = Passes()
+        p.run { kc, pf in for _ in 0 ..< inner { kc.memoryPass(buf, bytes: qBytes + kBytes, threads: 1, prefetch: pf, one: _one) } }
+        let c = timeIt(inner: inner) {
+          for _ in 0 ..< inner {  // q and k are adjacent rows of 40 heads
+            scalarCase(format, buf, tokens: 1, heads: 40, headDim: d, start: pos, periods: periods, gptj: layout == .gptj, threads: 1)
+            pos &+= 1
           }
         }
         blackHole(buf)
-        if rep > 0 { caseT.append(a); rotT.append(r); memT.append(b); scalarT.append(c) }
+        if rep > 0 {
+          caseT.append(a); rotT.append(r); scalarT.append(c)
+          for (key, v) in p.times { passes.times[key, default: []].append(contentsOf: v.map { $0 / Double(inner) }) }
+        }
       }
-      let m = median(caseT)
-      add(BenchCase(name: "decode", dtype: format.name, layout: layout == .neox ? "neox" : "gptj", threads: 1, tokens: 1,
-                    medianNs: m, gbps: Double(2 * (qBytes + kBytes)) / m, ratioMemoryPass: median(memT) / m,
-                    ratioScalar: median(scalarT) / m, ratioRotationOnly: median(rotT) / m))
+      var c = make("decode", format.name, layoutName(layout), 1, 1, median(caseT), bytes: 2 * (qBytes + kBytes), passes, scalar: median(scalarT))
+      c.ratioRotationOnly = median(rotT) / c.medianNs
+      add(c)
     }
   }
 
@@ -332,23 +344,38 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
   let bytes = 2 * n * h * 4
   let out = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
   defer { out.deallocate() }
-  memoryFill(out, bytes: bytes)  // first touch
+  Kernels.best.memoryFill(out, bytes: bytes, prefetch: false, one: _one)  // first touch
   let cosOut = out.assumingMemoryBound(to: Float.self), sinOut = cosOut + n * h
-  var caseT: [Double] = [], memT: [Double] = [], memPfT: [Double] = [], scalarT: [Double] = []
+  var caseT: [Double] = [], passes = Passes(), scalarT: [Double] = []
   for rep in 0 ... reps {
-    let a = timeIt { tables[0].fillTable(layout: .half, positions: .range(start: 0), count: n, scale: 1, cos: cosOut, sin: sinOut) }
-    let b = timeIt { memoryFill(out, bytes: bytes) }
-    let bp = timeIt { memoryFill(out, bytes: bytes, prefetch: true) }
+    let a = timeIt { try! tables[0].fillTable(layout: .half, positions: .range(start: 0), count: n, scale: 1, cos: cosOut, sin: sinOut) }
+    var p = Passes()
+    p.run { k, pf in k.memoryFill(out, bytes: bytes, prefetch: pf, one: _one) }
     let c = periods.withUnsafeBufferPointer { pp in
       timeIt { for p in 0 ..< n { scalarAngles(pp.baseAddress!, h, Int64(p), cosOut + p * h, sinOut + p * h) } }
     }
     blackHole(out)
-    if rep > 0 { caseT.append(a); memT.append(b); memPfT.append(bp); scalarT.append(c) }
+    if rep > 0 { caseT.append(a); scalarT.append(c); for (key, v) in p.times { passes.times[key, default: []].append(contentsOf: v) } }
   }
-  let m = median(caseT)
-  add(BenchCase(name: "table_build", dtype: "f32", layout: "half", threads: 1, tokens: n, medianNs: m,
-                gbps: Double(bytes) / m, ratioMemoryPass: median(memT) / m,
-                ratioMemoryPassPrefetched: median(memPfT) / m, ratioScalar: median(scalarT) / m,
-                ratioRotationOnly: nil))
-  return BenchReport(machine: machineName(), build: benchBuild(), cases: cases)
+  add(make("table_build", "f32", "half", 1, n, median(caseT), bytes: bytes, passes, scalar: median(scalarT)))
+
+  // create: handle creation (Resonance builds the periodic table), d = 64 and 128; and gap: the
+  // feature-gap analysis of the paper's PosGen setting and a Llama-2-like one. Times only.
+  for dim in [64, 128] {
+    for resonance in [false, true] {
+      var ts: [Double] = []
+      for _ in 0 ... 4 * reps { ts.append(timeIt { _ = try! FrequencyTable(RopeConfig(rotaryDim: dim, base: 10000, resonance: resonance)) }) }
+      add(BenchCase(name: resonance ? "create_resonance" : "create", dtype: "-", layout: "-", threads: 1, tokens: dim,
+                    medianNs: median(Array(ts.dropFirst())), gbps: 0, ratioMemoryPass: 0, ratioScalar: 0))
+    }
+  }
+  for (dim, train, test) in [(64, Int64(64), Int64(256)), (128, Int64(4096), Int64(16384))] {
+    var ts: [Double] = []
+    for _ in 0 ... reps {
+      ts.append(timeIt { _ = try! featureGapComparison(config: RopeConfig(rotaryDim: dim, base: 10000), trainLength: train, testLength: test) })
+    }
+    add(BenchCase(name: "gap", dtype: "-", layout: "L=\(train)", threads: 1, tokens: Int(test), medianNs: median(Array(ts.dropFirst())),
+                  gbps: 0, ratioMemoryPass: 0, ratioScalar: 0))
+  }
+  return BenchReport(machine: machineName(), build: benchBuild(), kernels: Kernels.best.name, cases: cases)
 }

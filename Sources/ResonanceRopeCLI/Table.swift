@@ -26,9 +26,9 @@ struct Table: ParsableCommand {
     try Positions.checkRange(start: start, count: Int64(count))
     let w = tl.rowWidth(pairs: t.pairCount)
     var values = [Float](repeating: 0, count: 2 * count * w)
-    values.withUnsafeMutableBufferPointer { b in
+    try values.withUnsafeMutableBufferPointer { b in
       let c = b.baseAddress!
-      t.fillTable(layout: tl, positions: .range(start: start), count: count,
+      try t.fillTable(layout: tl, positions: .range(start: start), count: count,
                   scale: applyAttentionFactor ? t.attentionFactor : 1,
                   cos: c, sin: tl.usesSinBuffer ? c + count * w : nil)
     }

@@ -69,3 +69,16 @@ package func viewsOverlap(
   let (firstFoot, secondFoot) = b >= a ? (footA, footB) : (footB, footA)
   return !(d >= firstFoot && d + secondFoot <= period)
 }
+
+extension Positions {
+  /// Checks that every position of `count` tokens is representable.
+  package static func checkRange(start: Int64, count: Int64) throws(RopeError) {
+    guard count >= 0 else { throw RopeError(.overflow, "count = \(count): must be >= 0") }
+    if count > 0 {
+      let (_, o) = start.addingReportingOverflow(count - 1)
+      guard !o else {
+        throw RopeError(.overflow, "positions start_position + n - 1 = \(start) + \(count - 1) overflow int64")
+      }
+    }
+  }
+}

@@ -111,37 +111,43 @@ func polynomialMatchesExactPath(_ d: Int, _ base: Double, _ resonance: Bool) thr
 @Test(arguments: [(128, 10000.0, true, 1.0), (128, 500000.0, true, 1.0), (64, 10000.0, false, 1.0), (128, 10000.0, true, 1.3)])
 func fastRowsMatchExactRows(_ d: Int, _ base: Double, _ resonance: Bool, _ scale: Double) throws {
   let t = try FrequencyTable(RopeConfig(rotaryDim: d, base: base, resonance: resonance))
-  let h = t.pairCount, cap = t.rowCapacity
-  var c = [Float](repeating: 0, count: cap), s = c, ec = c, es = c
-  var res = [Int32](repeating: 0, count: t.cursorCapacity)
-  var worst: Float = 0
-  var mismatched = 0
-  res.withUnsafeMutableBufferPointer { rb in
-    var cursor = t.makeCursor(storage: rb.baseAddress!)
-    // Random positions, then runs of consecutive ones crossing periods and many cursor blocks
-    // (periodicBlock = 16 > the smallest periods), one call per position so the cursor steps.
-    let positions = randomPositions(100) + (0 ..< 300).map { Int64(54_300) + $0 } + [Int64.max - 1, Int64.max, Int64.min]
-      + (0 ..< 100).map { Int64(-50) + $0 } + (0 ..< 40).map { Int64.max - 39 + $0 }
-      // Residue edges of every period: around 0, P/2 and P, near and far (x / P near a half).
-      + t.resonanceWavelengths.flatMap { (p: Int64) -> [Int64] in
-        let far = (Int64.max / 2 / max(p, 1)) * p
-        return [p / 2, p / 2 + 1, -(p / 2), -(p / 2) - 1, p - 1, p, far + p / 2, far - p / 2 - 1, -far - 1, -far + p / 2]
-      }
-    for sign: Float in [1, -1] {
-      for m in positions {
-        t.fastCosSinRow(position: m, scale: scale, sinSign: sign, cursor: &cursor, cos: &c, sin: &s)
-        t.cosSinRow(position: m, scale: scale, sinSign: Double(sign), cos: &ec, sin: &es)
-        for i in 0 ..< h {
-          worst = max(worst, abs(c[i] - ec[i]), abs(s[i] - es[i]))
-          if i < t.periodicTablePairs && scale == 1 && (c[i] != ec[i] || s[i] != es[i]) { mismatched += 1 }
+  let h = t.pairCount
+  // Random positions, then runs of consecutive ones crossing periods, anchors and many cursor
+  // blocks (periodicBlock = 16 > the smallest periods), in one fill so the cursor steps.
+  let positions = randomPositions(100) + (0 ..< 300).map { Int64(54_300) + $0 } + [Int64.max - 1, Int64.max, Int64.min]
+    + (0 ..< 100).map { Int64(-50) + $0 } + (0 ..< 40).map { Int64.max - 39 + $0 }
+    // Residue edges of every period: around 0, P/2 and P, near and far (x / P near a half).
+    + t.resonanceWavelengths.flatMap { (p: Int64) -> [Int64] in
+      let far = (Int64.max / 2 / max(p, 1)) * p
+      return [p / 2, p / 2 + 1, -(p / 2), -(p / 2) - 1, p - 1, p, far + p / 2, far - p / 2 - 1, -far - 1, -far + p / 2]
+    }
+  var ec = [Float](repeating: 0, count: h), es = ec
+  for kernels in Kernels.available {
+    var c = [Float](repeating: 0, count: positions.count * h), s = c
+    try positions.withUnsafeBufferPointer { pp in
+      try c.withUnsafeMutableBufferPointer { cb in
+        try s.withUnsafeMutableBufferPointer { sb in
+          try t.fillTable(layout: .half, positions: .list(pp.baseAddress!), count: positions.count, scale: scale,
+                          cos: cb.baseAddress!, sin: sb.baseAddress!, kernels: kernels)
         }
       }
     }
+    var worst: Float = 0
+    var mismatched = 0
+    for (row, m) in positions.enumerated() {
+      t.cosSinRow(position: m, scale: scale, sinSign: 1, cos: &ec, sin: &es)
+      for i in 0 ..< h {
+        let a = c[row * h + i], b = s[row * h + i]
+        worst = max(worst, abs(a - ec[i]), abs(b - es[i]))
+        if i < t.periodicTablePairs && scale == 1 && (a != ec[i] || b != es[i]) { mismatched += 1 }
+      }
+    }
+    print("fast rows d=\(d) base=\(base) resonance=\(resonance) scale=\(scale) kernels=\(kernels.name): max |fast - exact| = \(worst)")
+    #expect(mismatched == 0, "periodic table values differ from the exact path (\(kernels.name))")
+    // Both are the exact value rounded once (the anchored polynomial within ~4e-14 before
+    // rounding): they differ by at most one float ulp of the value (<= 1.2e-7 * scale).
+    #expect(Double(worst) <= 1.2e-7 * scale, "max |fast - exact| = \(worst) (\(kernels.name))")
   }
-  #expect(mismatched == 0, "periodic table values differ from the exact path")
-  // Both are the exact value rounded once (the polynomial within ~1e-15 before rounding): they
-  // differ by at most one float ulp of the value (<= 1.2e-7 * scale).
-  #expect(Double(worst) <= 1.2e-7 * scale, "max |fast - exact| = \(worst)")
   if resonance && d == 128 && base == 10000 { #expect(t.periodicTablePairs == 64) }
 }
 
@@ -164,40 +170,38 @@ private func referenceRow(_ x: [Double], _ t: FrequencyTable, position m: Int64,
 private func encode(_ x: Float, _ f: ElementFormat) -> UInt16 { f == .float16 ? float16Bits(x) : bfloat16Bits(x) }
 private func decode(_ b: UInt16, _ f: ElementFormat) -> Float { f == .float16 ? floatFromFloat16Bits(b) : floatFromBFloat16Bits(b) }
 
-/// The row conversions (F16C, AVX2) against the software conversions: every half and every
-/// bfloat16 widened, rounding probes narrowed, at lengths with tails. Skipped where the CPU has
-/// neither (the software path is then the only one, tested above).
+/// Every copy's 16-bit elements (F16C / AVX2 in the x86-64-v3 copy, integer SIMD in the
+/// baseline copy) against the scalar conversions, which the tests above check against Swift's
+/// Float16 and a float64 bfloat16 reference: every 16-bit value widened, rounding probes
+/// narrowed, at lengths with tails. Prints which copies ran.
 @Test(arguments: [ElementFormat.float16, .bfloat16])
-func rowConversionsMatchSoftware(_ format: ElementFormat) {
-  guard let conv = RowConversion.available(for: format) else {
-    print("row conversion for \(format.name): not available on this CPU, skipped")
-    return
-  }
+func sixteenBitElementsOfEveryKernelCopyMatchScalar(_ format: ElementFormat) {
+  print("kernel copies on this CPU: \(Kernels.available.map(\.name))")
+  let bf = format == .bfloat16
   let all = (0 ... 0xFFFF).map { UInt16($0) }
-  var wide = [Float](repeating: 0, count: all.count + 3)
-  all.withUnsafeBufferPointer { src in wide.withUnsafeMutableBufferPointer { conv.widen(src.baseAddress!, $0.baseAddress!, all.count) } }
-  var mismatches = 0
-  for b in all {
-    let want = format == .float16 ? floatFromFloat16Bits(b) : floatFromBFloat16Bits(b)
-    let got = wide[Int(b)]
-    if want.isNaN ? !got.isNaN : got.bitPattern != want.bitPattern { mismatches += 1 }
-  }
-  #expect(mismatches == 0, "\(format.name) widening: \(mismatches) of 65536 differ")
-  #expect(wide[65536] == 0 && wide[65538] == 0, "widening wrote past n")
-  let probes = roundingProbes(lowBits: format == .float16 ? 13 : 16, count: 3000)
-  for n in [probes.count, 13, 1] {  // tails of every length below a block
-    var narrow = [UInt16](repeating: 0xABCD, count: n + 5)
-    probes.withUnsafeBufferPointer { src in narrow.withUnsafeMutableBufferPointer { conv.narrow(src.baseAddress!, $0.baseAddress!, n) } }
-    var bad = 0
-    for i in 0 ..< n {
-      let want = format == .float16 ? float16Bits(probes[i]) : bfloat16Bits(probes[i])
-      if probes[i].isNaN {
-        let w = format == .float16 ? floatFromFloat16Bits(narrow[i]) : floatFromBFloat16Bits(narrow[i])
-        if !w.isNaN { bad += 1 }
-      } else if narrow[i] != want { bad += 1 }
+  let probes = roundingProbes(lowBits: bf ? 16 : 13, count: 3000)
+  func widen(_ b: UInt16) -> Float { bf ? floatFromBFloat16Bits(b) : floatFromFloat16Bits(b) }
+  func narrow(_ x: Float) -> UInt16 { bf ? bfloat16Bits(x) : float16Bits(x) }
+  for kernels in Kernels.available {
+    var wide = [Float](repeating: 0, count: all.count + 3)
+    all.withUnsafeBufferPointer { src in wide.withUnsafeMutableBufferPointer { kernels.widenHalves(src.baseAddress!, $0.baseAddress!, count: all.count, bfloat16: bf) } }
+    var mismatches = 0
+    for b in all {
+      let want = widen(b), got = wide[Int(b)]
+      if want.isNaN ? !got.isNaN : got.bitPattern != want.bitPattern { mismatches += 1 }
     }
-    #expect(bad == 0, "\(format.name) narrowing of \(n): \(bad) differ")
-    #expect(narrow[n ..< n + 5].allSatisfy { $0 == 0xABCD }, "narrowing wrote past n")
+    #expect(mismatches == 0, "\(kernels.name) \(format.name) widening: \(mismatches) of 65536 differ")
+    #expect(wide[65536] == 0 && wide[65538] == 0, "widening wrote past n")
+    for n in [probes.count, 13, 1] {  // tails of every length below a block
+      var out = [UInt16](repeating: 0xABCD, count: n + 5)
+      probes.withUnsafeBufferPointer { src in out.withUnsafeMutableBufferPointer { kernels.narrowHalves(src.baseAddress!, $0.baseAddress!, count: n, bfloat16: bf) } }
+      var bad = 0
+      for i in 0 ..< n {
+        if probes[i].isNaN { if !widen(out[i]).isNaN { bad += 1 } } else if out[i] != narrow(probes[i]) { bad += 1 }
+      }
+      #expect(bad == 0, "\(kernels.name) \(format.name) narrowing of \(n): \(bad) differ")
+      #expect(out[n ..< n + 5].allSatisfy { $0 == 0xABCD }, "narrowing wrote past n")
+    }
   }
 }
 
@@ -218,16 +222,17 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
       var stored16 = values.map { encode($0, format == .float16 ? .float16 : .bfloat16) }
       let held: [Float] = format == .float32 ? values : stored16.map { decode($0, format) }
       var outputs: [[Float]] = []
-      // Threads 1, 2, 7 on the default path (row conversions where the CPU has them), then 1
-      // thread converting in software: all four bit-identical.
-      for (threads, software) in [(1, false), (2, false), (7, false), (1, true)] {
+      // Threads 1, 2, 7 on the fastest kernel copy, then 1 thread on every other copy: all
+      // bit-identical.
+      let runs = [(1, Kernels.best), (2, Kernels.best), (7, Kernels.best)] + Kernels.available.map { (1, $0) }
+      for (threads, kernels) in runs {
         var b32 = stored32, b16 = stored16
         positions.withUnsafeBufferPointer { pp in
           func run(_ base: UnsafeMutableRawPointer) {
             let q = HeadBuffer(base: base, geometry: HeadGeometry(heads: 3, tokenStride: Int64(rowStride), headStride: 56))
             let k = HeadBuffer(base: base + 3 * 56 * format.size, geometry: HeadGeometry(heads: 2, tokenStride: Int64(rowStride), headStride: 56))
-            t.rotate(format: format, q: q, k: k, tokens: 0 ..< tokens, positions: .list(pp.baseAddress!),
-                     inverse: inverse, applyAttentionFactor: attention, threads: threads, softwareConversion: software)
+            try! t.rotate(format: format, q: q, k: k, tokens: 0 ..< tokens, positions: .list(pp.baseAddress!),
+                          inverse: inverse, applyAttentionFactor: attention, threads: threads, kernels: kernels)
           }
           if format == .float32 { b32.withUnsafeMutableBytes { run($0.baseAddress!) } } else { b16.withUnsafeMutableBytes { run($0.baseAddress!) } }
         }
@@ -236,7 +241,7 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
       func differing(_ a: [Float], _ b: [Float]) -> Int { zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count }
       #expect(differing(outputs[0], outputs[1]) == 0, "1 vs 2 threads")
       #expect(differing(outputs[0], outputs[2]) == 0, "1 vs 7 threads")
-      #expect(differing(outputs[0], outputs[3]) == 0, "row conversion vs software conversion")
+      for o in 3 ..< outputs.count { #expect(differing(outputs[0], outputs[o]) == 0, "\(runs[o].1.name) copy vs \(Kernels.best.name)") }
       let got = outputs[0]
       // Bound: float32 math (a few ulp of |x| <= 2.5) plus one rounding to the storage format.
       let ulp: Double = format == .float32 ? 0x1p-23 : format == .float16 ? 0x1p-10 : 0x1p-7

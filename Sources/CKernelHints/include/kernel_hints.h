@@ -1,13 +1,73 @@
-/* Hints for the rotation kernels of ResonanceRopeCore that Swift cannot spell: a software
- * prefetch. Static inline, so Swift inlines it and no symbol reaches the library; a prefetch
- * never faults, whatever the address. */
+/* Hints and instructions for the rotation kernels that Swift cannot spell: a software prefetch,
+ * and the F16C / AVX2 conversions of 8 halves or bfloat16s. Static inline, so Swift inlines them and no symbol
+ * reaches the library; a prefetch never faults, whatever the address. The F16C functions carry
+ * their own target attribute: only the x86-64-v3 copy of the kernels (ResonanceRopeKernelsAVX2,
+ * chosen at run time when the CPU has it) calls them, and LLVM inlines them there. */
 #ifndef RESONANCE_ROPE_KERNEL_HINTS_H
 #define RESONANCE_ROPE_KERNEL_HINTS_H
+
+#include <stdint.h>
+
+/* Ask for the cache line holding p, to be read soon. */
+static inline __attribute__((always_inline)) void rr_prefetch(const void *p) {
+  __builtin_prefetch(p, 0, 3);
+}
 
 /* Ask for the cache line holding p, to be written soon (prefetchw where the CPU has it,
  * prefetcht0 on baseline x86-64). */
 static inline __attribute__((always_inline)) void rr_prefetch_for_write(const void *p) {
   __builtin_prefetch(p, 1, 3);
 }
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* Imported into Swift as SIMD8<Float>. */
+typedef float rr_float8 __attribute__((ext_vector_type(8)));
+
+/* These take and give 8 floats in element order (no lane permutation of the rows is needed) and
+ * compute exactly what the software elements of Elements.swift compute (tested bit for bit). */
+
+/* 8 halves at p (any alignment) widened exactly to float32 (vcvtph2ps). */
+static inline __attribute__((always_inline, target("avx,f16c"))) rr_float8 rr_f16c_load8(const uint16_t *p) {
+  __m256 v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
+  rr_float8 r;
+  __builtin_memcpy(&r, &v, sizeof r);
+  return r;
+}
+
+/* 8 floats rounded to half, to nearest with ties to even (vcvtps2ph), stored at p. */
+static inline __attribute__((always_inline, target("avx,f16c"))) void rr_f16c_store8(uint16_t *p, rr_float8 x) {
+  __m256 v;
+  __builtin_memcpy(&v, &x, sizeof v);
+  _mm_storeu_si128((__m128i *)(void *)p, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+/* 8 bfloat16 at p widened exactly to float32 (each one's bits moved to the upper half). */
+static inline __attribute__((always_inline, target("avx2"))) rr_float8 rr_bf16_load8(const uint16_t *p) {
+  __m256i w = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p)), 16);
+  rr_float8 r;
+  __builtin_memcpy(&r, &w, sizeof r);
+  return r;
+}
+
+/* 8 floats rounded to bfloat16 and stored at p, exactly as the kernels' software element: add
+ * 0x7FFF plus the lowest kept bit (ties to even; a carry into the exponent is the correct
+ * rounding, FLT_MAX becomes infinity), keep the upper 16 bits; NaN (|bits| > 0x7F800000) keeps
+ * its upper bits with the quiet bit 6 set. */
+static inline __attribute__((always_inline, target("avx2"))) void rr_bf16_store8(uint16_t *p, rr_float8 x) {
+  __m256i f;
+  __builtin_memcpy(&f, &x, sizeof f);
+  __m256i hi = _mm256_srli_epi32(f, 16);
+  __m256i lsb = _mm256_and_si256(hi, _mm256_set1_epi32(1));
+  __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(f, _mm256_set1_epi32(0x7FFF)), lsb), 16);
+  __m256i quiet = _mm256_or_si256(hi, _mm256_set1_epi32(0x40));
+  __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(f, _mm256_set1_epi32(0x7FFFFFFF)), _mm256_set1_epi32(0x7F800000));
+  r = _mm256_blendv_epi8(r, quiet, nan);
+  /* Every lane is below 2^16: the unsigned-saturating pack is exact. Per 128-bit lane it gives
+   * (r0..r3, r0..r3 | r4..r7, r4..r7); quadwords 0 and 2 are the eight results in order. */
+  __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+  _mm_storeu_si128((__m128i *)(void *)p, _mm256_castsi256_si128(packed));
+}
+#endif
 
 #endif

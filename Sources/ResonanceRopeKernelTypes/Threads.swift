@@ -18,13 +18,16 @@ private final class ChunkJob: @unchecked Sendable {  // handed to exactly one th
   }
 }
 
-/// Splits [0, count) into min(threads, count, maxThreads) contiguous chunks (the first ones one
-/// element longer when it does not divide) and runs `body(chunk range)` for each, chunk 0 on the
-/// calling thread. Returns after every chunk has finished.
-package func parallelChunks(count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
-  let n = min(max(threads, 1), count, maxThreads)
+/// How many chunks `parallelChunks` makes: min(threads, count, maxThreads), at least 1.
+package func chunkCount(count: Int, threads: Int) -> Int { max(1, min(max(threads, 1), count, maxThreads)) }
+
+/// Splits [0, count) into `chunkCount(count:threads:)` contiguous chunks (the first ones one
+/// element longer when it does not divide) and runs `body(chunk range, chunk index)` for each,
+/// chunk 0 on the calling thread. Returns after every chunk has finished.
+package func parallelChunks(count: Int, threads: Int, _ body: (Range<Int>, Int) -> Void) {
+  let n = chunkCount(count: count, threads: threads)
   if n <= 1 {
-    if count > 0 { body(0 ..< count) }
+    if count > 0 { body(0 ..< count, 0) }
     return
   }
   let base = count / n, extra = count % n
@@ -36,7 +39,7 @@ package func parallelChunks(count: Int, threads: Int, _ body: (Range<Int>) -> Vo
     withUnsafeTemporaryAllocation(of: pthread_t.self, capacity: n) { tids in
       withUnsafeTemporaryAllocation(of: Bool.self, capacity: n) { started in
         for c in 1 ..< n {
-          let job = Unmanaged.passRetained(ChunkJob({ escapable(chunk($0)) }, c)).toOpaque()
+          let job = Unmanaged.passRetained(ChunkJob({ escapable(chunk($0), $0) }, c)).toOpaque()
           let rc = pthread_create(&tids[c], nil, { raw in
             let job = Unmanaged<ChunkJob>.fromOpaque(raw!).takeRetainedValue()
             job.body(job.index)
@@ -45,9 +48,9 @@ package func parallelChunks(count: Int, threads: Int, _ body: (Range<Int>) -> Vo
           started[c] = rc == 0
           if rc != 0 { Unmanaged<ChunkJob>.fromOpaque(job).release() }
         }
-        escapable(chunk(0))
+        escapable(chunk(0), 0)
         for c in 1 ..< n {
-          if started[c] { pthread_join(tids[c], nil) } else { escapable(chunk(c)) }
+          if started[c] { pthread_join(tids[c], nil) } else { escapable(chunk(c), c) }
         }
       }
     }

@@ -8,10 +8,12 @@
 // flush-to-zero / denormals-are-zero mode: no arithmetic here has a subnormal float operand
 // except the one whose result is flushed to the correct value anyway (see `Float16Element`).
 
+import CKernelHints
+
 /// Float lanes of the kernels: 16 elements are handled as two halves of 8 (one zmm register with
 /// AVX-512 for the pair, one ymm each with AVX2, two xmm each on baseline x86-64).
-package typealias FloatLanes = SIMD16<Float>
-package typealias FloatHalf = SIMD8<Float>
+typealias FloatLanes = SIMD16<Float>
+typealias FloatHalf = SIMD8<Float>
 
 /// One element storage format: how a block of 16 consecutive elements becomes two float32
 /// halves and back. Narrowing rounds to nearest, ties to even; NaN stays NaN (quiet),
@@ -23,7 +25,7 @@ package typealias FloatHalf = SIMD8<Float>
 /// fixed permutation of the block for neox (the cos/sin rows get the same permutation). This
 /// avoids any 16 <-> 32-bit lane conversion (`SIMD16<UInt32>(truncatingIfNeeded:)` is an
 /// out-of-line generic call in Swift 6.3 and made the kernel 60x slower).
-package protocol RotaryElement {
+protocol RotaryElement {
   associatedtype Bits
   static var interleavedHalves: Bool { get }
   static func load(_ p: UnsafePointer<Bits>) -> (FloatHalf, FloatHalf)
@@ -70,14 +72,14 @@ extension RotaryElement {
 }
 
 /// float32: stored as is; halves are elements 0 ..< 8 and 8 ..< 16.
-package enum Float32Element: RotaryElement {
-  package typealias Bits = Float
-  package static var interleavedHalves: Bool { false }
-  @inline(__always) package static func load(_ p: UnsafePointer<Float>) -> (FloatHalf, FloatHalf) {
+enum Float32Element: RotaryElement {
+  typealias Bits = Float
+  static var interleavedHalves: Bool { false }
+  @inline(__always) static func load(_ p: UnsafePointer<Float>) -> (FloatHalf, FloatHalf) {
     let r = UnsafeRawPointer(p)
     return (r.loadUnaligned(as: FloatHalf.self), r.loadUnaligned(fromByteOffset: 32, as: FloatHalf.self))
   }
-  @inline(__always) package static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<Float>) {
+  @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<Float>) {
     let r = UnsafeMutableRawPointer(p)
     r.storeBytes(of: a, as: FloatHalf.self)
     r.storeBytes(of: b, toByteOffset: 32, as: FloatHalf.self)
@@ -85,9 +87,9 @@ package enum Float32Element: RotaryElement {
 }
 
 /// IEEE 754 binary16 in a UInt16 (1 sign, 5 exponent, 10 fraction bits).
-package enum Float16Element: RotaryElement {
-  package typealias Bits = UInt16
-  package static var interleavedHalves: Bool { true }
+enum Float16Element: RotaryElement {
+  typealias Bits = UInt16
+  static var interleavedHalves: Bool { true }
 
   /// Exact widening of halves held in the high 16 bits of each word (low bits zero), after
   /// F. Giesen's "half_to_float_fast4": a normal half's exponent and fraction moved to float
@@ -128,19 +130,19 @@ package enum Float16Element: RotaryElement {
     return o | (sign &>> 16)
   }
 
-  @inline(__always) package static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
+  @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
     let w = _words(p)
     return (widenHigh(w &<< 16), widenHigh(w & 0xFFFF_0000))
   }
-  @inline(__always) package static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
+  @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
     UnsafeMutableRawPointer(p).storeBytes(of: narrowLow(a) | (narrowLow(b) &<< 16), as: SIMD8<UInt32>.self)
   }
 }
 
 /// bfloat16 in a UInt16: the upper half of a float32.
-package enum BFloat16Element: RotaryElement {
-  package typealias Bits = UInt16
-  package static var interleavedHalves: Bool { true }
+enum BFloat16Element: RotaryElement {
+  typealias Bits = UInt16
+  static var interleavedHalves: Bool { true }
 
   /// Round to nearest even on the dropped 16 bits: add 0x7FFF plus the lowest kept bit. A carry
   /// into the exponent is the correct rounding (FLT_MAX becomes Inf); NaN is kept quiet
@@ -152,31 +154,50 @@ package enum BFloat16Element: RotaryElement {
     return _select(_maskLess(f & 0x7FFF_FFFF, 0x7F80_0001), o, (f &>> 16) | 0x0040)
   }
 
-  @inline(__always) package static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
+  @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
     let w = _words(p)
     return (unsafeBitCast(w &<< 16, to: FloatHalf.self), unsafeBitCast(w & 0xFFFF_0000, to: FloatHalf.self))
   }
-  @inline(__always) package static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
+  @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
     UnsafeMutableRawPointer(p).storeBytes(of: narrowLow(a) | (narrowLow(b) &<< 16), as: SIMD8<UInt32>.self)
   }
 }
 
-/// The element formats the C ABI accepts, for dispatch to the one generic kernel.
-package enum ElementFormat: Sendable, CaseIterable {
-  case float32, float16, bfloat16
 
-  package var size: Int { self == .float32 ? 4 : 2 }
-  package var name: String {
-    switch self {
-    case .float32: "f32"
-    case .float16: "f16"
-    case .bfloat16: "bf16"
-    }
+#if RR_KERNEL_AVX2
+/// IEEE half with F16C (this copy of the kernels is compiled for x86-64-v3, which has it):
+/// vcvtph2ps widens exactly, vcvtps2ph rounds to nearest even, the same results as
+/// `Float16Element` (tested bit for bit, NaN payloads aside: both keep NaN a quiet NaN). Halves
+/// are elements 0 ..< 8 and 8 ..< 16, as for float32.
+enum Float16F16CElement: RotaryElement {
+  typealias Bits = UInt16
+  static var interleavedHalves: Bool { false }
+  @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
+    (rr_f16c_load8(p), rr_f16c_load8(p + 8))
+  }
+  @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
+    rr_f16c_store8(p, a)
+    rr_f16c_store8(p + 8, b)
   }
 }
 
-/// Scalar conversions through the same lane code (used by tests and the benchmark).
-package func float16Bits(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: Float16Element.narrowLow(FloatHalf(repeating: x))[0]) }
-package func floatFromFloat16Bits(_ b: UInt16) -> Float { Float16Element.widenHigh(SIMD8(repeating: UInt32(b) << 16))[0] }
-package func bfloat16Bits(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: BFloat16Element.narrowLow(FloatHalf(repeating: x))[0]) }
-package func floatFromBFloat16Bits(_ b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
+/// bfloat16 with AVX2 (this copy is compiled for x86-64-v3): zero-extension and shift to widen,
+/// the software element's rounding in 32-bit lanes to narrow (CKernelHints); halves in element
+/// order, so neox rows need no permutation.
+enum BFloat16AVX2Element: RotaryElement {
+  typealias Bits = UInt16
+  static var interleavedHalves: Bool { false }
+  @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
+    (rr_bf16_load8(p), rr_bf16_load8(p + 8))
+  }
+  @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
+    rr_bf16_store8(p, a)
+    rr_bf16_store8(p + 8, b)
+  }
+}
+#endif
+
+/// Scalar conversions through the lane code (tests and the benchmark use them through the core).
+package func kernelFloat16Bits(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: Float16Element.narrowLow(FloatHalf(repeating: x))[0]) }
+package func kernelFloatFromFloat16Bits(_ b: UInt16) -> Float { Float16Element.widenHigh(SIMD8(repeating: UInt32(b) << 16))[0] }
+package func kernelBFloat16Bits(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: BFloat16Element.narrowLow(FloatHalf(repeating: x))[0]) }

@@ -13,15 +13,4 @@ package enum Positions {
     case .list(let p): return p[token]
     }
   }
-
-  /// Checks that every position of `count` tokens is representable.
-  package static func checkRange(start: Int64, count: Int64) throws(RopeError) {
-    guard count >= 0 else { throw RopeError(.overflow, "count = \(count): must be >= 0") }
-    if count > 0 {
-      let (_, o) = start.addingReportingOverflow(count - 1)
-      guard !o else {
-        throw RopeError(.overflow, "positions start_position + n - 1 = \(start) + \(count - 1) overflow int64")
-      }
-    }
-  }
 }

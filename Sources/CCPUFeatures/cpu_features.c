@@ -1,0 +1,28 @@
+/* See include/cpu_features.h. */
+#include "cpu_features.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+/* Every feature of x86-64-v3: CPUID.1:ECX FMA (12), MOVBE (22), OSXSAVE (27), AVX (28), F16C (29);
+ * CPUID.7.0:EBX BMI1 (3), AVX2 (5), BMI2 (8); CPUID.80000001h:ECX LZCNT (5); and XCR0 saying
+ * the OS saves the SSE and AVX register state (bits 1, 2). */
+int resonance_rope_x86_64_v3_available(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    const unsigned leaf1 = (1u << 12) | (1u << 22) | (1u << 27) | (1u << 28) | (1u << 29);
+    if ((c & leaf1) != leaf1) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    if ((lo & 6u) != 6u || __get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    const unsigned leaf7 = (1u << 3) | (1u << 5) | (1u << 8);
+    if ((b & leaf7) != leaf7) return 0;
+    if (__get_cpuid_max(0x80000000u, 0) < 0x80000001u) return 0;
+    __cpuid(0x80000001u, a, b, c, d);
+    return (c >> 5) & 1u;
+}
+#else
+int resonance_rope_x86_64_v3_available(void) { return 0; }
+#endif

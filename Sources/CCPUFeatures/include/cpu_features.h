@@ -1,0 +1,13 @@
+/* CPU feature checks for the kernel dispatch of ResonanceRopeCore (Dispatch.swift): CPUID and
+ * XGETBV, asked once per process by the caller. Not exported from the library (hidden, and the
+ * version script keeps only rr_*). */
+#ifndef RESONANCE_ROPE_CPU_FEATURES_H
+#define RESONANCE_ROPE_CPU_FEATURES_H
+
+#define RESONANCE_ROPE_HIDDEN __attribute__((visibility("hidden")))
+
+/* 1 when the CPU has every x86-64-v3 feature (AVX, AVX2, FMA, F16C, BMI1, BMI2, LZCNT, MOVBE)
+ * and the OS saves the AVX state, else 0 (also on other architectures). */
+RESONANCE_ROPE_HIDDEN int resonance_rope_x86_64_v3_available(void);
+
+#endif

@@ -1,0 +1,90 @@
+// Which copy of the kernels runs: the kernel sources are compiled twice (ResonanceRopeKernels
+// for baseline x86-64, ResonanceRopeKernelsAVX2 for x86-64-v3: AVX2, FMA, F16C, BMI1/2, LZCNT,
+// MOVBE), and the x86-64-v3 copy is used when CPUID and XGETBV report every one of those
+// features (checked once per process). Both give the same bits: float32 arithmetic without FMA
+// (Swift never contracts), and F16C rounds exactly as the software half conversion.
+@_exported import ResonanceRopeKernelTypes
+import CCPUFeatures
+import ResonanceRopeKernels
+import ResonanceRopeKernelsAVX2
+
+/// One compiled copy of the kernels.
+package enum Kernels: Sendable, CaseIterable {
+  case baseline, avx2
+
+  /// The fastest copy this CPU runs.
+  package static let best: Kernels = resonance_rope_x86_64_v3_available() != 0 ? .avx2 : .baseline
+
+  /// The copies this CPU can run (tests compare them bit for bit).
+  package static var available: [Kernels] { best == .avx2 ? [.baseline, .avx2] : [.baseline] }
+
+  package var name: String { self == .avx2 ? "x86-64-v3" : "baseline" }
+
+  func rotate(_ a: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
+    switch self {
+    case .baseline: ResonanceRopeKernels.kernelRotate(a, job, scratch: scratch)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelRotate(a, job, scratch: scratch)
+    }
+  }
+
+  func fillTable(_ a: AngleData, _ job: KernelTableFill, scratch: UnsafeMutableRawPointer) {
+    switch self {
+    case .baseline: ResonanceRopeKernels.kernelFillTable(a, job, scratch: scratch)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelFillTable(a, job, scratch: scratch)
+    }
+  }
+
+  func fillPeriodic(periods: UnsafePointer<Int64>, offsets: UnsafePointer<Int>, count: Int,
+                    entries: UnsafeMutablePointer<SIMD2<Float>>) {
+    switch self {
+    case .baseline: ResonanceRopeKernels.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries)
+    }
+  }
+
+  func preparedRows(_ a: AngleData, format: KernelFormat, gptj: Bool, position: Int64,
+                    scratch: UnsafeMutableRawPointer) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+    switch self {
+    case .baseline: ResonanceRopeKernels.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
+    }
+  }
+
+  func rotateToken(_ a: AngleData, format: KernelFormat, gptj: Bool, q: HeadBuffer, k: HeadBuffer?, token: Int,
+                   cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+    switch self {
+    case .baseline: ResonanceRopeKernels.kernelRotateToken(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelRotateToken(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
+    }
+  }
+
+  /// The benchmark's yardsticks, compiled like the kernels.
+  package func memoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, prefetch: Bool, one: Float) {
+    switch self {
+    case .baseline: ResonanceRopeKernels.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
+    }
+  }
+
+  package func memoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, prefetch: Bool, one: Float) {
+    switch self {
+    case .baseline: ResonanceRopeKernels.kernelMemoryFill(p, bytes: bytes, prefetch: prefetch, one: one)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryFill(p, bytes: bytes, prefetch: prefetch, one: one)
+    }
+  }
+
+  /// This copy's 16-bit element conversions (test hook; see kernelWidenHalves).
+  package func widenHalves(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int, bfloat16: Bool = false) {
+    switch self {
+    case .baseline: ResonanceRopeKernels.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
+    }
+  }
+
+  package func narrowHalves(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int, bfloat16: Bool = false) {
+    switch self {
+    case .baseline: ResonanceRopeKernels.kernelNarrowHalves(src, dst, count: count, bfloat16: bfloat16)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelNarrowHalves(src, dst, count: count, bfloat16: bfloat16)
+    }
+  }
+}

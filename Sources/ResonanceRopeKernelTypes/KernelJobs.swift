@@ -1,0 +1,118 @@
+// Plain data handed from ResonanceRopeCore to the kernels. The kernel sources are compiled twice
+// (ResonanceRopeKernels for baseline x86-64, ResonanceRopeKernelsAVX2 for x86-64-v3), and both
+// copies read these types, so they live in this module, which has no hot code.
+
+/// One strided [tokens, heads, headDim] buffer, already validated (see `HeadGeometry.span`).
+/// Strides are in elements of the buffer's format.
+package struct HeadBuffer {
+  package var base: UnsafeMutableRawPointer
+  package var heads: Int
+  package var tokenStride: Int
+  package var headStride: Int
+
+  package init(base: UnsafeMutableRawPointer, heads: Int, tokenStride: Int, headStride: Int) {
+    self.base = base
+    self.heads = heads
+    self.tokenStride = tokenStride
+    self.headStride = headStride
+  }
+}
+
+/// The fast-angle data of one frequency table (owned by `FastAngles` in the core, immutable
+/// after creation; see FastAngles.swift for what each array holds).
+package struct AngleData {
+  package var pairCount: Int
+  /// Pairs [0, tablePairs) come from the periodic table when no magnitude factor applies.
+  package var tablePairs: Int
+  /// Pairs rounded up to whole blocks of 8, plus one block (arrays have this length).
+  package var paddedPairs: Int
+  // Periodic pairs: period P, periodicBlock mod P, then as doubles: P, 2^21 mod P, 2^42 mod P,
+  // 1 / P, and the entry offset of the pair (also as an Int).
+  package var period: UnsafeMutablePointer<Int32>
+  package var blockStep: UnsafeMutablePointer<Int32>
+  package var periodD: UnsafeMutablePointer<Double>
+  package var r1: UnsafeMutablePointer<Double>
+  package var r2: UnsafeMutablePointer<Double>
+  package var invPeriod: UnsafeMutablePointer<Double>
+  package var offset: UnsafeMutablePointer<Int>
+  package var offsetD: UnsafeMutablePointer<Double>
+  /// (cos, sin) of every residue of every periodic pair, then residues 0 ..< periodicBlock - 1
+  /// again.
+  package var entries: UnsafeMutablePointer<SIMD2<Float>>
+  /// Polynomial pairs: the split reduced turns A_j, B_j, L_j for j = 0, 1, 2 (nine arrays).
+  package var sigma: UnsafeMutablePointer<Double>
+  /// cos and sin of j theta_i for j in 0 ..< anchorSpan (anchorSpan arrays of paddedPairs each):
+  /// the step from a row's anchor position to the row.
+  package var stepCos: UnsafeMutablePointer<Double>
+  package var stepSin: UnsafeMutablePointer<Double>
+
+  package init(pairCount: Int, tablePairs: Int, paddedPairs: Int, period: UnsafeMutablePointer<Int32>,
+               blockStep: UnsafeMutablePointer<Int32>, periodD: UnsafeMutablePointer<Double>,
+               r1: UnsafeMutablePointer<Double>, r2: UnsafeMutablePointer<Double>,
+               invPeriod: UnsafeMutablePointer<Double>, offset: UnsafeMutablePointer<Int>,
+               offsetD: UnsafeMutablePointer<Double>, entries: UnsafeMutablePointer<SIMD2<Float>>,
+               sigma: UnsafeMutablePointer<Double>, stepCos: UnsafeMutablePointer<Double>,
+               stepSin: UnsafeMutablePointer<Double>) {
+    self.pairCount = pairCount; self.tablePairs = tablePairs; self.paddedPairs = paddedPairs
+    self.period = period; self.blockStep = blockStep; self.periodD = periodD; self.r1 = r1; self.r2 = r2
+    self.invPeriod = invPeriod; self.offset = offset; self.offsetD = offsetD; self.entries = entries
+    self.sigma = sigma; self.stepCos = stepCos; self.stepSin = stepSin
+  }
+}
+
+/// Consecutive positions served from one periodic-table cursor base.
+package let periodicBlock = 16
+
+/// Positions share an anchor when they agree but for their low log2(anchorSpan) bits: the row of
+/// position m is the anchor row (m with those bits cleared, by the polynomial) turned by the
+/// stored step of j = m - anchor (see KernelAngles.swift).
+package let anchorSpan = 16
+
+/// The element formats the kernels rotate.
+package enum KernelFormat: Sendable {
+  case float32, float16, bfloat16
+}
+
+/// One in-place rotation: tokens `tokens` of q (and k), token t at `positions[t]`.
+package struct KernelRotation {
+  package var q: HeadBuffer
+  package var k: HeadBuffer?
+  package var tokens: Range<Int>
+  package var positions: Positions
+  package var format: KernelFormat
+  package var gptj: Bool
+  /// Multiplies cos and sin (the attention factor, or 1).
+  package var scale: Double
+  /// -1 rotates by minus the angle.
+  package var sinSign: Float
+  package var threads: Int
+
+  package init(q: HeadBuffer, k: HeadBuffer?, tokens: Range<Int>, positions: Positions, format: KernelFormat,
+               gptj: Bool, scale: Double, sinSign: Float, threads: Int) {
+    self.q = q; self.k = k; self.tokens = tokens; self.positions = positions; self.format = format
+    self.gptj = gptj; self.scale = scale; self.sinSign = sinSign; self.threads = threads
+  }
+}
+
+/// Row layouts of a cos/sin cache (d = rotary dim, h = d / 2): half c0 .. c(h-1); hf
+/// c0 .. c(h-1) c0 .. c(h-1); vllm one buffer c0 .. c(h-1) s0 .. s(h-1); gptj c0 c0 c1 c1 ...
+package enum KernelCacheLayout: Sendable {
+  case half, hf, vllm, gptj
+}
+
+/// One cos/sin cache fill for `count` positions.
+package struct KernelTableFill {
+  package var layout: KernelCacheLayout
+  package var positions: Positions
+  package var count: Int
+  package var scale: Double
+  package var cos: UnsafeMutablePointer<Float>
+  /// nil for the vllm layout (cos and sin share `cos`).
+  package var sin: UnsafeMutablePointer<Float>?
+
+  package init(layout: KernelCacheLayout, positions: Positions, count: Int, scale: Double,
+               cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>?) {
+    self.layout = layout; self.positions = positions; self.count = count; self.scale = scale
+    self.cos = cos; self.sin = sin
+  }
+}

@@ -1,0 +1,294 @@
+// Per-position cos/sin rows for the kernels, within the accuracy bound of the exact path
+// (every float32 value within 1.2e-7 of exact; the data is built in FastAngles.swift).
+//
+// Two generators, chosen per pair when the handle is created:
+//
+// 1. Periodic table (Resonance pairs with a small integer period P, when no magnitude factor
+//    applies): the float32 (cos, sin) of every residue, computed once, looked up. Bit-identical
+//    to the exact path rounded once, so positions m and m + P give the same bits. The cursor
+//    keeps, per pair, the entry index of the first position of a block of `periodicBlock`
+//    consecutive positions, so a consecutive position costs one load per pair; when it moves
+//    to the next block it prefetches the lines of the block after (measured: the table, 3.1 MiB
+//    for d = 128, is evicted by the streamed q/k of a prefill, and the demand misses on it cost
+//    more than the whole angle computation).
+//
+// 2. Anchored polynomial (every other pair; every pair when a magnitude factor applies). The row
+//    of position m is the row of its anchor a = m with the low 4 bits cleared, turned by the
+//    stored step (cos j theta, sin j theta), j = m - a in 0 ..< anchorSpan:
+//        c = ca cj - sa sj,   s = sa cj + ca sj      (double, then times the scale, rounded once)
+//    The anchor row comes from the vectorized double polynomial below and is kept in the cursor
+//    while consecutive positions share it, so a prefill pays one polynomial per 16 positions and
+//    one complex product per position (measured: the polynomial per position made plain-RoPE
+//    prefill 1.3x slower than a plain rotation loop). The value depends on m alone (never on
+//    the previous position or the thread), so results are identical for any call pattern.
+//    Error: the anchor within 3.3e-14 of exact (KernelTests), the step within 2e-16 (exact
+//    path), the product adds < 4.5e-16: below 4e-14 before the float32 rounding, which the
+//    1.2e-7 bound allows 1e-9 for.
+//
+// The polynomial. The angle in turns, t = frac(m tau) with tau = theta / (2 pi) in
+// double-double, is reduced exactly: sigma_j = 2^(21 j) tau mod 1 in [-1/2, 1/2] (double-double,
+// exact at creation), split as A_j (top 31 bits of the high part) + B_j (its remaining 22 bits)
+// + L_j (the low part), so m_j A_j (21 + 31 bits) and m_j B_j (21 + 22 bits) are exact products
+// and their fractions exact; the sum t has an error of a few 1e-16 turns plus |m| * 2^-106 * tau
+// from tau itself (below 1e-13 turns for every int64 m). Resonance pairs use tau = 1 / P in
+// double-double. Then q = round(4 t), u = t - q / 4 in [-1/8, 1/8] (exact), and Taylor
+// polynomials in u with the (2 pi)^k / k! factors folded in: sin to u^15 (truncation < 5e-17),
+// cos to u^16 (< 3e-18); Horner rounding adds a few 1e-16. No FMA anywhere: Swift never fuses,
+// so every build gives the same bits, and baseline x86-64 has no FMA instruction. Rounding to an
+// integer uses the 1.5 * 2^52 trick (exact for |x| <= 2^51; every argument here is below 2^22)
+// because baseline x86-64 (SSE2) has no roundpd: `.rounded()` on a SIMD vector becomes one libm
+// call per lane there.
+import CKernelHints
+import ResonanceRopeKernelTypes
+
+/// Lanes of the double-precision generator.
+typealias DoubleLanes = SIMD8<Double>
+
+/// Coefficients of sin(2 pi u) = u * sum S_k u^(2k), S_k = (-1)^k (2 pi)^(2k+1) / (2k+1)!, and of
+/// cos(2 pi u) = sum C_k u^(2k), C_k = (-1)^k (2 pi)^(2k) / (2k)! (nearest doubles, from mpmath).
+private let sinCoefficients: [Double] = [
+  6.283185307179586, -41.34170224039976, 81.60524927607506, -76.70585975306139,
+  42.058693944897655, -15.09464257682299, 3.819952584848282, -0.7181223017785006,
+]
+private let cosCoefficients: [Double] = [
+  1.0, -19.739208802178716, 64.9393940226683, -85.45681720669373, 60.24464137187666,
+  -26.4262567833744, 7.903536371318469, -1.714390711088672, 0.28200596845579123,
+]
+
+/// A vector of `x` in every lane.
+@inline(__always)
+func _v(_ x: Double) -> DoubleLanes { DoubleLanes(repeating: x) }
+
+/// round(x) to the nearest integer (ties to even) for |x| <= 2^51, without roundpd.
+@inline(__always)
+func _roundSmall(_ x: DoubleLanes) -> DoubleLanes {
+  let magic = _v(6755399441055744.0)  // 1.5 * 2^52
+  return (x + magic) - magic
+}
+
+@inline(__always)
+func _roundSmall(_ x: Double) -> Double {
+  (x + 6755399441055744.0) - 6755399441055744.0
+}
+
+/// k[0] + z (k[1] + z (k[2] + ...)), Horner's rule from the highest coefficient down.
+@inline(__always)
+func _horner(_ z: DoubleLanes, _ k: [Double]) -> DoubleLanes {
+  var r = DoubleLanes(repeating: k[k.count - 1])
+  for i in stride(from: k.count - 2, through: 0, by: -1) { r = r * z + k[i] }
+  return r
+}
+
+/// cos(2 pi t), sin(2 pi t) for |t| <= 2^50 turns given exactly (see the file comment).
+@inline(__always)
+func _cosSinTurns(_ t: DoubleLanes) -> (cos: DoubleLanes, sin: DoubleLanes) {
+  let q = _roundSmall(t * 4)
+  let u = t - q * 0.25  // exact: t and q / 4 are within 1/8 of each other
+  let z = u * u
+  let s = _horner(z, sinCoefficients) * u
+  let c = _horner(z, cosCoefficients)
+  // Quadrant q in -2 ... 2 (|t| <= 1/2): 0 -> (c, s), 1 -> (-s, c), +-2 -> (-c, -s),
+  // -1 -> (s, -c). As exact arithmetic (SIMD comparisons and lane selects are scalar loops in
+  // Swift 6.3): odd = q^2 (4 - q^2) / 3 is 1 for q = +-1, else 0; a = (1 - odd)(1 - q^2 / 2)
+  // and b = odd * q are in {-1, 0, 1}, so a c - b s and a s + b c are one value plus an exact 0.
+  let q2 = q * q
+  let odd = q2 * (4 - q2) / 3  // 0 * 4 / 3, 1 * 3 / 3, 4 * 0 / 3: exact
+  let a = (1 - odd) * (1 - q2 * 0.5), b = odd * q
+  let co = a * c - b * s, si = a * s + b * c
+  return (co, si)
+}
+
+@inline(__always)
+func _load(_ p: UnsafePointer<Double>) -> DoubleLanes { UnsafeRawPointer(p).loadUnaligned(as: DoubleLanes.self) }
+@inline(__always)
+func _load(_ p: UnsafeMutablePointer<Double>) -> DoubleLanes { UnsafeRawPointer(p).loadUnaligned(as: DoubleLanes.self) }
+@inline(__always)
+func _store(_ v: DoubleLanes, _ p: UnsafeMutablePointer<Double>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: DoubleLanes.self) }
+
+/// Exact double values of pairs [i, i + 8) at position m by the polynomial (see the file comment).
+@inline(__always)
+func _polynomial(_ a: AngleData, from i: Int, m0: DoubleLanes, m1: DoubleLanes, m2: DoubleLanes) -> (cos: DoubleLanes, sin: DoubleLanes) {
+  let n = a.paddedPairs
+  let sg = a.sigma + i
+  // Fractions of the exact products m_j * A_j (each below 2^21 in magnitude).
+  let p0 = m0 * _load(sg), p1 = m1 * _load(sg + 3 * n), p2 = m2 * _load(sg + 6 * n)
+  var t = (p0 - _roundSmall(p0)) + (p1 - _roundSmall(p1)) + (p2 - _roundSmall(p2))
+  t = t + ((m0 * _load(sg + n) + m1 * _load(sg + 4 * n) + m2 * _load(sg + 7 * n))
+    + (m0 * _load(sg + 2 * n) + m1 * _load(sg + 5 * n) + m2 * _load(sg + 8 * n)))
+  t = t - _roundSmall(t)
+  return _cosSinTurns(t)
+}
+
+/// m split into 21-bit limbs, each an exact double in every lane: m = m0 + 2^21 m1 + 2^42 m2.
+@inline(__always)
+func _limbs(_ m: Int64) -> (DoubleLanes, DoubleLanes, DoubleLanes) {
+  (_v(Double(m & 0x1F_FFFF)), _v(Double((m &>> 21) & 0x1F_FFFF)), _v(Double(m &>> 42)))
+}
+
+/// Entry indices offset[i] + (m mod P_i) of table pairs [i, i + 8), as exact integers in
+/// doubles, branch-free, exact for every Int64 m: x = m0 + m1 R1 + m2 R2 is exact (|x| < 2^38),
+/// r = x - round(x / P) P is exact and in [-P/2 - 1, P/2 + 1] (x / P is rounded once), and
+/// round(r / P - 1/2) is -1 for r < 0 and 0 for r >= 0 (every P >= 1; ties go to even), so
+/// r - that * P is m mod P in [0, P). Lanes past the table pairs give 0.
+@inline(__always)
+func _entryIndices(_ a: AngleData, from i: Int, m0: DoubleLanes, m1: DoubleLanes, m2: DoubleLanes) -> DoubleLanes {
+  let p = _load(a.periodD + i), inv = _load(a.invPeriod + i)
+  let x = m0 + m1 * _load(a.r1 + i) + m2 * _load(a.r2 + i)  // |x| < 2^38: exact
+  let r = x - _roundSmall(x * inv) * p
+  let q = _roundSmall(r * inv - _v(0.5))
+  return (r - q * p) + _load(a.offsetD + i)
+}
+
+/// Per-thread generator state: the periodic cursor (per table pair the entry index of the first
+/// position of the current block, and the place of the last position in it) and the anchor row
+/// (double cos and sin of the polynomial pairs at `anchor`).
+struct AngleCursor {
+  var base: UnsafeMutablePointer<Int32>
+  var phase = 0
+  var last: Int64 = 0
+  var valid = false
+  var anchorCos: UnsafeMutablePointer<Double>
+  var anchorSin: UnsafeMutablePointer<Double>
+  var anchor: Int64 = 0
+  var anchorValid = false
+}
+
+/// Bytes of per-thread scratch the kernels need for a table: cos and sin rows, cursor residues,
+/// anchor rows; 64-byte aligned pieces.
+@inline(__always)
+func _rowFloats(_ a: AngleData) -> Int { max(a.paddedPairs + 16, 2 * a.pairCount + 32) }
+
+/// Cursor residues: the table pairs rounded up to whole blocks of 8 (the gather reads 8).
+@inline(__always)
+func _residueCount(_ a: AngleData) -> Int { (a.tablePairs + 8) / 8 * 8 }
+
+package func kernelScratchBytes(_ a: AngleData) -> Int {
+  let rows = 2 * ((_rowFloats(a) * 4 + 63) / 64 * 64)
+  let residues = (_residueCount(a) * 4 + 63) / 64 * 64
+  let anchors = 2 * a.paddedPairs * 8
+  return rows + residues + anchors
+}
+
+/// Splits one scratch block (kernelScratchBytes, 64-byte aligned) into the rows and the cursor.
+@inline(__always)
+func _scratch(_ a: AngleData, _ raw: UnsafeMutableRawPointer) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>, cursor: AngleCursor) {
+  let rowBytes = (_rowFloats(a) * 4 + 63) / 64 * 64
+  let c = raw.bindMemory(to: Float.self, capacity: _rowFloats(a))
+  let s = (raw + rowBytes).bindMemory(to: Float.self, capacity: _rowFloats(a))
+  c.initialize(repeating: 0, count: _rowFloats(a))  // padding lanes are read as 0
+  s.initialize(repeating: 0, count: _rowFloats(a))
+  let resBytes = (_residueCount(a) * 4 + 63) / 64 * 64
+  let res = (raw + 2 * rowBytes).bindMemory(to: Int32.self, capacity: _residueCount(a))
+  res.initialize(repeating: 0, count: _residueCount(a))
+  let ac = (raw + 2 * rowBytes + resBytes).bindMemory(to: Double.self, capacity: 2 * a.paddedPairs)
+  ac.initialize(repeating: 0, count: 2 * a.paddedPairs)
+  return (c, s, AngleCursor(base: res, anchorCos: ac, anchorSin: ac + a.paddedPairs))
+}
+
+/// cos and sin of every pair at position m, times `scale` (sin also times `sinSign`, +1 or -1),
+/// rounded once to float. Within 1.2e-7 of exact for every int64 m; pairs from the periodic
+/// table (scale == 1) are bit-identical to the exact path rounded. Writes whole blocks of 8 past
+/// the pair count (rows have `_rowFloats` floats).
+@inline(__always)
+func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float, cursor: inout AngleCursor,
+               cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+  var from = 0
+  if scale == 1 && a.tablePairs > 0 {
+    let k = a.tablePairs
+    let base = cursor.base
+    if cursor.valid && m == cursor.last &+ 1 && m != Int64.min {
+      cursor.phase &+= 1
+      if cursor.phase == periodicBlock {  // next block: residue + periodicBlock mod P
+        for i in 0 ..< k {
+          let o = Int32(truncatingIfNeeded: a.offset[i])  // < 2^20
+          var r = base[i] &- o &+ a.blockStep[i]  // < 2P
+          if r >= a.period[i] { r &-= a.period[i] }
+          base[i] = o &+ r
+          // The block after this one starts at most periodicBlock entries on (a hint: never faults).
+          rr_prefetch(UnsafeRawPointer(a.entries + Int(base[i])).advanced(by: periodicBlock * 8))
+        }
+        cursor.phase = 0
+      }
+    } else {
+      let (m0, m1, m2) = _limbs(m)
+      var i = 0
+      while i < k {
+        // Exact integers below 2^20: + 2^52 puts them in the low bits of the double.
+        let bits = unsafeBitCast(_entryIndices(a, from: i, m0: m0, m1: m1, m2: m2) + _v(0x1p52), to: SIMD8<UInt64>.self)
+        for l in 0 ..< min(DoubleLanes.scalarCount, k &- i) {
+          base[i &+ l] = Int32(truncatingIfNeeded: bits[l])
+        }
+        i &+= DoubleLanes.scalarCount
+      }
+      cursor.phase = 0
+    }
+    // Gathered 8 pairs at a time into vectors and stored as vectors (scalar stores followed by
+    // the kernel's vector loads of the rows stall on store forwarding). Lanes past k read entry
+    // `base[k ...]`, which is 0 (scratch is zeroed): a valid entry, written past the pair count.
+    let j = cursor.phase
+    let e = UnsafeRawPointer(a.entries)
+    let sign = FloatHalf(repeating: sinSign)
+    var i = 0
+    while i < k {
+      @inline(__always) func at(_ l: Int) -> SIMD2<Float> {
+        e.loadUnaligned(fromByteOffset: (Int(base[i &+ l]) &+ j) &* 8, as: SIMD2<Float>.self)  // < offset + P + 15
+      }
+      let e0 = at(0), e1 = at(1), e2 = at(2), e3 = at(3), e4 = at(4), e5 = at(5), e6 = at(6), e7 = at(7)
+      let cv = FloatHalf(e0.x, e1.x, e2.x, e3.x, e4.x, e5.x, e6.x, e7.x)
+      let sv = FloatHalf(e0.y, e1.y, e2.y, e3.y, e4.y, e5.y, e6.y, e7.y) * sign
+      UnsafeMutableRawPointer(cos + i).storeBytes(of: cv, as: FloatHalf.self)
+      UnsafeMutableRawPointer(sin + i).storeBytes(of: sv, as: FloatHalf.self)
+      i &+= 8
+    }
+    cursor.last = m
+    cursor.valid = true
+    from = k
+  }
+  if from < a.pairCount {
+    let anchor = m & ~Int64(anchorSpan - 1)
+    let n = a.paddedPairs
+    if !cursor.anchorValid || cursor.anchor != anchor {
+      let (m0, m1, m2) = _limbs(anchor)
+      var i = from
+      while i < a.pairCount {
+        let (c, s) = _polynomial(a, from: i, m0: m0, m1: m1, m2: m2)
+        _store(c, cursor.anchorCos + i)
+        _store(s, cursor.anchorSin + i)
+        i &+= DoubleLanes.scalarCount
+      }
+      cursor.anchor = anchor
+      cursor.anchorValid = true
+    }
+    let j = Int(m &- anchor)  // 0 ..< anchorSpan
+    let sc = a.stepCos + j &* n, ss = a.stepSin + j &* n
+    let scaleV = _v(scale), sinScaleV = _v(scale * Double(sinSign))
+    var i = from
+    while i < a.pairCount {
+      let ca = _load(cursor.anchorCos + i), sa = _load(cursor.anchorSin + i)
+      let cj = _load(sc + i), sj = _load(ss + i)
+      let c = (ca * cj - sa * sj) * scaleV
+      let s = (sa * cj + ca * sj) * sinScaleV
+      // Vector conversion: Swift 6.3 calls its specialized SIMD8<Float>(SIMD8<Double>) out of
+      // line (cvtpd2ps inside); converting lane by lane instead made LLVM scalarize the whole
+      // polynomial (mulsd, no mulpd).
+      UnsafeMutableRawPointer(cos + i).storeBytes(of: SIMD8<Float>(c), as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(sin + i).storeBytes(of: SIMD8<Float>(s), as: SIMD8<Float>.self)
+      i &+= DoubleLanes.scalarCount
+    }
+  }
+}
+
+/// The anchored polynomial's double values of pair i at m before rounding (test hook: accuracy
+/// against the exact path).
+package func kernelPolynomialCosSin(_ a: AngleData, pair i: Int, position m: Int64) -> (cos: Double, sin: Double) {
+  let anchor = m & ~Int64(anchorSpan - 1)
+  let (m0, m1, m2) = _limbs(anchor)
+  let (c, s) = _polynomial(a, from: i, m0: m0, m1: m1, m2: m2)
+  let j = Int(m &- anchor), n = a.paddedPairs
+  let cj = a.stepCos[j * n + i], sj = a.stepSin[j * n + i]
+  return (c[0] * cj - s[0] * sj, s[0] * cj + c[0] * sj)
+}
+
+/// cos(2 pi t), sin(2 pi t) of eight exactly given turns |t| <= 1/2 (used to fill the periodic
+/// table at creation).
+package func kernelCosSinTurns(_ t: SIMD8<Double>) -> (cos: SIMD8<Double>, sin: SIMD8<Double>) { _cosSinTurns(t) }

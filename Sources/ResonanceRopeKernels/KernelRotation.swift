@@ -1,0 +1,230 @@
+// In-place rotation of strided q/k buffers: one generic kernel over the element format, cos/sin
+// computed once per token (KernelAngles.swift) and reused for every head of q and k.
+//
+// Numerics: elements are widened to float32, rotated in float32 without FMA and rounded back
+// once (to nearest even for float16 / bfloat16):
+//     x' = x c - y s,   y' = y c + x s
+// The SIMD body and the scalar-width tails use the same lane code, so every element gets the same
+// arithmetic whatever its place, the instruction set this copy is compiled for (these sources are
+// built twice: ResonanceRopeKernels for baseline x86-64, ResonanceRopeKernelsAVX2 for
+// x86-64-v3) or the thread count.
+//
+// No software prefetch of the rows: on an AMD EPYC (Zen 4) the hardware prefetcher streams the
+// rows, and a prefetch 4 rows ahead made the f32 prefill 15-30 % slower (5.5-6.1 ms without,
+// 6.3-8.1 ms with it, same run). The table entries, which the hardware cannot predict, are
+// prefetched (KernelAngles.swift).
+import CKernelHints
+import ResonanceRopeKernelTypes
+
+@inline(__always)
+private func _half(_ p: UnsafePointer<Float>) -> FloatHalf {
+  UnsafeRawPointer(p).loadUnaligned(as: FloatHalf.self)
+}
+
+/// Exchanges the two floats of every adjacent pair: (a0 b0 a1 b1 ..) -> (b0 a0 b1 a1 ..).
+/// Written as a lane build so LLVM emits one shuffle (shufps / vpermilps); the 64-bit rotate
+/// form ((w << 32) | (w >> 32)) was scalarized on SSE2 (rol on general registers, measured
+/// 3x slower gptj decode).
+@inline(__always)
+private func _swapPairs(_ v: FloatHalf) -> FloatHalf {
+  FloatHalf(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6])
+}
+
+/// The rotation of one block: x' = x c - y s, y' = y c + x s (float32, no FMA).
+@inline(__always)
+private func _turn(_ x: FloatHalf, _ y: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> (FloatHalf, FloatHalf) {
+  (x * c - y * s, y * c + x * s)
+}
+
+/// Rotates the pairs of one head row, 16 elements per step, rows prepared by `_prepareRows`:
+///   neox: x = p[i], y = p[h + i]: blocks of x and of y load into the same lane order, so the
+///         rotation is lane-wise with c, s in that order.
+///   gptj, interleaved halves (software 16-bit formats): a block's halves are (x of 8 pairs,
+///         y of 8 pairs): c, s per pair.
+///   gptj, element-order halves (float32, F16C half): halves are (x0 y0 .. x3 y3), (x4 y4 ..):
+///         p' = p * C + swapPairs(p) * S with C = (c0 c0 c1 c1 ..), S = (-s0 s0 -s1 s1 ..),
+///         i.e. x c + y (-s) and y c + x s, the same roundings as the formula (negation is exact).
+@inline(__always)
+func _rotateRow<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>,
+                                  cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>,
+                                  pairs h: Int, gptj: Bool) {
+  if !gptj {
+    var i = 0
+    while i &+ 16 <= h {  // i < h <= 32768: no overflow
+      let c0 = _half(c + i), c1 = _half(c + i + 8), s0 = _half(s + i), s1 = _half(s + i + 8)
+      let (x0, x1) = E.load(p + i), (y0, y1) = E.load(p + h + i)
+      let (a0, b0) = _turn(x0, y0, c0, s0), (a1, b1) = _turn(x1, y1, c1, s1)
+      E.store(a0, a1, p + i)
+      E.store(b0, b1, p + h + i)
+      i &+= 16
+    }
+    if i < h {  // tail: rows are padded, so the cos/sin loads stay inside them
+      let n = h &- i
+      let c0 = _half(c + i), c1 = _half(c + i + 8), s0 = _half(s + i), s1 = _half(s + i + 8)
+      let (x0, x1) = E.load(p + i, count: n), (y0, y1) = E.load(p + h + i, count: n)
+      let (a0, b0) = _turn(x0, y0, c0, s0), (a1, b1) = _turn(x1, y1, c1, s1)
+      E.store(a0, a1, p + i, count: n)
+      E.store(b0, b1, p + h + i, count: n)
+    }
+  } else {
+    let d = 2 &* h
+    @inline(__always) func block(_ u: FloatHalf, _ v: FloatHalf, _ j: Int) -> (FloatHalf, FloatHalf) {
+      if E.interleavedHalves {
+        let k = j &>> 1
+        return _turn(u, v, _half(c + k), _half(s + k))
+      }
+      return (u * _half(c + j) + _swapPairs(u) * _half(s + j), v * _half(c + j + 8) + _swapPairs(v) * _half(s + j + 8))
+    }
+    var j = 0
+    while j &+ 16 <= d {
+      let (u, v) = E.load(p + j)
+      let (a, b) = block(u, v, j)
+      E.store(a, b, p + j)
+      j &+= 16
+    }
+    if j < d {  // tail of n < 16 elements
+      let n = d &- j
+      let (u, v) = E.load(p + j, count: n)
+      let (a, b) = block(u, v, j)
+      E.store(a, b, p + j, count: n)
+    }
+  }
+}
+
+/// Brings per-pair rows (c[i], s[i], i < h, zero padded) into the order `_rotateRow` reads for
+/// format E: element-order gptj expands them to (c0 c0 c1 c1 ..), (-s0 s0 -s1 s1 ..);
+/// interleaved-halves neox permutes each block of 16 to (even pairs, odd pairs), the lane order
+/// of its loads. Rows need `_rowFloats` floats.
+@inline(__always)
+func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>,
+                                    pairs h: Int, gptj: Bool) {
+  if gptj && !E.interleavedHalves {
+    // Back to front, 8 pairs per step: block i (read first) goes to 2i ..< 2i + 16, which is at
+    // or past every block not yet read. Vector stores, so the kernel's vector loads of the rows
+    // are forwarded (scalar stores followed by a wide load stall on store forwarding).
+    var i = (h &- 1) & ~7
+    while i >= 0 {
+      let cv = _half(c + i), sv = _half(s + i), ns = -sv
+      let c0 = FloatHalf(cv[0], cv[0], cv[1], cv[1], cv[2], cv[2], cv[3], cv[3])
+      let c1 = FloatHalf(cv[4], cv[4], cv[5], cv[5], cv[6], cv[6], cv[7], cv[7])
+      let s0 = FloatHalf(ns[0], sv[0], ns[1], sv[1], ns[2], sv[2], ns[3], sv[3])
+      let s1 = FloatHalf(ns[4], sv[4], ns[5], sv[5], ns[6], sv[6], ns[7], sv[7])
+      UnsafeMutableRawPointer(c + 2 &* i).storeBytes(of: c0, as: FloatHalf.self)
+      UnsafeMutableRawPointer(c + (2 &* i &+ 8)).storeBytes(of: c1, as: FloatHalf.self)
+      UnsafeMutableRawPointer(s + 2 &* i).storeBytes(of: s0, as: FloatHalf.self)
+      UnsafeMutableRawPointer(s + (2 &* i &+ 8)).storeBytes(of: s1, as: FloatHalf.self)
+      i &-= 8
+    }
+  } else if !gptj && E.interleavedHalves {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { tmp in
+      let t = tmp.baseAddress!
+      for row in [c, s] {
+        var i = 0
+        while i < h {
+          for k in 0 ..< 8 { t[k] = row[i &+ 2 &* k]; t[8 &+ k] = row[i &+ 2 &* k &+ 1] }
+          row.advanced(by: i).update(from: t, count: 16)
+          i &+= 16
+        }
+      }
+    }
+  }
+}
+
+/// Rotates every head of one buffer for token t with the given rows.
+@inline(__always)
+func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, cos c: UnsafePointer<Float>,
+                                    sin s: UnsafePointer<Float>, pairs h: Int, gptj: Bool) {
+  // Offsets: t * stride + head * headStride lies inside the validated span (< 2^63 / size).
+  let p = b.base.assumingMemoryBound(to: E.Bits.self) + t &* b.tokenStride
+  for head in 0 ..< b.heads {
+    _rotateRow(e, p + head &* b.headStride, cos: c, sin: s, pairs: h, gptj: gptj)
+  }
+}
+
+/// The rotation loop for one element format: per token one angle row, prepared once for E, then
+/// every head of q and k. `scratch`: one `kernelScratchBytes` block per thread chunk.
+@inline(__always)
+func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
+  let h = a.pairCount
+  let stride = kernelScratchBytes(a)
+  parallelChunks(count: job.tokens.count, threads: job.threads) { chunk, index in
+    var (c, s, cursor) = _scratch(a, scratch + index &* stride)
+    for t in (job.tokens.lowerBound + chunk.lowerBound) ..< (job.tokens.lowerBound + chunk.upperBound) {
+      _angleRow(a, position: job.positions[t], scale: job.scale, sinSign: job.sinSign, cursor: &cursor, cos: c, sin: s)
+      _prepareRows(e, cos: c, sin: s, pairs: h, gptj: job.gptj)
+      _rotateHeads(e, job.q, token: t, cos: c, sin: s, pairs: h, gptj: job.gptj)
+      if let k = job.k { _rotateHeads(e, k, token: t, cos: c, sin: s, pairs: h, gptj: job.gptj) }
+    }
+  }
+}
+
+/// Rotates `job`. `scratch` holds min(job.threads, tokens, maxThreads) (at least 1) blocks of
+/// `kernelScratchBytes(angles)` bytes, 64-byte aligned.
+package func kernelRotate(_ angles: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
+  switch job.format {
+  case .float32: _rotate(Float32Element.self, angles, job, scratch: scratch)
+  case .float16:
+    #if RR_KERNEL_AVX2
+      _rotate(Float16F16CElement.self, angles, job, scratch: scratch)
+    #else
+      _rotate(Float16Element.self, angles, job, scratch: scratch)
+    #endif
+  case .bfloat16:
+    #if RR_KERNEL_AVX2
+      _rotate(BFloat16AVX2Element.self, angles, job, scratch: scratch)
+    #else
+      _rotate(BFloat16Element.self, angles, job, scratch: scratch)
+    #endif
+  }
+}
+
+/// The rows `kernelRotateToken` takes for one position: cos and sin (`kernelScratchBytes`
+/// bytes of scratch, the rows at its start) prepared for the format (the benchmark's
+/// rotation-only case).
+package func kernelPreparedRows(_ angles: AngleData, format: KernelFormat, gptj: Bool, position m: Int64,
+                                scratch: UnsafeMutableRawPointer) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+  var (c, s, cursor) = _scratch(angles, scratch)
+  _angleRow(angles, position: m, scale: 1, sinSign: 1, cursor: &cursor, cos: c, sin: s)
+  switch format {
+  case .float32: _prepareRows(Float32Element.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
+  case .float16:
+    #if RR_KERNEL_AVX2
+      _prepareRows(Float16F16CElement.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
+    #else
+      _prepareRows(Float16Element.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
+    #endif
+  case .bfloat16:
+    #if RR_KERNEL_AVX2
+      _prepareRows(BFloat16AVX2Element.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
+    #else
+      _prepareRows(BFloat16Element.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
+    #endif
+  }
+  return (c, s)
+}
+
+/// Rotates token t of q (and k) with rows from `kernelPreparedRows` (the benchmark's
+/// rotation-only case).
+package func kernelRotateToken(_ angles: AngleData, format: KernelFormat, gptj: Bool, q: HeadBuffer, k: HeadBuffer?,
+                               token t: Int, cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>) {
+  let h = angles.pairCount
+  func run<E: RotaryElement>(_ e: E.Type) {
+    _rotateHeads(e, q, token: t, cos: c, sin: s, pairs: h, gptj: gptj)
+    if let k { _rotateHeads(e, k, token: t, cos: c, sin: s, pairs: h, gptj: gptj) }
+  }
+  switch format {
+  case .float32: run(Float32Element.self)
+  case .float16:
+    #if RR_KERNEL_AVX2
+      run(Float16F16CElement.self)
+    #else
+      run(Float16Element.self)
+    #endif
+  case .bfloat16:
+    #if RR_KERNEL_AVX2
+      run(BFloat16AVX2Element.self)
+    #else
+      run(BFloat16Element.self)
+    #endif
+  }
+}

@@ -1,0 +1,176 @@
+// cos/sin cache fills, the periodic table fill at handle creation, and the benchmark's memory
+// passes (here so that they run with the same instruction set as the kernels they are compared
+// with: the faster of the two builds is the stricter yardstick).
+import CKernelHints
+import ResonanceRopeKernelTypes
+
+/// Fills a cos/sin cache (see `KernelCacheLayout`) from the fast rows. `scratch`: one
+/// `kernelScratchBytes` block.
+package func kernelFillTable(_ a: AngleData, _ job: KernelTableFill, scratch: UnsafeMutableRawPointer) {
+  let h = a.pairCount
+  var (c, s, cursor) = _scratch(a, scratch)
+  let w = job.layout == .half ? h : 2 &* h
+  // Half rows straight from the generator when its block writes end at the row's end (it writes
+  // whole blocks of 8 from 0 and from the table pairs): no copy through the scratch rows
+  // (which writes every value twice).
+  if job.layout == .half && h % 8 == 0 && (a.tablePairs % 8 == 0 || job.scale != 1) {
+    for t in 0 ..< job.count {
+      _angleRow(a, position: job.positions[t], scale: job.scale, sinSign: 1, cursor: &cursor,
+                cos: job.cos + t &* w, sin: job.sin! + t &* w)
+    }
+    return
+  }
+  for t in 0 ..< job.count {
+    let co = job.cos + t &* w  // inside the validated n * width buffer
+    _angleRow(a, position: job.positions[t], scale: job.scale, sinSign: 1, cursor: &cursor, cos: c, sin: s)
+    switch job.layout {
+    case .half:
+      co.update(from: c, count: h)
+      (job.sin! + t &* w).update(from: s, count: h)
+    case .hf:
+      let so = job.sin! + t &* w
+      co.update(from: c, count: h); (co + h).update(from: c, count: h)
+      so.update(from: s, count: h); (so + h).update(from: s, count: h)
+    case .vllm:
+      co.update(from: c, count: h); (co + h).update(from: s, count: h)
+    case .gptj:
+      let so = job.sin! + t &* w
+      for i in 0 ..< h {
+        co[2 &* i] = c[i]; co[2 &* i &+ 1] = c[i]
+        so[2 &* i] = s[i]; so[2 &* i &+ 1] = s[i]
+      }
+    }
+  }
+}
+
+/// Distance from a value within which the float32 rounding is decided: 2^-40 (9.1e-13).
+/// The recurrence below stays within 1e-13 of exact, and the exact path within 2.2e-16.
+private let roundingMargin = 0x1p-40
+
+/// Fills the periodic table of pairs with periods `periods[i]` at `offsets[i]`: entry r of pair
+/// i is the float32 (cos, sin) of 2 pi r / P, for r in [0, P), then residues 0 ..< periodicBlock - 1
+/// again. Each value is the exact path's double rounded once, bit for bit, where this function
+/// can prove it, and NaN where it cannot (the caller recomputes those by the exact path):
+///
+/// r in [0, P/2] is computed 8 residues at a time by a rotation recurrence in double, seeded by
+/// the polynomial every 64 steps (seed within 1e-15 of exact, each step adds < 1.4e-15: within
+/// 1e-13 after 64 steps); r in (P/2, P) is the mirror (cos(2 pi (P - r) / P), -sin(...)), exact
+/// identities. A value x is kept when x - 2^-40 and x + 2^-40 round to the same float: then the
+/// exact value and the exact path's double (both within 2^-40 of x) round to it too. The rest
+/// (about 0.1 %: values near a rounding midpoint or near 0) are NaN. Measured: d = 128 Resonance
+/// (405,898 entries) took 20 ms by libm sin/cos per entry.
+package func kernelFillPeriodic(periods: UnsafePointer<Int64>, offsets: UnsafePointer<Int>, count k: Int,
+                                entries: UnsafeMutablePointer<SIMD2<Float>>) {
+  let lanes = DoubleLanes(0, 1, 2, 3, 4, 5, 6, 7)
+  let nan = Float.nan
+  for i in 0 ..< k {
+    let P = Int(periods[i]), e = entries + offsets[i]
+    let p = Double(P)
+    let last = P / 2  // residues 0 ... last computed, the rest mirrored
+    @inline(__always) func reduced(_ x: DoubleLanes) -> DoubleLanes { x - _roundSmall(x) }
+    let step = kernelCosSinTurns(reduced(_v(8) / _v(p)))
+    let wc = step.cos, ws = step.sin
+    var r0 = 0
+    while r0 <= last {
+      var (c, s) = _cosSinTurns(reduced((_v(Double(r0)) + lanes) / _v(p)))
+      var n = 0
+      while n < 64 && r0 <= last {
+        let cf = SIMD8<Float>(c), sf = SIMD8<Float>(s)
+        let m = _v(roundingMargin)
+        let bad = (unsafeBitCast(SIMD8<Float>(c - m), to: SIMD8<UInt32>.self) ^ unsafeBitCast(SIMD8<Float>(c + m), to: SIMD8<UInt32>.self))
+          | (unsafeBitCast(SIMD8<Float>(s - m), to: SIMD8<UInt32>.self) ^ unsafeBitCast(SIMD8<Float>(s + m), to: SIMD8<UInt32>.self))
+        let any = (bad[0] | bad[1] | bad[2] | bad[3]) | (bad[4] | bad[5] | bad[6] | bad[7])
+        if any == 0 && r0 &+ 7 <= last && r0 >= 1 && r0 &+ 7 < P &- last {
+          // The common case: all 8 residues and their mirrors, interleaved (cos, sin) pairs.
+          let fwd = SIMD16<Float>(cf[0], sf[0], cf[1], sf[1], cf[2], sf[2], cf[3], sf[3],
+                                  cf[4], sf[4], cf[5], sf[5], cf[6], sf[6], cf[7], sf[7])
+          let ns = -sf
+          let rev = SIMD16<Float>(cf[7], ns[7], cf[6], ns[6], cf[5], ns[5], cf[4], ns[4],
+                                  cf[3], ns[3], cf[2], ns[2], cf[1], ns[1], cf[0], ns[0])
+          UnsafeMutableRawPointer(e + r0).storeBytes(of: fwd, as: SIMD16<Float>.self)
+          UnsafeMutableRawPointer(e + (P &- r0 &- 7)).storeBytes(of: rev, as: SIMD16<Float>.self)
+        } else {
+          for l in 0 ..< 8 {
+            let r = r0 &+ l
+            guard r <= last else { break }
+            let v = bad[l] == 0 ? SIMD2(cf[l], sf[l]) : SIMD2(nan, nan)
+            e[r] = v
+            if r >= 1 && r < P &- last { e[P &- r] = SIMD2(v.x, -v.y) }
+          }
+        }
+        (c, s) = (c * wc - s * ws, s * wc + c * ws)
+        r0 &+= 8
+        n &+= 1
+      }
+    }
+    for r in P ..< P &+ periodicBlock &- 1 { e[r] = e[r % P] }
+  }
+}
+
+/// x *= c over `bytes` bytes in place, as floats, in contiguous chunks over `threads` threads;
+/// `prefetch`: with a software prefetch (for writing) 2 KiB ahead. The benchmark's yardstick.
+package func kernelMemoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, prefetch: Bool, one: Float) {
+  let c = SIMD16<Float>(repeating: one)
+  let blocks = bytes / 64
+  parallelChunks(count: blocks, threads: threads) { r, _ in
+    for b in r {
+      let q = p + b &* 64
+      if prefetch { rr_prefetch_for_write(q + 2048) }  // a hint: past the end is harmless
+      q.storeBytes(of: q.loadUnaligned(as: SIMD16<Float>.self) * c, as: SIMD16<Float>.self)
+    }
+  }
+}
+
+/// A fill of `bytes` bytes (stores only), the table build's yardstick; `prefetch` as above.
+package func kernelMemoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, prefetch: Bool, one: Float) {
+  let c = SIMD16<Float>(repeating: one)
+  for b in 0 ..< bytes / 64 {
+    if prefetch { rr_prefetch_for_write(p + b &* 64 + 2048) }
+    (p + b &* 64).storeBytes(of: c, as: SIMD16<Float>.self)
+  }
+}
+
+/// The kernels' half element, `count` values each way, in blocks of 16 with the kernels' tail
+/// handling (test hook: the F16C element of the x86-64-v3 copy against the software element of
+/// the baseline copy, bit for bit).
+/// `bfloat16`: the bfloat16 element instead of the half one.
+package func kernelWidenHalves(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count n: Int, bfloat16: Bool) {
+  #if RR_KERNEL_AVX2
+    if bfloat16 { _widen(BFloat16AVX2Element.self, src, dst, n) } else { _widen(Float16F16CElement.self, src, dst, n) }
+  #else
+    if bfloat16 { _widen(BFloat16Element.self, src, dst, n) } else { _widen(Float16Element.self, src, dst, n) }
+  #endif
+}
+
+package func kernelNarrowHalves(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count n: Int, bfloat16: Bool) {
+  #if RR_KERNEL_AVX2
+    if bfloat16 { _narrow(BFloat16AVX2Element.self, src, dst, n) } else { _narrow(Float16F16CElement.self, src, dst, n) }
+  #else
+    if bfloat16 { _narrow(BFloat16Element.self, src, dst, n) } else { _narrow(Float16Element.self, src, dst, n) }
+  #endif
+}
+
+/// Element order of a block's halves: (0 ..< 8, 8 ..< 16), or (even, odd) when interleaved.
+@inline(__always)
+private func _order<E: RotaryElement>(_: E.Type, _ k: Int) -> Int { E.interleavedHalves ? (k < 8 ? 2 * k : 2 * (k - 8) + 1) : k }
+
+private func _widen<E: RotaryElement>(_ e: E.Type, _ src: UnsafePointer<E.Bits>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+  var i = 0
+  while i < n {
+    let m = min(16, n - i)
+    let (a, b) = m == 16 ? E.load(src + i) : E.load(src + i, count: m)
+    for k in 0 ..< 16 where _order(e, k) < m { dst[i + _order(e, k)] = k < 8 ? a[k] : b[k - 8] }
+    i += 16
+  }
+}
+
+private func _narrow<E: RotaryElement>(_ e: E.Type, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<E.Bits>, _ n: Int) {
+  var i = 0
+  while i < n {
+    let m = min(16, n - i)
+    var a = FloatHalf(), b = FloatHalf()
+    for k in 0 ..< 16 where _order(e, k) < m { if k < 8 { a[k] = src[i + _order(e, k)] } else { b[k - 8] = src[i + _order(e, k)] } }
+    if m == 16 { E.store(a, b, dst + i) } else { E.store(a, b, dst + i, count: m) }
+    i += 16
+  }
+}
