@@ -93,13 +93,16 @@ $(GGML_DIR)/bench_ggml-%: tools/bench_ggml/bench_ggml.c Include/resonance_rope.h
 	$(CC) -std=gnu11 -O3 -Wall -Wextra -Werror -fopenmp -DGGML_VARIANT='"$*"' -IInclude -I$(GGML_SRC)/include \
 	  $< -o $@ $(GGML_DIR)/$*/src/libggml-cpu.a $(GGML_DIR)/$*/src/libggml-base.a -lstdc++ -lm -ldl -lpthread
 
-# Our library is built first only when LIB is not given on the command line.
-bench-ggml: $(if $(filter command line,$(origin LIB)),,build) $(addprefix $(GGML_DIR)/bench_ggml-,$(GGML_VARIANTS))
+# Our library is built first (and labelled portable or native) only when LIB is not given on the
+# command line.
+LIB_GIVEN     := $(filter command line,$(origin LIB))
+BENCH_GGML_LIBS = $(if $(LIB_GIVEN),$(LIB),$(LIB)=$(if $(filter 1,$(NATIVE)),native,portable))
+bench-ggml: $(if $(LIB_GIVEN),,build) $(addprefix $(GGML_DIR)/bench_ggml-,$(GGML_VARIANTS))
 	@for v in $(GGML_VARIANTS); do \
 	  if [ "$(JSON)" = 1 ]; then \
-	    $(GGML_DIR)/bench_ggml-$$v --json $(BENCH_GGML_ARGS) $(LIB) > $(GGML_DIR)/bench-ggml-$$v.json || exit 1; \
+	    $(GGML_DIR)/bench_ggml-$$v --json $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) > $(GGML_DIR)/bench-ggml-$$v.json || exit 1; \
 	    echo "wrote $(GGML_DIR)/bench-ggml-$$v.json"; \
-	  else $(GGML_DIR)/bench_ggml-$$v $(BENCH_GGML_ARGS) $(LIB) || exit 1; echo; fi; done
+	  else $(GGML_DIR)/bench_ggml-$$v $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) || exit 1; echo; fi; done
 
 # The debug build makes the compiler emit the @c declarations (.build/resonance_rope-emitted.h).
 header:
