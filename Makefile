@@ -8,6 +8,7 @@
 #   make check-asan            C tests under AddressSanitizer + UBSan (library built with ASan)
 #   make check-tsan            the thread test under ThreadSanitizer (library built with TSan)
 #   make bench     release build, then the kernel benchmark table (NATIVE=1: this CPU's build)
+#   make bench-ggml [LIB="a.so=label b.so=label"] [JSON=1]   ours vs ggml's CPU rope, same run
 #   make NATIVE=1 ...   build for this CPU (may SIGILL elsewhere); default: any x86-64
 
 SHELL      := /bin/bash
@@ -39,7 +40,7 @@ PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
         test-python test-symbols test-hostile test-threads test-header-c fuzz fuzz-build check-asan \
-        check-tsan python-wheel bench test-experiment clean
+        check-tsan python-wheel bench bench-ggml test-experiment clean
 
 all: build
 
@@ -52,6 +53,56 @@ build:
 # Release build (never benchmark debug), then the benchmark table; `$(CLI) bench --json` for JSON.
 bench: build
 	$(CLI) bench
+
+# ---- Side by side with ggml (docs/bench-ggml.md) ----------------------------------------------
+# ggml's CPU backend, built out of tree (nice -n 19) from the llama.cpp sources vendored in PyPI's
+# llama-cpp-python sdist, into the git-ignored $(GGML_DIR); nothing of it enters the repository or
+# our library. Variants: native = GGML_NATIVE=ON (-march=native); generic = GGML_NATIVE=OFF
+# (ggml's default non-native x86 build: SSE4.2, AVX, AVX2, FMA, F16C, BMI2). LIB: one or more of
+# our .so files, each `path` or `path=label`, timed in the same run (default: the release build).
+GGML_DIR      := .build-ggml
+GGML_PYPI     := 0.3.36
+GGML_SDIST    := $(GGML_DIR)/llama_cpp_python-$(GGML_PYPI).tar.gz
+GGML_SRC      := $(GGML_DIR)/llama_cpp_python-$(GGML_PYPI)/vendor/llama.cpp/ggml
+GGML_UNPACKED := $(GGML_DIR)/unpacked-$(GGML_PYPI).stamp
+GGML_VARIANTS ?= native generic
+GGML_CMAKE_native  := -DGGML_NATIVE=ON
+GGML_CMAKE_generic := -DGGML_NATIVE=OFF
+BENCH_GGML_ARGS ?=
+JSON          ?= 0
+
+# --no-binary for this package only: `--no-binary :all:` would build its build tools from source.
+$(GGML_SDIST):
+	@mkdir -p $(GGML_DIR)
+	$(PYTHON) -m pip download --no-deps --no-binary llama-cpp-python llama-cpp-python==$(GGML_PYPI) -d $(GGML_DIR)
+
+# The sdist lacks ggml.pc.in, which ggml's standalone CMakeLists configures: an empty one will do.
+$(GGML_UNPACKED): $(GGML_SDIST)
+	tar xzf $(GGML_SDIST) -C $(GGML_DIR)
+	touch $(GGML_SRC)/ggml.pc.in $@
+
+.PRECIOUS: $(GGML_DIR)/%/src/libggml-cpu.a
+$(GGML_DIR)/%/src/libggml-cpu.a: $(GGML_UNPACKED)
+	@command -v cmake >/dev/null || { echo "cmake is missing: installing it from apt"; apt-get install -y cmake; }
+	nice -n 19 cmake -S $(GGML_SRC) -B $(GGML_DIR)/$* -DCMAKE_BUILD_TYPE=Release $(GGML_CMAKE_$*) \
+	  -DBUILD_SHARED_LIBS=OFF -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF > $(GGML_DIR)/$*-configure.log
+	nice -n 19 cmake --build $(GGML_DIR)/$* -j2 --target ggml-cpu ggml-base > $(GGML_DIR)/$*-build.log 2>&1 \
+	  || { tail -30 $(GGML_DIR)/$*-build.log; exit 1; }
+
+$(GGML_DIR)/bench_ggml-%: tools/bench_ggml/bench_ggml.c Include/resonance_rope.h $(GGML_DIR)/%/src/libggml-cpu.a
+	$(CC) -std=gnu11 -O3 -Wall -Wextra -Werror -fopenmp -DGGML_VARIANT='"$*"' -IInclude -I$(GGML_SRC)/include \
+	  $< -o $@ $(GGML_DIR)/$*/src/libggml-cpu.a $(GGML_DIR)/$*/src/libggml-base.a -lstdc++ -lm -ldl -lpthread
+
+# Our library is built first (and labelled portable or native) only when LIB is not given on the
+# command line.
+LIB_GIVEN     := $(filter command line,$(origin LIB))
+BENCH_GGML_LIBS = $(if $(LIB_GIVEN),$(LIB),$(LIB)=$(if $(filter 1,$(NATIVE)),native,portable))
+bench-ggml: $(if $(LIB_GIVEN),,build) $(addprefix $(GGML_DIR)/bench_ggml-,$(GGML_VARIANTS))
+	@for v in $(GGML_VARIANTS); do \
+	  if [ "$(JSON)" = 1 ]; then \
+	    $(GGML_DIR)/bench_ggml-$$v --json $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) > $(GGML_DIR)/bench-ggml-$$v.json || exit 1; \
+	    echo "wrote $(GGML_DIR)/bench-ggml-$$v.json"; \
+	  else $(GGML_DIR)/bench_ggml-$$v $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) || exit 1; echo; fi; done
 
 # The debug build makes the compiler emit the @c declarations (.build/resonance_rope-emitted.h).
 header:
