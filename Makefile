@@ -78,8 +78,11 @@ check-header: deps-venv
 
 install: build
 	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/include $(PREFIX)/bin
-	install -m 755 $(LIB) $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
-	strip --strip-unneeded $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
+	@# A new file renamed into place: a program that has the old copy loaded keeps it (install
+	@# writes over an existing file in place, which would change that program's mapped pages).
+	install -m 755 $(LIB) $(PREFIX)/lib/libresonance_rope.so.$(VERSION).new
+	strip --strip-unneeded $(PREFIX)/lib/libresonance_rope.so.$(VERSION).new
+	mv -f $(PREFIX)/lib/libresonance_rope.so.$(VERSION).new $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
 	ln -sf libresonance_rope.so.$(VERSION) $(PREFIX)/lib/libresonance_rope.so.$(SOVERSION)
 	ln -sf libresonance_rope.so.$(SOVERSION) $(PREFIX)/lib/libresonance_rope.so
 	install -m 644 Include/resonance_rope.h $(PREFIX)/include/resonance_rope.h

@@ -49,7 +49,9 @@ struct Bench: ParsableCommand {
     print(Self.summary(report))
   }
 
-  static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+  /// `s` left-aligned in a column of n characters and at least one space (a longer value shifts
+  /// the rest of its row instead of running into the next column).
+  static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
   static func fmt(_ x: Double, _ digits: Int = 2) -> String {
     var p = 1.0
     for _ in 0 ..< digits { p *= 10 }
@@ -58,7 +60,8 @@ struct Bench: ParsableCommand {
   }
 
   static func row(_ c: BenchCase) -> String {
-    pad(c.name, 14) + pad(c.dtype, 6) + pad(c.layout, 6) + pad("\(c.threads)", 4) + pad("\(c.tokens)", 8)
+    // Widths: the longest case name (prefill_position_array, 22) and the widest value of each column.
+    pad(c.name, 24) + pad(c.dtype, 6) + pad(c.layout, 6) + pad("\(c.threads)", 4) + pad("\(c.tokens)", 8)
       + pad(fmt(c.medianNs / 1000, 3) + " us", 14) + pad(fmt(c.gbps) + " GB/s", 13)
       + pad("mem " + fmt(c.ratioMemoryPass), 10) + pad(c.ratioMemoryPassPrefetched.map { "mem+pf " + fmt($0) } ?? "", 13)
       + pad("scalar " + fmt(c.ratioScalar, 1), 14)
