@@ -1,6 +1,7 @@
 # resonance-rope: the front door.
 #   make demo      build everything and run the C and Python examples
 #   make test      every test (Swift, header, C, libffi, Python)
+#   make deps [EXTRAS="torch experiment"]   the Python tools into .venv/ (see PYTHON below)
 #   make install PREFIX=DIR
 #   make python-wheel   a wheel of the Python package with the library inside (dist/)
 #   make header    regenerate Include/resonance_rope.h from the Swift sources
@@ -13,7 +14,13 @@
 
 SHELL      := /bin/bash
 SWIFT      ?= swift
-PYTHON     ?= python3
+# Python tools run in .venv/ at the repo root, made and filled by tools/ensure-deps.sh: the first
+# python3 on PATH makes it, tools/requirements/GROUP.txt goes into it, nothing global is touched.
+# Each target names the groups it needs (deps-GROUP below); PYTHON=/other/python uses that
+# interpreter as it is (nothing installed, missing modules reported).
+VENV       := $(CURDIR)/.venv
+PYTHON     ?= $(VENV)/bin/python
+EXTRAS     ?=
 CC         ?= cc
 PREFIX     ?= $(CURDIR)/stage
 STAGE      := $(CURDIR)/stage
@@ -38,14 +45,21 @@ CLI           := $(RELEASE_DIR)/resonance-rope
 C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
-.PHONY: all build deps header check-header install stage demo test test-swift test-c test-ffi \
+.PHONY: all build deps deps-venv header check-header install stage demo test test-swift test-c test-ffi \
         test-python test-symbols test-hostile test-threads test-header-c fuzz fuzz-build check-asan \
         check-tsan python-wheel bench bench-ggml test-experiment clean
 
 all: build
 
+# make deps: what `make test` needs plus EXTRAS; deps-GROUP: tools/requirements/GROUP.txt (demo and
+# test also check the system tools of those targets); deps-venv: .venv alone (stdlib-only tools).
+ENSURE_DEPS = @PYTHON="$(PYTHON)" bash tools/ensure-deps.sh
 deps:
-	@bash tools/ensure-deps.sh
+	$(ENSURE_DEPS) test $(EXTRAS)
+deps-venv:
+	$(ENSURE_DEPS)
+deps-%:
+	$(ENSURE_DEPS) $*
 
 build:
 	$(SWIFT) build $(RELEASE_FLAGS)
@@ -105,18 +119,21 @@ bench-ggml: $(if $(LIB_GIVEN),,build) $(addprefix $(GGML_DIR)/bench_ggml-,$(GGML
 	  else $(GGML_DIR)/bench_ggml-$$v $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) || exit 1; echo; fi; done
 
 # The debug build makes the compiler emit the @c declarations (.build/resonance_rope-emitted.h).
-header:
+header: deps-venv
 	$(SWIFT) build
 	$(PYTHON) tools/gen_header.py
 
-check-header:
+check-header: deps-venv
 	$(SWIFT) build
 	$(PYTHON) tools/gen_header.py --check
 
 install: build
 	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/include $(PREFIX)/bin
-	install -m 755 $(LIB) $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
-	strip --strip-unneeded $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
+	@# A new file renamed into place: a program that has the old copy loaded keeps it (install
+	@# writes over an existing file in place, which would change that program's mapped pages).
+	install -m 755 $(LIB) $(PREFIX)/lib/libresonance_rope.so.$(VERSION).new
+	strip --strip-unneeded $(PREFIX)/lib/libresonance_rope.so.$(VERSION).new
+	mv -f $(PREFIX)/lib/libresonance_rope.so.$(VERSION).new $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
 	ln -sf libresonance_rope.so.$(VERSION) $(PREFIX)/lib/libresonance_rope.so.$(SOVERSION)
 	ln -sf libresonance_rope.so.$(SOVERSION) $(PREFIX)/lib/libresonance_rope.so
 	install -m 644 Include/resonance_rope.h $(PREFIX)/include/resonance_rope.h
@@ -127,11 +144,11 @@ install: build
 stage:
 	$(MAKE) --no-print-directory install PREFIX=$(STAGE)
 
-demo: deps stage
+demo: deps-demo stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig run
 	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
 
-test: deps check-header test-swift stage test-symbols test-header-c test-c test-hostile test-threads test-ffi \
+test: deps-test check-header test-swift stage test-symbols test-header-c test-c test-hostile test-threads test-ffi \
       test-python test-no-toolchain fuzz test-experiment
 	@echo "make test: all suites passed"
 
@@ -259,19 +276,17 @@ test-python:
 
 # A wheel of the Python package (python/) with the built library inside (dist/*.whl, tagged for
 # this platform); `pip install ./python` alone gives a pure-Python package that finds the library.
-python-wheel: stage
+python-wheel: deps-venv stage
 	rm -rf python/build && mkdir -p dist
 	cp $(STAGE)/lib/libresonance_rope.so.$(VERSION) python/resonance_rope/libresonance_rope.so.$(SOVERSION)
 	$(PYTHON) -m pip wheel --no-deps -q -w dist ./python; s=$$?; \
 	  rm -rf python/resonance_rope/libresonance_rope.so.$(SOVERSION) python/build python/*.egg-info; exit $$s
 	@ls dist/*.whl
 
-# Examples/posgen-experiment --smoke (tiny PosGen training, 4 methods, < 2 min): needs the
-# optional jax, jaxlib and matplotlib (not installed by ensure-deps); skipped with a message without.
-test-experiment:
-	@if $(PYTHON) -c "import jax, matplotlib" 2>/dev/null; then \
-	  RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope $(PYTHON) Examples/posgen-experiment/posgen_experiment.py --smoke; \
-	else echo "test-experiment: skipped (optional jax/matplotlib not installed: python3 -m pip install jax jaxlib matplotlib)"; fi
+# Examples/posgen-experiment --smoke (tiny PosGen training, 4 methods, < 2 min) with jax, jaxlib and
+# matplotlib (tools/requirements/experiment.txt, into .venv/).
+test-experiment: deps-experiment
+	RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope $(PYTHON) Examples/posgen-experiment/posgen_experiment.py --smoke
 
 clean:
 	rm -rf .build .build-release .build-native .build-hostile-fuzz .build-hostile-asan .build-hostile-tsan \

@@ -50,7 +50,9 @@ struct Bench: ParsableCommand {
     print(Self.summary(report))
   }
 
-  static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+  /// `s` left-aligned in a column of n characters and at least one space (a longer value shifts
+  /// the rest of its row instead of running into the next column).
+  static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
   static func fmt(_ x: Double, _ digits: Int = 2) -> String {
     var p = 1.0
     for _ in 0 ..< digits { p *= 10 }
@@ -59,7 +61,8 @@ struct Bench: ParsableCommand {
   }
 
   static func row(_ c: BenchCase) -> String {
-    let head = pad(c.name, 23) + pad(c.dtype, 5) + pad(c.layout, 8) + pad("\(c.threads)", 3) + pad("\(c.tokens)", 8)
+    // Widths: the longest case name (prefill_position_array, 22) and the widest value of each column.
+    let head = pad(c.name, 24) + pad(c.dtype, 5) + pad(c.layout, 8) + pad("\(c.threads)", 3) + pad("\(c.tokens)", 8)
       + pad(fmt(c.medianNs / 1000, 3) + " us", 15)
     if c.gbps == 0 { return head }
     return head + pad(fmt(c.gbps) + " GB/s", 13) + pad("mem " + fmt(c.ratioMemoryPass), 10)

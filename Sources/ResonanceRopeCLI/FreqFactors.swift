@@ -8,8 +8,8 @@ struct FreqFactors: ParsableCommand {
     abstract: "Print the per-pair divisors f_i = theta_i / theta~_i for llama.cpp's rope_freqs tensor.",
     discussion: """
       llama.cpp divides pair i's frequency by rope_freqs[i], so these float32 factors make a model \
-      use Resonance RoPE without changing llama.cpp. Resonance is always on here (--resonance is \
-      implied). --relative-to scaled (default) gives scaled theta_i / theta~_i, for models whose \
+      use Resonance RoPE without changing llama.cpp (Resonance is what the factors are for: this \
+      command has no Resonance flag). --relative-to scaled (default) gives scaled theta_i / theta~_i, for models whose \
       scaling llama.cpp applies from metadata (none, linear, YaRN); --relative-to base gives \
       base^(-2i/d) / theta~_i, which replaces a rope_freqs tensor that already carries the scaling \
       (Llama 3.1 GGUFs store their llama3 factors there): it equals the old factors times the \
@@ -27,9 +27,7 @@ struct FreqFactors: ParsableCommand {
   }
 
   func run() throws {
-    var options = rope
-    options.resonance = true
-    let config = try options.config()
+    let config = try rope.config(resonance: true)
     let table = try FrequencyTable(config)
     var reference = table.scaledInvFreq
     if relativeTo == "base" {

@@ -7,12 +7,13 @@ struct Freqs: ParsableCommand {
     abstract: "Print the inverse frequencies and wavelengths of a RoPE configuration.")
 
   @OptionGroup var rope: RopeOptions
-  @Option(help: "Training length L: also count pre-critical (lambda < L) and periodic (lambda~ <= L) pairs.")
+  @Flag(help: "Round wavelengths to integers (Resonance RoPE).") var resonance = false
+  @Option(parsing: .unconditional, help: "Training length L: also count pre-critical (lambda < L) and periodic (lambda~ <= L) pairs.")
   var trainLength: Int64?
   @Flag(help: "Print one JSON object.") var json = false
 
   func run() throws {
-    let t = try rope.table()
+    let t = try rope.table(resonance: resonance)
     if let L = trainLength, L <= 0 { throw ValidationError("--train-length must be > 0") }
     if json {
       print(Self.json(t, trainLength: trainLength))
@@ -27,7 +28,8 @@ struct Freqs: ParsableCommand {
     o.set("head_dim", t.config.headDim)
     o.set("base", t.config.base)
     o.set("resonance", t.config.resonance)
-    o.set("layout", t.config.layout == .neox ? "neox" : "gptj")
+    o.set("pair_layout", t.config.layout == .neox ? "neox" : "gptj")
+    o.set("layout", t.config.layout == .neox ? "neox" : "gptj")   // the pair layout's old key, kept for readers of 0.1
     o.set("scaling", t.config.scaling.name)
     o.set("inv_freq", t.invFreq)
     o.set("wavelengths", t.wavelengths)

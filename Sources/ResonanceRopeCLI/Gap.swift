@@ -8,21 +8,32 @@ struct Gap: ParsableCommand {
     abstract: "Feature gap per pair for training length L and test length L2, RoPE and Resonance side by side.",
     discussion: """
       gap_i = max over n in [L, L2) of min over m in [0, L) of the chord |f(n)_i - f(m)_i| between \
-      the pair's rotation features. --resonance is ignored: both variants are always computed.
+      the pair's rotation features. Both variants are always computed (so this command has \
+      no Resonance flag). The critical pair is the first whose wavelength (before rounding) \
+      is >= L ("none" in the text, null in JSON, when every pair is pre-critical). Runs longer \
+      than about 2 s report their progress on standard error.
       """)
 
   @OptionGroup var rope: RopeOptions
-  @Option(help: "Training length L.") var trainLength: Int64
-  @Option(help: "Test length L2 > L.") var testLength: Int64
+  @Option(parsing: .unconditional, help: "Training length L.") var trainLength: Int64
+  @Option(parsing: .unconditional, help: "Test length L2 > L.") var testLength: Int64
   @Flag(help: "Print one JSON object.") var json = false
   @Option(help: "Also draw gap against pair index (log scale) into this SVG file.") var svg: String?
 
   func run() throws {
-    var config = try rope.config()
-    config.resonance = false
-    let (plain, res) = try featureGapComparison(config: config, trainLength: trainLength, testLength: testLength)
-    config.resonance = true
+    var config = try rope.config(resonance: false)
     let table = try FrequencyTable(config)
+    // About 25 ns per position and pair in a release build (FeatureGap.maxTestLength), twice.
+    let estimate = 2 * Double(table.pairCount) * (Double(trainLength) + Double(testLength)) * 25e-9
+    let progress = Progress(enabled: estimate > 2)
+    progress.say("gap: 2 x \(table.pairCount) pairs, L = \(trainLength), L' = \(testLength): about \(fmt1(estimate)) s")
+    let plain = try table.featureGaps(trainLength: trainLength, testLength: testLength)
+    progress.say("gap: RoPE done after \(fmt1(progress.elapsed)) s; now Resonance RoPE")
+    config.resonance = true
+    let resTable = try FrequencyTable(config)
+    let res = try resTable.featureGaps(trainLength: trainLength, testLength: testLength)
+    progress.say("gap: done after \(fmt1(progress.elapsed)) s")
+    let critical = plain.criticalPair < config.pairCount ? plain.criticalPair : nil
     if json {
       var o = JSONObject()
       o.set("rotary_dim", config.rotaryDim)
@@ -30,7 +41,7 @@ struct Gap: ParsableCommand {
       o.set("scaling", config.scaling.name)
       o.set("train_length", trainLength)
       o.set("test_length", testLength)
-      o.set("critical_pair", plain.criticalPair)
+      if let critical { o.set("critical_pair", critical) } else { o.setNull("critical_pair") }
       o.set("pre_critical_pairs", plain.preCriticalPairs)
       o.set("periodic_pairs", res.periodicPairs)
       o.set("max_gap_rope", plain.maxGap)
@@ -40,8 +51,8 @@ struct Gap: ParsableCommand {
       let pairs = (0 ..< config.pairCount).map { i -> String in
         var p = JSONObject()
         p.set("index", i)
-        p.set("wavelength", table.wavelengths[i])
-        p.set("resonance_wavelength", table.resonanceWavelengths[i])
+        p.set("wavelength", resTable.wavelengths[i])
+        p.set("resonance_wavelength", resTable.resonanceWavelengths[i])
         p.set("gap_rope", plain.gaps[i])
         p.set("gap_resonance", res.gaps[i])
         return p.text
@@ -50,12 +61,14 @@ struct Gap: ParsableCommand {
       print(o.text)
     } else {
       print("d = \(config.rotaryDim), base = \(config.base), scaling \(config.scaling.name), L = \(trainLength), L' = \(testLength)")
-      print("critical pair \(plain.criticalPair); \(plain.preCriticalPairs) pre-critical pairs; \(res.periodicPairs) exactly periodic under Resonance")
+      let c = critical.map { "critical pair \($0); \(plain.preCriticalPairs) pre-critical pairs" }
+        ?? "critical pair none: all \(config.pairCount) pairs are pre-critical"
+      print("\(c); \(res.periodicPairs) exactly periodic under Resonance")
       print("max gap over pre-critical pairs: RoPE \(plain.maxPreCriticalGap), Resonance \(res.maxPreCriticalGap)")
       print("max gap over all pairs:          RoPE \(plain.maxGap), Resonance \(res.maxGap)")
       print(pad("pair", 6) + pad("wavelength", 22) + pad("rounded", 10) + pad("gap RoPE", 24) + "gap Resonance")
       for i in 0 ..< config.pairCount {
-        print(pad(String(i), 6) + pad(String(table.wavelengths[i]), 22) + pad(String(table.resonanceWavelengths[i]), 10)
+        print(pad(String(i), 6) + pad(String(resTable.wavelengths[i]), 22) + pad(String(resTable.resonanceWavelengths[i]), 10)
               + pad(String(plain.gaps[i]), 24) + String(res.gaps[i]))
       }
     }
@@ -65,6 +78,26 @@ struct Gap: ParsableCommand {
     }
   }
 }
+
+/// Progress lines on standard error (stdout keeps the result alone), with the elapsed time.
+struct Progress {
+  let enabled: Bool
+  private let t0 = Progress.now()
+  init(enabled: Bool) { self.enabled = enabled }
+  static func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+  }
+  var elapsed: Double { Progress.now() - t0 }
+  func say(_ line: String) {
+    guard enabled else { return }
+    var text = line + "\n"
+    _ = text.withUTF8 { write(2, $0.baseAddress, $0.count) }   // fd 2: Glibc's `stderr` is not Sendable
+  }
+}
+
+func fmt1(_ x: Double) -> String { String(Double((x * 10).rounded()) / 10) }
 
 func fmt(_ x: Double) -> String {
   x == x.rounded() && abs(x) < 1e15 ? String(Int64(x)) : String(x)

@@ -9,15 +9,16 @@ struct PosGenCommand: ParsableCommand {
 }
 
 struct PosGenTaskOptions: ParsableArguments {
-  @Option(help: "recurrent, cot or semirecurrent.") var task: String = "recurrent"
-  @Option(help: "Modulus m.") var modulus: Int = 17
-  @Option(help: "Near tokens k.") var near: Int = 3
-  @Option(help: "Far tokens j.") var far: Int = 1
+  @Option(help: "recursive, cot or semi-recursive (the paper's names; recurrent and semirecurrent are accepted too).")
+  var task: String = "recursive"
+  @Option(parsing: .unconditional, help: "Modulus m.") var modulus: Int = 17
+  @Option(parsing: .unconditional, help: "Near tokens k.") var near: Int = 3
+  @Option(parsing: .unconditional, help: "Far tokens j.") var far: Int = 1
   @Option(help: "mod_addition, pow_sin or pow_sin_2pi.") var arith: String = "mod_addition"
 
   func spec(length: Int) throws -> PosGenSpec {
-    guard let t = PosGenTask.allCases.first(where: { $0.name == task }) else {
-      throw ValidationError("--task must be recurrent, cot or semirecurrent")
+    guard let t = PosGenTask(name: task) else {
+      throw ValidationError("--task must be recursive, cot or semi-recursive (or recurrent, semirecurrent), got \(task)")
     }
     guard let a = PosGenArithmetic.allCases.first(where: { $0.name == arith }) else {
       throw ValidationError("--arith must be mod_addition, pow_sin or pow_sin_2pi")
@@ -38,9 +39,9 @@ extension PosGenCommand {
         disjoint keeps them out of training. --seeds grows one sequence from explicit seeds.
         """)
     @OptionGroup var task: PosGenTaskOptions
-    @Option(help: "Tokens per sequence.") var length: Int = 64
-    @Option(help: "Number of sequences.") var count: Int = 1
-    @Option(help: "First sequence index within the split.") var first: Int = 0
+    @Option(parsing: .unconditional, help: "Tokens per sequence.") var length: Int = 64
+    @Option(parsing: .unconditional, help: "Number of sequences.") var count: Int = 1
+    @Option(parsing: .unconditional, help: "First sequence index within the split.") var first: Int = 0
     @Option(help: "train, val or test.") var split: String = "train"
     @Option(help: "paper or disjoint.") var splitMode: String = "paper"
     @Option(help: "Split sizes train,val,test.") var splitSizes: String = "10000,1000,1000"
@@ -94,9 +95,9 @@ extension PosGenCommand {
       discussion: "Files: .npy (int32/int64, [count, length]), or text/jsonl with one sequence per line.")
     @Option(help: "Predicted tokens.") var pred: String
     @Option(help: "Reference tokens.") var ref: String
-    @Option(help: "Training length L: positions >= L are out of distribution.") var trainLength: Int
-    @Option(help: "Near tokens k (seed positions j + k are not scored).") var near: Int = 3
-    @Option(help: "Far tokens j.") var far: Int = 1
+    @Option(parsing: .unconditional, help: "Training length L: positions >= L are out of distribution.") var trainLength: Int
+    @Option(parsing: .unconditional, help: "Near tokens k (seed positions j + k are not scored).") var near: Int = 3
+    @Option(parsing: .unconditional, help: "Far tokens j.") var far: Int = 1
     @Flag(help: "Print one JSON object (with per-position accuracy).") var json = false
 
     func load(_ path: String) throws -> (rows: Int, length: Int, values: [Int32]) {

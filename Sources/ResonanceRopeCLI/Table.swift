@@ -11,16 +11,21 @@ struct Table: ParsableCommand {
       """)
 
   @OptionGroup var rope: RopeOptions
-  @Option(help: "First position (any int64).") var start: Int64
-  @Option(help: "Number of positions.") var count: Int
-  @Option(help: "Layout: half, hf, vllm or gptj.") var layout: String = "half"
+  @Flag(help: "Round wavelengths to integers (Resonance RoPE).") var resonance = false
+  @Option(parsing: .unconditional, help: "First position (any int64; negative as --start -5).") var start: Int64
+  @Option(parsing: .unconditional, help: "Number of positions.") var count: Int
+  @Option(help: "Table layout: half (default), hf, vllm or gptj.") var tableLayout: String?
+  @Option(name: .customLong("layout"), help: ArgumentHelp("Old name of --table-layout.", visibility: .hidden))
+  var oldLayout: String?
   @Flag(help: "Multiply cos and sin by the attention factor.") var applyAttentionFactor = false
   @Option(help: "Output .npy file.") var out: String
 
   func run() throws {
-    let t = try rope.table()
+    if tableLayout != nil, oldLayout != nil { throw ValidationError("--layout is the old name of --table-layout: give one of them") }
+    let layout = tableLayout ?? oldLayout ?? "half"
+    let t = try rope.table(resonance: resonance)
     guard let tl = TableLayout.allCases.first(where: { $0.name == layout }) else {
-      throw ValidationError("--layout must be half, hf, vllm or gptj")
+      throw ValidationError("--table-layout must be half, hf, vllm or gptj")
     }
     guard count > 0, count <= 1 << 26 else { throw ValidationError("--count must be in 1 ... 2^26") }
     try Positions.checkRange(start: start, count: Int64(count))

@@ -30,12 +30,28 @@ package enum PosGenTask: Int32, Sendable, CaseIterable {
   case cot = 1
   case semirecurrent = 2
 
+  /// The paper's name (Wang et al. 2024, Section 5.1): recursive, cot, semi-recursive.
   package var name: String {
     switch self {
-    case .recurrent: "recurrent"
+    case .recurrent: "recursive"
     case .cot: "cot"
-    case .semirecurrent: "semirecurrent"
+    case .semirecurrent: "semi-recursive"
     }
+  }
+
+  /// The public code's spellings, accepted as aliases of `name` (recurrent, semirecurrent).
+  package var aliases: [String] {
+    switch self {
+    case .recurrent: ["recurrent"]
+    case .cot: []
+    case .semirecurrent: ["semirecurrent", "semi_recursive"]
+    }
+  }
+
+  /// The task called `name` or one of its aliases.
+  package init?(name: String) {
+    guard let t = Self.allCases.first(where: { $0.name == name || $0.aliases.contains(name) }) else { return nil }
+    self = t
   }
 }
 

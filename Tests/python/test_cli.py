@@ -1,6 +1,7 @@
 """The command-line tool: JSON keys, exact round-trip of floats, .npy tables."""
 import json
 import os
+import re
 import subprocess
 
 import numpy as np
@@ -142,3 +143,111 @@ def test_bench_json_shape(cli):
         assert ("ratio_memory_pass_prefetched" in c) == (not timed_only)
     prefill = {(c["dtype"], c["layout"], c["threads"]) for c in out["cases"] if c["name"] == "prefill"}
     assert prefill == {(d, l, t) for d in ("f32", "f16", "bf16") for l in ("neox", "gptj") for t in (1, 2)}
+
+
+# ---- one vocabulary, conflicting flags, negative values, gap reporting (issue 16) ----------------
+
+def fails(cli, *args):
+    """stderr of a run that must fail (non-zero exit, nothing on stdout)."""
+    r = subprocess.run([cli, *args], capture_output=True, text=True)
+    assert r.returncode != 0 and r.stdout == "", (args, r.returncode, r.stdout)
+    return r.stderr
+
+
+def test_table_layout_names_and_negative_start(rr, cli, tmp_path):
+    # --table-layout is the name; --layout (0.1) is an alias; both at once is an error. A negative
+    # --start needs no "=". Reference: float64 numpy cos of the NeoX half table at -5 .. -2.
+    a, b = os.path.join(tmp_path, "a.npy"), os.path.join(tmp_path, "b.npy")
+    run(cli, "table", "--rotary-dim", "8", "--start", "-5", "--count", "4", "--table-layout", "half", "--out", a)
+    run(cli, "table", "--rotary-dim", "8", "--start", "-5", "--count", "4", "--layout", "half", "--out", b)
+    t = np.load(a)
+    assert np.array_equal(t, np.load(b))
+    ang = np.arange(-5, -1)[:, None] * 10000.0 ** (-np.arange(0, 8, 2) / 8.0)[None, :]
+    assert np.abs(t[0] - np.cos(ang)).max() < 2e-7 and np.abs(t[1] - np.sin(ang)).max() < 2e-7
+    err = fails(cli, "table", "--rotary-dim", "8", "--start", "0", "--count", "4", "--table-layout", "hf",
+                "--layout", "hf", "--out", a)
+    assert "--layout is the old name of --table-layout" in err
+    assert "--table-layout must be half, hf, vllm or gptj" in fails(cli, "table", "--rotary-dim", "8", "--start", "0",
+                                                                    "--count", "1", "--table-layout", "neox", "--out", a)
+
+
+def test_negative_values_reach_validation(cli):
+    # Without .unconditional parsing, "-3" is taken for a flag ("Missing value"); here the value
+    # arrives and the validation names it.
+    assert "base = -3.0" in fails(cli, "freqs", "--rotary-dim", "8", "--base", "-3")
+    assert "train_length = -4" in fails(cli, "gap", "--rotary-dim", "8", "--train-length", "-4", "--test-length", "9")
+    assert "Missing value" not in fails(cli, "posgen", "generate", "--first", "-1")
+
+
+def test_hf_config_conflicts_are_errors(cli, fixtures):
+    cfg = os.path.join(fixtures, "llama-3.1-8b.json")
+    for extra in (["--base", "5"], ["--rotary-dim", "64"], ["--pair-layout", "gptj"], ["--scaling", "yarn"]):
+        err = fails(cli, "freqs", "--hf-config", cfg, *extra)
+        assert "--hf-config takes every rope setting from the file" in err and extra[0] in err, err
+    err = fails(cli, "gap", "--hf-config", cfg, "--base", "5", "--rotary-dim", "8", "--train-length", "8",
+                "--test-length", "16")
+    assert "--rotary-dim, --base" in err
+    out = json.loads(run(cli, "freqs", "--hf-config", cfg, "--seq-len", "1000", "--resonance", "--json"))
+    assert out["scaling"] == "llama3" and out["pair_layout"] == "neox" and out["layout"] == "neox"
+
+
+def test_posgen_paper_task_names_and_aliases(rr, cli):
+    # The worked example of test_posgen_worked_example under the paper's names and the old ones.
+    want = {("recursive", "recurrent"): "2 0 3 1 6 3 6 2 3 0 4 2",
+            ("semi-recursive", "semirecurrent"): "2 0 3 1 6 5 5 2 1 4 1 0"}
+    for names, seq in want.items():
+        for task in names:
+            out = run(cli, "posgen", "generate", "--task", task, "--modulus", "7", "--near", "3", "--far", "1",
+                      "--length", "12", "--seeds", "2 0 3 1")
+            assert out.strip() == seq, task
+        a, b = (rr.PosGen(task=t, modulus=7, length=12).generate("train", 0, 3) for t in names)
+        assert np.array_equal(a, b)
+    assert "--task must be recursive, cot or semi-recursive" in fails(cli, "posgen", "generate", "--task", "recursve")
+    assert "recursive" in run(cli, "posgen", "generate", "--help")
+
+
+def test_scaling_help_and_freq_factors(rr, cli):
+    helptext = run(cli, "freqs", "--help")
+    scaling = " ".join(re.search(r"^  --scaling <scaling>(.*?)^  --", helptext, re.S | re.M).group(1).split())
+    for name in rr.SCALINGS:                          # the --scaling option's own help names all
+        assert name in scaling, (name, scaling)
+    # freq_factors from the CLI: theta_i / f_i, in float64 here.
+    ff = [1.0, 2.0, 4.0, 8.0]
+    out = json.loads(run(cli, "freqs", "--rotary-dim", "8", "--scaling", "freq_factors", "--freq-factors",
+                         "1, 2 4,8", "--json"))
+    theta = 10000.0 ** (-np.arange(0, 8, 2) / 8.0) / np.array(ff)
+    assert np.abs(np.array(out["inv_freq"]) / theta - 1).max() < 1e-15
+    assert "freq_factors has 2 values" in fails(cli, "freqs", "--rotary-dim", "8", "--scaling", "freq_factors",
+                                                "--freq-factors", "1,2")
+    assert "--freq-factors must be numbers" in fails(cli, "freqs", "--rotary-dim", "8", "--scaling", "freq_factors",
+                                                     "--freq-factors", "1,x,2,3")
+
+
+def test_gap_without_critical_pair(cli):
+    # d = 8, base 10000: the longest wavelength is 2 pi 10000^(6/8) = 6283 < L = 100000.
+    assert 2 * np.pi * 10000.0 ** 0.75 < 100000
+    args = ["gap", "--rotary-dim", "8", "--train-length", "100000", "--test-length", "100100"]
+    assert "critical pair none: all 4 pairs are pre-critical" in run(cli, *args)
+    out = json.loads(run(cli, *args, "--json"))
+    assert out["critical_pair"] is None and out["pre_critical_pairs"] == 4
+
+
+def test_gap_progress_on_stderr(cli):
+    quick = subprocess.run([cli, "gap", "--rotary-dim", "8", "--train-length", "64", "--test-length", "256", "--json"],
+                           capture_output=True, text=True, check=True)
+    assert quick.stderr == ""
+    # Estimated 2 x 64 pairs x 1.03e6 positions x 25 ns = 3.3 s: progress lines on stderr only.
+    slow = subprocess.run([cli, "gap", "--rotary-dim", "128", "--train-length", "32768", "--test-length", "1000000",
+                           "--json"], capture_output=True, text=True, check=True)
+    lines = slow.stderr.strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("gap: 2 x 64 pairs") and lines[-1].startswith("gap: done after")
+    assert json.loads(slow.stdout)["pre_critical_pairs"] == 60
+
+
+def test_resonance_flag_only_where_it_means_something(cli):
+    for cmd in (["gap", "--rotary-dim", "8", "--train-length", "8", "--test-length", "16"],
+                ["freq-factors", "--rotary-dim", "8"]):
+        assert "Unknown option '--resonance'" in fails(cli, *cmd, "--resonance")
+        assert not re.search(r"^  --resonance  ", run(cli, cmd[0], "--help"), re.M)     # not an option here
+    for cmd in ("freqs", "table"):
+        assert re.search(r"^  --resonance  ", run(cli, cmd, "--help"), re.M)

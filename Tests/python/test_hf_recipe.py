@@ -2,6 +2,8 @@
 tables are compared with the same computation done here in numpy and with float64 angles."""
 import os
 import re
+import shutil
+import tempfile
 
 import numpy as np
 
@@ -16,11 +18,15 @@ def recipe_namespace():
     assert len(code) == 1
     ns = {}
     cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        exec(compile(code[0], "README.md (HF recipe)", "exec"), ns)
-    finally:
-        os.chdir(cwd)
+    with tempfile.TemporaryDirectory() as scratch:
+        # As the README runs it (Tests/python/test_readme.py): config.json is Llama 3.1 8B's.
+        shutil.copy(os.path.join(ROOT, "Tests", "Fixtures", "hf_configs", "llama-3.1-8b.json"),
+                    os.path.join(scratch, "config.json"))
+        os.chdir(scratch)
+        try:
+            exec(compile(code[0], "README.md (HF recipe)", "exec"), ns)
+        finally:
+            os.chdir(cwd)
     return ns
 
 

@@ -362,3 +362,45 @@ def test_found_in_checkout_without_env(tmp_path):
     env["PYTHONPATH"] = os.path.join(ROOT, "python")
     r = subprocess.run([sys.executable, "-m", "resonance_rope"], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert r.returncode == 0 and os.path.join(ROOT, "stage", "lib") in r.stdout, r.stdout + r.stderr
+
+
+def test_pair_and_table_layout_names_with_old_aliases(rr):
+    # pair_layout= / table_layout= are the names (as C rr_layout / rr_table_layout and the CLI's
+    # --pair-layout / --table-layout); layout= still works for both; both at once is an error.
+    new, old = rr.Rope(rotary_dim=8, pair_layout="gptj"), rr.Rope(rotary_dim=8, layout="gptj")
+    assert new.pair_layout == new.layout == old.pair_layout == "gptj" and "pair_layout='gptj'" in repr(new)
+    assert rr.Rope(rotary_dim=8).pair_layout == "neox"
+    with pytest.raises(TypeError, match="layout= is the old name of pair_layout="):
+        rr.Rope(rotary_dim=8, pair_layout="gptj", layout="gptj")
+    pos = np.arange(-3, 3)
+    c, s = new.cos_sin(pos, table_layout="gptj")
+    c_old, s_old = new.cos_sin(pos, layout="gptj")
+    assert np.array_equal(c, c_old) and np.array_equal(s, s_old)
+    ang = pos[:, None] * ref.plain_theta(8, 10000.0)[None, :]
+    assert np.abs(c - np.repeat(np.cos(ang), 2, axis=1)).max() < 2e-7      # gptj rows: each value twice
+    with pytest.raises(TypeError, match="layout= is the old name of table_layout="):
+        new.cos_sin(pos, table_layout="hf", layout="hf")
+    with pytest.raises(ValueError, match="table_layout must be one of"):
+        new.cos_sin(pos, table_layout="neox")
+    text = "general.architecture=llama\nllama.rope.dimension_count=8\nllama.attention.key_length=8\n"
+    assert rr.Rope.from_gguf(text, pair_layout="neox").pair_layout == "neox"
+    assert rr.Rope.from_gguf(text, layout="neox").pair_layout == "neox"
+
+
+def test_posgen_paper_task_names(rr):
+    for paper, old in (("recursive", "recurrent"), ("semi-recursive", "semirecurrent")):
+        a = rr.PosGen(task=paper, modulus=7, length=16).generate("train", 0, 4)
+        assert np.array_equal(a, rr.PosGen(task=old, modulus=7, length=16).generate("train", 0, 4))
+    assert np.array_equal(rr.PosGen(arith="pow_sin_2pi").generate("train", 0, 2),
+                          rr.PosGen(arith="pow_sin2pi").generate("train", 0, 2))
+    with pytest.raises(ValueError, match="task must be one of recursive, cot, semi-recursive"):
+        rr.PosGen(task="recursve")
+
+
+def test_from_hf_config_missing_file_says_so(rr, tmp_path):
+    missing = str(tmp_path / "no-such-config.json")
+    with pytest.raises(FileNotFoundError, match="config file does not exist") as e:
+        rr.Rope.from_hf_config(missing)
+    assert e.value.filename == missing
+    # JSON text is still text, and a real path still loads.
+    assert rr.Rope.from_hf_config('{"head_dim": 8, "rope_theta": 10000.0}').rotary_dim == 8

@@ -12,8 +12,10 @@ from ._lib import PosGenParams, PosGenResult, library
 
 __all__ = ["PosGen", "PosGenScore"]
 
-TASKS = {"recurrent": 0, "cot": 1, "semirecurrent": 2}
-ARITHS = {"mod_addition": 0, "pow_sin": 1, "pow_sin2pi": 2}
+# The paper's task names first; the public code's recurrent / semirecurrent (and this package's
+# old pow_sin2pi) are accepted aliases, as in the CLI.
+TASKS = {"recursive": 0, "cot": 1, "semi-recursive": 2, "recurrent": 0, "semirecurrent": 2}
+ARITHS = {"mod_addition": 0, "pow_sin": 1, "pow_sin_2pi": 2, "pow_sin2pi": 2}
 SPLITS = {"train": 0, "validation": 1, "test": 2}
 SPLIT_MODES = {"paper": 0, "disjoint": 1}
 
@@ -36,12 +38,13 @@ def _pick(table: dict, value: str, what: str) -> int:
 
 
 class PosGen:
-    """One PosGen task. Defaults are the paper's: recurrent, modular addition, m = 17, near 3,
+    """One PosGen task. Defaults are the paper's: recursive, modular addition, m = 17, near 3,
     far 1, length 64, 10000 / 1000 / 1000 sequences, the paper's split mode.
 
     Args:
-        task: ``'recurrent'``, ``'cot'`` or ``'semirecurrent'``.
-        arith: ``'mod_addition'``, ``'pow_sin'`` or ``'pow_sin2pi'``.
+        task: ``'recursive'``, ``'cot'`` or ``'semi-recursive'`` (the paper's names; the public
+            code's ``'recurrent'`` and ``'semirecurrent'`` are accepted too).
+        arith: ``'mod_addition'``, ``'pow_sin'`` or ``'pow_sin_2pi'`` (or ``'pow_sin2pi'``).
         split_mode: ``'paper'`` (evaluation seeds are training seeds, as the paper's code does)
             or ``'disjoint'``.
         modulus, near, far, length, train_size, validation_size, test_size: ints; None keeps
@@ -52,7 +55,7 @@ class PosGen:
         [2, 0, 3, 1, 6, 3, 6, 2, 3, 0, 4, 2]
     """
 
-    def __init__(self, task: str = "recurrent", arith: str = "mod_addition", split_mode: str = "paper", *,
+    def __init__(self, task: str = "recursive", arith: str = "mod_addition", split_mode: str = "paper", *,
                  modulus: Optional[int] = None, near: Optional[int] = None, far: Optional[int] = None,
                  length: Optional[int] = None, train_size: Optional[int] = None,
                  validation_size: Optional[int] = None, test_size: Optional[int] = None):

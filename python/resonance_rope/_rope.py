@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import json
 import os
 from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
@@ -17,6 +18,10 @@ __all__ = ["Rope", "FeatureGap", "SCALINGS", "LAYOUTS", "TABLE_LAYOUTS"]
 
 SCALINGS = {"none": 0, "linear": 1, "ntk": 2, "dynamic": 3, "yarn": 4, "llama3": 5, "longrope": 6,
             "freq_factors": 7}
+# Vocabulary (as in C and the CLI): the *pair layout* (LAYOUTS; C rr_layout, CLI --pair-layout)
+# says which elements form a rotated pair; the *table layout* (TABLE_LAYOUTS; C rr_table_layout,
+# CLI --table-layout) is the row layout of a cos/sin cache. The keyword arguments are
+# pair_layout= and table_layout=; the old `layout=` of each is still accepted.
 LAYOUTS = {"neox": 0, "gptj": 1}
 TABLE_LAYOUTS = {"half": 0, "hf": 1, "vllm": 2, "gptj": 3}
 ROTATE_INVERSE, ATTENTION_FACTOR = 1, 2
@@ -53,6 +58,13 @@ def _choice(table: Mapping[str, int], value: str, what: str) -> int:
         raise ValueError("%s must be one of %s, got %r" % (what, ", ".join(table), value)) from None
 
 
+def _renamed(value: Any, old: Any, name: str, old_name: str, default: Any) -> Any:
+    """`value` of the keyword `name`, or of its old spelling `old_name`; both given is an error."""
+    if value is not None and old is not None:
+        raise TypeError("%s= is the old name of %s=: give one of them" % (old_name, name))
+    return default if value is None and old is None else (value if value is not None else old)
+
+
 def _read_source(source: Any, what: str) -> Tuple[bytes, Optional[str]]:
     """(bytes, path or None) of a text given as a path, a str/bytes text or an open file."""
     if isinstance(source, os.PathLike):
@@ -85,8 +97,8 @@ class Rope:
             rotary_dim pass through untouched.
         base: the RoPE base (``rope_theta``), > 1.
         resonance: round every wavelength to an integer (Resonance RoPE, arXiv 2403.00071).
-        layout: pair layout, ``'neox'`` (pairs (i, i + d/2): Llama, Hugging Face) or
-            ``'gptj'`` (pairs (2i, 2i + 1): GPT-J, ggml NORMAL).
+        pair_layout: ``'neox'`` (pairs (i, i + d/2): Llama, Hugging Face; default) or
+            ``'gptj'`` (pairs (2i, 2i + 1): GPT-J, ggml NORMAL). ``layout=`` is its old name.
         scaling: ``'none'``, ``'linear'``, ``'ntk'``, ``'dynamic'``, ``'yarn'``, ``'llama3'``,
             ``'longrope'`` or ``'freq_factors'``; its parameters: factor,
             original_max_position, max_position, sequence_length, beta_fast, beta_slow,
@@ -103,14 +115,16 @@ class Rope:
     """
 
     def __init__(self, rotary_dim: int, *, head_dim: Optional[int] = None, base: float = 10000.0,
-                 resonance: bool = False, layout: str = "neox", scaling: str = "none",
+                 resonance: bool = False, pair_layout: Optional[str] = None, scaling: str = "none",
                  factor: Optional[float] = None, original_max_position: Optional[int] = None,
                  max_position: Optional[int] = None, sequence_length: Optional[int] = None,
                  beta_fast: Optional[float] = None, beta_slow: Optional[float] = None,
                  truncate: bool = True, mscale: Optional[float] = None, mscale_all_dim: Optional[float] = None,
                  low_freq_factor: Optional[float] = None, high_freq_factor: Optional[float] = None,
                  short_factor: Optional[Sequence[float]] = None, long_factor: Optional[Sequence[float]] = None,
-                 freq_factors: Optional[Sequence[float]] = None, attention_factor: Optional[float] = None):
+                 freq_factors: Optional[Sequence[float]] = None, attention_factor: Optional[float] = None,
+                 layout: Optional[str] = None):
+        pair_layout = _renamed(pair_layout, layout, "pair_layout", "layout", "neox")
         lib = library()
         p = RopeParams()
         lib.rr_rope_params_init(ctypes.byref(p))
@@ -118,7 +132,7 @@ class Rope:
         p.head_dim = 0 if head_dim is None else _int32(head_dim, "head_dim")
         p.base = float(base)
         p.resonance = 1 if resonance else 0
-        p.layout = _choice(LAYOUTS, layout, "layout")
+        p.layout = _choice(LAYOUTS, pair_layout, "pair_layout")
         p.scaling = _choice(SCALINGS, scaling, "scaling")
         p.truncate = 1 if truncate else 0
         for field, value in (("factor", factor), ("beta_fast", beta_fast), ("beta_slow", beta_slow),
@@ -160,7 +174,8 @@ class Rope:
         self.rotary_dim: int = info.rotary_dim
         self.head_dim: int = info.head_dim
         self.pair_count: int = info.pair_count
-        self.layout: str = _name(LAYOUTS, info.layout)
+        self.pair_layout: str = _name(LAYOUTS, info.layout)
+        self.layout: str = self.pair_layout          # the old name of pair_layout
         self.resonance: bool = bool(info.resonance)
         self.scaling: str = _name(SCALINGS, info.scaling)
         self.base: float = info.base
@@ -185,6 +200,9 @@ class Rope:
         """
         if isinstance(config, Mapping):
             text = json.dumps(dict(config)).encode("utf-8")
+        elif isinstance(config, str) and not config.lstrip().startswith("{") and not os.path.isfile(config):
+            # Not JSON text, so meant as a path: say so instead of parsing the path as JSON.
+            raise FileNotFoundError(errno.ENOENT, "config file does not exist", config)
         else:
             text, _ = _read_source(config, "config")
         lib = library()
@@ -195,7 +213,8 @@ class Rope:
 
     @classmethod
     def from_gguf(cls, source: Union[PathOrText, Mapping[str, Any]], sequence_length: Optional[int] = None,
-                  resonance: bool = False, layout: Optional[str] = None) -> "Rope":
+                  resonance: bool = False, pair_layout: Optional[str] = None, *,
+                  layout: Optional[str] = None) -> "Rope":
         """A Rope from GGUF metadata, as llama.cpp reads it.
 
         Args:
@@ -205,13 +224,14 @@ class Rope:
                 ..., "rope_freqs": array}``), or ``key=value`` text.
             sequence_length: current length (LongRoPE).
             resonance: round the final wavelengths.
-            layout: ``'neox'`` or ``'gptj'``; None takes it from the architecture as llama.cpp
-                does (llama: gptj, because convert_hf_to_gguf permutes q/k).
+            pair_layout: ``'neox'`` or ``'gptj'``; None takes it from the architecture as
+                llama.cpp does (llama: gptj, because convert_hf_to_gguf permutes q/k).
+                ``layout=`` is its old name.
 
         Example:
             >>> rope = Rope.from_gguf({"general.architecture": "llama", "llama.rope.freq_base": 500000.0,
             ...                        "llama.rope.dimension_count": 128, "llama.attention.key_length": 128})
-            >>> rope.layout, rope.base
+            >>> rope.pair_layout, rope.base
             ('gptj', 500000.0)
         """
         if isinstance(source, Mapping):
@@ -229,7 +249,8 @@ class Rope:
                 text, _ = _read_source(source, "source")
         lib = library()
         handle = ctypes.c_void_p()
-        lay = -1 if layout is None else _choice(LAYOUTS, layout, "layout")
+        pair_layout = _renamed(pair_layout, layout, "pair_layout", "layout", None)
+        lay = -1 if pair_layout is None else _choice(LAYOUTS, pair_layout, "pair_layout")
         check(lib, "rr_rope_create_from_gguf_metadata", lib.rr_rope_create_from_gguf_metadata(
             text, len(text), _seq(sequence_length), 1 if resonance else 0, lay, ctypes.byref(handle)))
         return cls._from_handle(lib, handle)
@@ -260,9 +281,9 @@ class Rope:
         return self._h
 
     def __repr__(self) -> str:
-        return ("Rope(rotary_dim=%d, head_dim=%d, base=%r, scaling=%r, resonance=%r, layout=%r, "
+        return ("Rope(rotary_dim=%d, head_dim=%d, base=%r, scaling=%r, resonance=%r, pair_layout=%r, "
                 "attention_factor=%r)" % (self.rotary_dim, self.head_dim, self.base, self.scaling,
-                                          self.resonance, self.layout, self.attention_factor))
+                                          self.resonance, self.pair_layout, self.attention_factor))
 
     # ---- frequencies ---------------------------------------------------------------------------
 
@@ -335,26 +356,27 @@ class Rope:
 
     # ---- tables ------------------------------------------------------------------------------
 
-    def cos_sin(self, positions: Any = None, layout: str = "half", *, start: int = 0, count: Optional[int] = None,
-                attention_factor: bool = False) -> Union[Tuple[np.ndarray, np.ndarray], np.ndarray]:
+    def cos_sin(self, positions: Any = None, table_layout: Optional[str] = None, *, start: int = 0,
+                count: Optional[int] = None, attention_factor: bool = False, layout: Optional[str] = None) -> Union[Tuple[np.ndarray, np.ndarray], np.ndarray]:
         """float32 cos/sin tables with exact angles, for `positions` or ``start .. start+count-1``.
 
         Args:
             positions: int64 positions, shape [n] (a numpy array must be int64 and contiguous;
                 a list or range is converted); or None with `start` and `count`.
-            layout: ``'half'`` -> cos, sin [n, d/2]; ``'hf'`` -> [n, d] = cat(c, c) (Hugging
-                Face); ``'gptj'`` -> [n, d] each value twice; ``'vllm'`` -> ONE array [n, d],
-                cos then sin in each row.
+            table_layout: ``'half'`` (default) -> cos, sin [n, d/2]; ``'hf'`` -> [n, d] =
+                cat(c, c) (Hugging Face); ``'gptj'`` -> [n, d] each value twice; ``'vllm'`` ->
+                ONE array [n, d], cos then sin in each row. ``layout=`` is its old name.
             attention_factor: multiply by the Rope's attention factor (once, in double).
 
         Every value is within 1.2e-7 of the exact cos/sin for every int64 position.
 
         Example:
-            >>> cos, sin = Rope(rotary_dim=8).cos_sin(range(3), layout="hf")
+            >>> cos, sin = Rope(rotary_dim=8).cos_sin(range(3), table_layout="hf")
             >>> cos.shape
             (3, 8)
         """
-        tl = _choice(TABLE_LAYOUTS, layout, "layout")
+        layout = _renamed(table_layout, layout, "table_layout", "layout", "half")
+        tl = _choice(TABLE_LAYOUTS, layout, "table_layout")
         if positions is None:
             if count is None:
                 raise TypeError("cos_sin needs positions, or start and count")
