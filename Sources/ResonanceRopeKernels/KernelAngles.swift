@@ -153,36 +153,55 @@ struct AngleCursor {
   var anchorValid = false
 }
 
-/// Bytes of per-thread scratch the kernels need for a table: cos and sin rows, cursor residues,
-/// anchor rows; 64-byte aligned pieces.
+/// Floats of one cos or sin row: the pair count rounded up for whole-block writes, and 2h for the
+/// gptj expansion, plus a block.
 @inline(__always)
 func _rowFloats(_ a: AngleData) -> Int { max(a.paddedPairs + 16, 2 * a.pairCount + 32) }
+
+/// Bytes of one row (64-byte multiple).
+@inline(__always)
+func _rowBytes(_ a: AngleData) -> Int { (_rowFloats(a) * 4 + 63) / 64 * 64 }
+
+/// Tokens whose rows are computed together before they are rotated: up to 16, within 32 KiB of
+/// rows (L1). Computing a batch of rows between rotations keeps the angle loads away from the
+/// rotation's stores still waiting for their lines (measured, AMD EPYC, f32 prefill: the
+/// periodic-table rows one token at a time ran at 0.67-0.73 of the memory pass; see
+/// KernelRotation.swift for the batched figure).
+@inline(__always)
+func _rowBatch(_ a: AngleData) -> Int { max(1, min(16, 32768 / (2 * _rowBytes(a)))) }
 
 /// Cursor residues: the table pairs rounded up to whole blocks of 8 (the gather reads 8).
 @inline(__always)
 func _residueCount(_ a: AngleData) -> Int { (a.tablePairs + 8) / 8 * 8 }
 
+/// Bytes of per-thread scratch the kernels need for a table: `_rowBatch` pairs of cos and sin
+/// rows, cursor residues, anchor rows; 64-byte aligned pieces.
 package func kernelScratchBytes(_ a: AngleData) -> Int {
-  let rows = 2 * ((_rowFloats(a) * 4 + 63) / 64 * 64)
-  let residues = (_residueCount(a) * 4 + 63) / 64 * 64
-  let anchors = 2 * a.paddedPairs * 8
-  return rows + residues + anchors
+  2 * _rowBatch(a) * _rowBytes(a) + (_residueCount(a) * 4 + 63) / 64 * 64 + 2 * a.paddedPairs * 8
 }
 
-/// Splits one scratch block (kernelScratchBytes, 64-byte aligned) into the rows and the cursor.
+/// The rows of one scratch block: row pair `b` (< _rowBatch) is (cos, sin).
+struct RowSlots {
+  var base: UnsafeMutableRawPointer
+  var rowBytes: Int
+  @inline(__always) subscript(b: Int) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+    let c = base + 2 &* b &* rowBytes
+    return (c.assumingMemoryBound(to: Float.self), (c + rowBytes).assumingMemoryBound(to: Float.self))
+  }
+}
+
+/// Splits one scratch block (kernelScratchBytes, 64-byte aligned) into the row slots and the
+/// cursor. Rows are not cleared: lanes past the pairs a row holds are only ever combined into
+/// lanes that are not stored. The residues are cleared (the gather reads whole blocks of 8).
 @inline(__always)
-func _scratch(_ a: AngleData, _ raw: UnsafeMutableRawPointer) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>, cursor: AngleCursor) {
-  let rowBytes = (_rowFloats(a) * 4 + 63) / 64 * 64
-  let c = raw.bindMemory(to: Float.self, capacity: _rowFloats(a))
-  let s = (raw + rowBytes).bindMemory(to: Float.self, capacity: _rowFloats(a))
-  c.initialize(repeating: 0, count: _rowFloats(a))  // padding lanes are read as 0
-  s.initialize(repeating: 0, count: _rowFloats(a))
-  let resBytes = (_residueCount(a) * 4 + 63) / 64 * 64
-  let res = (raw + 2 * rowBytes).bindMemory(to: Int32.self, capacity: _residueCount(a))
+func _scratch(_ a: AngleData, _ raw: UnsafeMutableRawPointer) -> (rows: RowSlots, cursor: AngleCursor) {
+  let rb = _rowBytes(a), batch = _rowBatch(a)
+  raw.bindMemory(to: Float.self, capacity: 2 * batch * rb / 4)
+  let resStart = raw + 2 * batch * rb
+  let res = resStart.bindMemory(to: Int32.self, capacity: _residueCount(a))
   res.initialize(repeating: 0, count: _residueCount(a))
-  let ac = (raw + 2 * rowBytes + resBytes).bindMemory(to: Double.self, capacity: 2 * a.paddedPairs)
-  ac.initialize(repeating: 0, count: 2 * a.paddedPairs)
-  return (c, s, AngleCursor(base: res, anchorCos: ac, anchorSin: ac + a.paddedPairs))
+  let ac = (resStart + (_residueCount(a) * 4 + 63) / 64 * 64).bindMemory(to: Double.self, capacity: 2 * a.paddedPairs)
+  return (RowSlots(base: raw, rowBytes: rb), AngleCursor(base: res, anchorCos: ac, anchorSin: ac + a.paddedPairs))
 }
 
 /// cos and sin of every pair at position m, times `scale` (sin also times `sinSign`, +1 or -1),
@@ -204,8 +223,10 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
           var r = base[i] &- o &+ a.blockStep[i]  // < 2P
           if r >= a.period[i] { r &-= a.period[i] }
           base[i] = o &+ r
-          // The block after this one starts at most periodicBlock entries on (a hint: never faults).
-          rr_prefetch(UnsafeRawPointer(a.entries + Int(base[i])).advanced(by: periodicBlock * 8))
+          // The next block's 16 entries (128 bytes: 2 or 3 lines) start periodicBlock entries on
+          // unless the residue wraps (a hint: never faults, wherever it points).
+          let next = UnsafeRawPointer(a.entries + Int(base[i])) + periodicBlock * 8
+          rr_prefetch(next); rr_prefetch(next + 64); rr_prefetch(next + 127)
         }
         cursor.phase = 0
       }

@@ -141,19 +141,30 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
   }
 }
 
-/// The rotation loop for one element format: per token one angle row, prepared once for E, then
-/// every head of q and k. `scratch`: one `kernelScratchBytes` block per thread chunk.
+/// The rotation loop for one element format: rows for a batch of tokens (`_rowBatch`, each
+/// prepared once for E), then every head of q and k of those tokens. `scratch`: one
+/// `kernelScratchBytes` block per thread chunk.
 @inline(__always)
 func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
   let h = a.pairCount
-  let stride = kernelScratchBytes(a)
+  let stride = kernelScratchBytes(a), batch = _rowBatch(a)
   parallelChunks(count: job.tokens.count, threads: job.threads) { chunk, index in
-    var (c, s, cursor) = _scratch(a, scratch + index &* stride)
-    for t in (job.tokens.lowerBound + chunk.lowerBound) ..< (job.tokens.lowerBound + chunk.upperBound) {
-      _angleRow(a, position: job.positions[t], scale: job.scale, sinSign: job.sinSign, cursor: &cursor, cos: c, sin: s)
-      _prepareRows(e, cos: c, sin: s, pairs: h, gptj: job.gptj)
-      _rotateHeads(e, job.q, token: t, cos: c, sin: s, pairs: h, gptj: job.gptj)
-      if let k = job.k { _rotateHeads(e, k, token: t, cos: c, sin: s, pairs: h, gptj: job.gptj) }
+    var (rows, cursor) = _scratch(a, scratch + index &* stride)
+    var t = job.tokens.lowerBound + chunk.lowerBound
+    let end = job.tokens.lowerBound + chunk.upperBound
+    while t < end {
+      let n = min(batch, end &- t)
+      for b in 0 ..< n {
+        let (c, s) = rows[b]
+        _angleRow(a, position: job.positions[t &+ b], scale: job.scale, sinSign: job.sinSign, cursor: &cursor, cos: c, sin: s)
+        _prepareRows(e, cos: c, sin: s, pairs: h, gptj: job.gptj)
+      }
+      for b in 0 ..< n {
+        let (c, s) = rows[b]
+        _rotateHeads(e, job.q, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj)
+        if let k = job.k { _rotateHeads(e, k, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj) }
+      }
+      t &+= n
     }
   }
 }
@@ -183,7 +194,8 @@ package func kernelRotate(_ angles: AngleData, _ job: KernelRotation, scratch: U
 /// rotation-only case).
 package func kernelPreparedRows(_ angles: AngleData, format: KernelFormat, gptj: Bool, position m: Int64,
                                 scratch: UnsafeMutableRawPointer) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
-  var (c, s, cursor) = _scratch(angles, scratch)
+  var (rows, cursor) = _scratch(angles, scratch)
+  let (c, s) = rows[0]
   _angleRow(angles, position: m, scale: 1, sinSign: 1, cursor: &cursor, cos: c, sin: s)
   switch format {
   case .float32: _prepareRows(Float32Element.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)

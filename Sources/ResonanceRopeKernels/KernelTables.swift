@@ -8,7 +8,8 @@ import ResonanceRopeKernelTypes
 /// `kernelScratchBytes` block.
 package func kernelFillTable(_ a: AngleData, _ job: KernelTableFill, scratch: UnsafeMutableRawPointer) {
   let h = a.pairCount
-  var (c, s, cursor) = _scratch(a, scratch)
+  var (rows, cursor) = _scratch(a, scratch)
+  let (c, s) = rows[0]
   let w = job.layout == .half ? h : 2 &* h
   // Half rows straight from the generator when its block writes end at the row's end (it writes
   // whole blocks of 8 from 0 and from the table pairs): no copy through the scratch rows
