@@ -32,12 +32,7 @@ struct FreqFactors: ParsableCommand {
     let config = try options.config()
     let table = try FrequencyTable(config)
     var reference = table.scaledInvFreq
-    if relativeTo == "base" {
-      var plain = config
-      plain.scaling = .none
-      plain.resonance = false
-      reference = try FrequencyTable(plain).invFreq
-    }
+    if relativeTo == "base" { reference = baseInverseFrequencies(rotaryDim: config.rotaryDim, base: config.base) }
     // Divided in double, rounded once to float (GGUF tensors are f32), as rr_rope_resonance_freq_factors.
     let factors = zip(reference, table.invFreq).map { Float($0 / $1) }
     if let path = npy { try writeNpy(path: path, shape: [factors.count], values: factors) }

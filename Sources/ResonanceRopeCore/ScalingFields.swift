@@ -56,7 +56,8 @@ private func need<T>(_ v: T?, _ field: String, _ kind: ScalingKind) throws(RopeE
   return v
 }
 
-private func positiveCount(_ v: Int64?, _ field: String) throws(RopeError) -> Int64? {
+/// A count that must be > 0 when given (lengths of a model file, C struct and CLI alike).
+func positiveCount(_ v: Int64?, _ field: String) throws(RopeError) -> Int64? {
   guard let v else { return nil }
   guard v > 0 else { throw RopeError(.invalidValue, "\(field) = \(v): must be > 0") }
   return v
