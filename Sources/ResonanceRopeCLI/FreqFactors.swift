@@ -31,10 +31,7 @@ struct FreqFactors: ParsableCommand {
     options.resonance = true
     let config = try options.config()
     let table = try FrequencyTable(config)
-    var reference = table.scaledInvFreq
-    if relativeTo == "base" { reference = baseInverseFrequencies(rotaryDim: config.rotaryDim, base: config.base) }
-    // Divided in double, rounded once to float (GGUF tensors are f32), as rr_rope_resonance_freq_factors.
-    let factors = zip(reference, table.invFreq).map { Float($0 / $1) }
+    let factors = table.resonanceFreqFactors(relativeToBase: relativeTo == "base")
     if let path = npy { try writeNpy(path: path, shape: [factors.count], values: factors) }
     if json {
       var o = JSONObject()

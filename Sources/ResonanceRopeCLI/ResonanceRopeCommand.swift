@@ -7,7 +7,7 @@ struct ResonanceRopeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "resonance-rope",
     abstract: "Exact RoPE and Resonance RoPE frequency tables, analysis and data.",
-    version: "0.1.0",
+    version: LibraryVersion.text.description,
     subcommands: [Freqs.self, Table.self, Gap.self, PosGenCommand.self, FreqFactors.self, Bench.self]
   )
 }
@@ -44,7 +44,7 @@ struct RopeOptions: ParsableArguments {
     guard let layout = ["neox": PairLayout.neox, "gptj": .gptj][pairLayout] else {
       throw ValidationError("--pair-layout must be neox or gptj")
     }
-    guard let kind = ScalingKind(name: scaling), kind != .frequencyFactors, kind != .longrope else {
+    guard let kind = ScalingKind(name: scaling), kind != .freqFactors, kind != .longrope else {
       throw ValidationError("--scaling must be one of none, linear, ntk, dynamic, yarn, llama3 (longrope: use --hf-config)")
     }
     var f = ScalingFields(kind: kind)

@@ -82,8 +82,8 @@ package func ropeConfig(fromGGUFMetadata pairs: [(key: String, value: GGUFValue)
   let ropePrefix = Array((p + "rope.").utf8)
   let maxIgnoredNotes = 16
   var ignored = 0
-  for (k, _) in pairs where k.utf8.starts(with: ropePrefix)
-    && !known.contains(ScalarKey(String(decoding: k.utf8.dropFirst(p.utf8.count), as: UTF8.self))) {
+  let knownKeys = Set(known.map { ScalarKey(p + $0.string) })
+  for (k, _) in pairs where k.utf8.starts(with: ropePrefix) && !knownKeys.contains(ScalarKey(k)) {
     ignored += 1
     if ignored <= maxIgnoredNotes { notes.append("ignored \(k)") }
   }
@@ -140,11 +140,11 @@ package func ropeConfig(fromGGUFMetadata pairs: [(key: String, value: GGUFValue)
   var attentionFactor: Double? = nil
   switch type {
   case "none":
-    if let f = freqs { fields.kind = .frequencyFactors; fields.freqFactors = f }
+    if let f = freqs { fields.kind = .freqFactors; fields.freqFactors = f }
   case "linear":
     let s = factor ?? 1
     if let f = freqs {
-      fields.kind = .frequencyFactors
+      fields.kind = .freqFactors
       fields.freqFactors = f.map { $0 * s }
     } else {
       fields.kind = .linear

@@ -6,16 +6,17 @@ from typing import Any, NamedTuple, Optional, Sequence
 
 import numpy as np
 
+from . import _abi
 from ._arrays import int32_array
 from ._errors import check
 from ._lib import PosGenParams, PosGenResult, library
 
 __all__ = ["PosGen", "PosGenScore"]
 
-TASKS = {"recurrent": 0, "cot": 1, "semirecurrent": 2}
-ARITHS = {"mod_addition": 0, "pow_sin": 1, "pow_sin2pi": 2}
-SPLITS = {"train": 0, "validation": 1, "test": 2}
-SPLIT_MODES = {"paper": 0, "disjoint": 1}
+# Names -> C values, generated with the header from the core's enums (_abi.py); the names are
+# the CLI's (`resonance-rope posgen --arith pow_sin_2pi`).
+TASKS, ARITHS = _abi.POSGEN_TASK, _abi.POSGEN_ARITH
+SPLITS, SPLIT_MODES = _abi.POSGEN_SPLIT, _abi.POSGEN_SPLIT_MODE
 
 
 class PosGenScore(NamedTuple):
@@ -41,7 +42,7 @@ class PosGen:
 
     Args:
         task: ``'recurrent'``, ``'cot'`` or ``'semirecurrent'``.
-        arith: ``'mod_addition'``, ``'pow_sin'`` or ``'pow_sin2pi'``.
+        arith: ``'mod_addition'``, ``'pow_sin'`` or ``'pow_sin_2pi'``.
         split_mode: ``'paper'`` (evaluation seeds are training seeds, as the paper's code does)
             or ``'disjoint'``.
         modulus, near, far, length, train_size, validation_size, test_size: ints; None keeps
