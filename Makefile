@@ -1,6 +1,7 @@
 # resonance-rope: the front door.
 #   make demo      build everything and run the C and Python examples
-#   make test      every test (Swift, header, C, libffi, Python)
+#   make test      every test (Swift, header, C, libffi, Python, experiment smoke): the one command
+#   make check-all make test, then the long checks: fuzzing, ASan/UBSan and TSan builds
 #   make deps [EXTRAS="torch experiment"]   the Python tools into .venv/ (see PYTHON below)
 #   make install PREFIX=DIR
 #   make python-wheel   a wheel of the Python package with the library inside (dist/)
@@ -24,7 +25,9 @@ EXTRAS     ?=
 CC         ?= cc
 PREFIX     ?= $(CURDIR)/stage
 STAGE      := $(CURDIR)/stage
-VERSION    := 0.1.0
+# The version is written once, in Sources/ResonanceRopeCore/Version.swift (tools/gen_header.py
+# reads it with the same pattern).
+VERSION    := $(shell sed -n 's/.*static let text: StaticString = "\([0-9.]*\)".*/\1/p' Sources/ResonanceRopeCore/Version.swift)
 SOVERSION  := 0
 NATIVE     ?= 0
 
@@ -47,7 +50,7 @@ PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build deps deps-venv header check-header install stage demo test test-swift test-c test-ffi \
         test-python test-symbols test-hostile test-threads test-header-c fuzz fuzz-build check-asan \
-        check-tsan python-wheel bench bench-ggml test-experiment clean
+        check-tsan python-wheel bench bench-ggml test-experiment test-no-toolchain check-all clean
 
 all: build
 
@@ -118,7 +121,9 @@ bench-ggml: $(if $(LIB_GIVEN),,build) $(addprefix $(GGML_DIR)/bench_ggml-,$(GGML
 	    echo "wrote $(GGML_DIR)/bench-ggml-$$v.json"; \
 	  else $(GGML_DIR)/bench_ggml-$$v $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) || exit 1; echo; fi; done
 
-# The debug build makes the compiler emit the @c declarations (.build/resonance_rope-emitted.h).
+# The debug build makes the compiler emit the @c declarations (.build/resonance_rope-emitted.h);
+# tools/gen_header.py then writes (or, for check-header, compares) every generated ABI file:
+# Include/resonance_rope.h, python/resonance_rope/_abi.py, Tests/c/rr_layout_asserts.h.
 header: deps-venv
 	$(SWIFT) build
 	$(PYTHON) tools/gen_header.py
@@ -148,20 +153,25 @@ demo: deps-demo stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig run
 	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so $(PYTHON) Examples/python/demo.py
 
-test: deps-test check-header test-swift stage test-symbols test-header-c test-c test-hostile test-threads test-ffi \
-      test-python test-no-toolchain fuzz test-experiment
+# Every target below declares what it needs (the C and Python tests need `stage`), so each works
+# alone and under -j. Long fuzzing and the sanitizer builds are `make check-all` only.
+test: deps-test check-header test-swift test-symbols test-header-c test-c test-hostile test-threads test-ffi \
+      test-python test-no-toolchain test-experiment
 	@echo "make test: all suites passed"
+
+check-all: test fuzz check-asan check-tsan
+	@echo "make check-all: all suites, fuzzing and sanitizer runs passed"
 
 test-swift:
 	@mkdir -p .build
 	$(SWIFT) test 2>&1 | tee .build/swift-test.log | grep -E "error:|failed|Executed|Test run with" ; \
 	  test $${PIPESTATUS[0]} -eq 0
 
-test-symbols:
+test-symbols: stage
 	$(PYTHON) tools/check_symbols.py $(STAGE)/lib/libresonance_rope.so
 
 TEST_C_BIN := Tests/c/bin
-test-c:
+test-c: stage
 	mkdir -p $(TEST_C_BIN)
 	$(CC) $(C_WARN) $$($(PKG) --cflags resonance_rope) Tests/c/test_abi.c -o $(TEST_C_BIN)/test_abi \
 	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib -lm
@@ -172,14 +182,14 @@ test-c:
 	$(TEST_C_BIN)/test_header_cxx
 
 # Every entry point under hostile input: documented status, outputs unchanged, guard pages.
-test-hostile:
+test-hostile: stage
 	mkdir -p $(TEST_C_BIN)
 	$(CC) $(C_WARN) $$($(PKG) --cflags resonance_rope) Tests/c/test_hostile.c -o $(TEST_C_BIN)/test_hostile \
 	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib -lm
 	$(TEST_C_BIN)/test_hostile
 
 # Many threads, one handle: bit-identical to the single-thread run (TSan: make check-tsan).
-test-threads:
+test-threads: stage
 	mkdir -p $(TEST_C_BIN)
 	$(CC) $(C_WARN) -pthread $$($(PKG) --cflags resonance_rope) Tests/c/test_threads.c -o $(TEST_C_BIN)/test_threads \
 	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib
@@ -187,9 +197,8 @@ test-threads:
 
 # The header alone compiles warning-free as C99, C11, C++11 and C++17, and the C11/C++ layout
 # asserts (Tests/c/rr_layout_asserts.h, from tools/gen_layout_asserts.py) hold.
-test-header-c:
+test-header-c: check-header
 	mkdir -p $(TEST_C_BIN)
-	$(PYTHON) tools/gen_layout_asserts.py --check
 	@for std in c99 c11; do \
 	  $(CC) -std=$$std -Wall -Wextra -Werror -pedantic -IInclude -fsyntax-only -x c Include/resonance_rope.h || exit 1; done
 	@for std in c++11 c++17; do \
@@ -254,7 +263,7 @@ check-tsan:
 	  if [ $$? -eq 66 ]; then echo "test_threads (tsan): a deliberate race inside the library is reported, as it must be"; \
 	  else echo "check-tsan: a deliberate data race inside the library went unreported"; exit 1; fi
 
-test-ffi:
+test-ffi: stage
 	mkdir -p $(TEST_C_BIN)
 	$(CC) $(C_WARN) -D_GNU_SOURCE $$($(PKG) --cflags resonance_rope) Tests/c/test_ffi.c \
 	  -o $(TEST_C_BIN)/test_ffi -lffi -ldl -lm
@@ -263,14 +272,14 @@ test-ffi:
 # The installed library and tool must work with the Swift toolchain hidden (a private mount
 # namespace with an empty /opt/swift); skipped with a message where unshare is not permitted.
 SWIFT_ROOT := $(abspath $(dir $(shell command -v $(SWIFT)))/../..)
-test-no-toolchain:
+test-no-toolchain: test-c
 	@if unshare -m true 2>/dev/null; then \
 	  unshare -m sh -c 'mount -t tmpfs none $(SWIFT_ROOT) && test -z "$$(ls -A $(SWIFT_ROOT))" && \
 	    $(TEST_C_BIN)/test_abi >/dev/null && $(STAGE)/bin/resonance-rope freqs --rotary-dim 8 --json >/dev/null && \
 	    echo "test-no-toolchain: 2 passed, 0 failed (C tests and tool with $(SWIFT_ROOT) hidden)"'; \
 	else echo "test-no-toolchain: skipped (unshare -m not permitted here)"; fi
 
-test-python:
+test-python: deps stage
 	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
 	  $(PYTHON) -m pytest -q Tests/python
 
@@ -285,7 +294,7 @@ python-wheel: deps-venv stage
 
 # Examples/posgen-experiment --smoke (tiny PosGen training, 4 methods, < 2 min) with jax, jaxlib and
 # matplotlib (tools/requirements/experiment.txt, into .venv/).
-test-experiment: deps-experiment
+test-experiment: deps-experiment stage
 	RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope $(PYTHON) Examples/posgen-experiment/posgen_experiment.py --smoke
 
 clean:

@@ -1,5 +1,6 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.3
 // resonance-rope: an exact, fast Resonance RoPE library with a plain C ABI.
+// Tools version 6.3: the `@c` attribute of the C ABI needs a Swift 6.3 compiler (README).
 //
 // Targets (see STYLE.md in the shared folder):
 //   ResonanceRopeCore  pure Swift numerics: no C types, no `rr_` names, no Foundation.

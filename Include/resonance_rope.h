@@ -20,10 +20,11 @@
 #ifndef RESONANCE_ROPE_H
 #define RESONANCE_ROPE_H
 
-/* The public C types of resonance-rope: version macros, constants, flag bits and the
- * parameter structs. Swift cannot declare C structs, so these are the only hand-written
- * declarations; tools/gen_header.py copies this block verbatim into Include/resonance_rope.h,
- * followed by the enums and functions that the Swift compiler emits from the `@c` sources. */
+/* The public C types of resonance-rope: constants, flag bits and the parameter structs. Swift
+ * cannot declare C structs, so these are the only hand-written declarations; tools/gen_header.py
+ * copies this block verbatim into Include/resonance_rope.h (writing the version macros in from
+ * the one place the version lives), followed by the enums of the core and the functions that
+ * the Swift compiler emits from the `@c` sources. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -220,10 +221,10 @@ enum {
 /*
  * Where the two members of rotary pair i sit in a head of rotary_dim d (h = d / 2):
  *
- *     RR_LAYOUT_NEOX  pair i = (x[i], x[i + h])    GPT-NeoX, Llama, Hugging Face rotate_half
- *                     [x0 x1 .. x(h-1) | y0 y1 .. y(h-1) | pass-through]
- *     RR_LAYOUT_GPTJ  pair i = (x[2i], x[2i + 1])  GPT-J, ggml NORMAL mode, "rotate every two"
- *                     [x0 y0 x1 y1 .. x(h-1) y(h-1) | pass-through]
+ *     neox  pair i = (x[i], x[i + h])    GPT-NeoX, Llama, Hugging Face rotate_half
+ *           [x0 x1 .. x(h-1) | y0 y1 .. y(h-1) | pass-through]
+ *     gptj  pair i = (x[2i], x[2i + 1])  GPT-J, ggml NORMAL mode, "rotate every two"
+ *           [x0 y0 x1 y1 .. x(h-1) y(h-1) | pass-through]
  *
  * Each pair (x, y) becomes (x cos a - y sin a, y cos a + x sin a). Added in 0.1.0.
  */
@@ -252,10 +253,10 @@ enum {
  * Row layouts of a cos/sin cache for n positions (d = rotary dim, h = d / 2,
  * ci = cos(angle of pair i), si = sin(angle of pair i)):
  *
- *     RR_TABLE_LAYOUT_HALF  cos [n, h], sin [n, h]        c0 c1 .. c(h-1)
- *     RR_TABLE_LAYOUT_HF    cos [n, d], sin [n, d]        c0 .. c(h-1) c0 .. c(h-1)  (Hugging Face)
- *     RR_TABLE_LAYOUT_VLLM  cache [n, d] in cos_out       c0 .. c(h-1) s0 .. s(h-1)  (vLLM)
- *     RR_TABLE_LAYOUT_GPTJ  cos [n, d], sin [n, d]        c0 c0 c1 c1 .. c(h-1) c(h-1)
+ *     half  cos [n, h], sin [n, h]                      c0 c1 .. c(h-1)
+ *     hf    cos [n, d], sin [n, d]  (Hugging Face)      c0 c1 .. c(h-1) c0 c1 .. c(h-1)
+ *     vllm  cache [n, d], cos then sin (one buffer)      c0 .. c(h-1) s0 .. s(h-1)
+ *     gptj  cos [n, d], sin [n, d]  (interleaved)       c0 c0 c1 c1 .. c(h-1) c(h-1)
  *
  * Added in 0.1.0.
  */
@@ -279,7 +280,13 @@ enum {
 };
 
 /*
- * The function h of the sum s of the dependency tokens. Added in 0.1.0.
+ * The function h of the sum s of the dependency tokens:
+ *
+ *     mod_addition  s mod m
+ *     pow_sin       floor(sin(s)^2 * m)                 (s converted to double, as Python's float(s))
+ *     pow_sin_2pi   floor(|sin(2*pi*(s mod m)/m)| * m)  (evaluated as ((2*pi)*s')/m, as Python does)
+ *
+ * Results are clamped to [0, m-1] so that rounding can never yield m. Added in 0.1.0.
  */
 typedef int32_t rr_posgen_arith;
 enum {
@@ -300,6 +307,17 @@ enum {
 
 /*
  * How seeds are assigned to splits. Added in 0.1.0.
+ *
+ * `paper` (public code, `generate_data`): one list of train + val + test sequences with seed
+ * ranks 0, 1, 2, ... cycled through the C(m, j+k) combinations; train = sequences
+ * [0, train), validation = [0, val), test = [val, val + test). Evaluation seeds therefore are
+ * training seeds (with m = 17, j + k = 4 the 10000 training sequences cycle 4.2 times through
+ * all 2380 combinations), and each evaluation sequence extends a training sequence.
+ *
+ * `disjoint`: with N = C(m, j+k) (saturated at Int.max) and E = val + test evaluation seeds,
+ * evaluation seed e (validation e = i, test e = val + i) is rank floor(e * N / E): evenly
+ * spread over the lexicographic list, all distinct because N > E. Training uses the other
+ * N - E ranks in increasing order, cycled. Requires N > E (at least one training seed).
  */
 typedef int32_t rr_posgen_split_mode;
 enum {

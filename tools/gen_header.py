@@ -1,5 +1,12 @@
 #!/usr/bin/env python3
-"""Generate Include/resonance_rope.h from what the Swift compiler emits.
+"""Write every ABI fact from the Swift sources: the C header, the layout asserts, the Python ABI.
+
+Outputs (each GENERATED, committed, and compared by --check; `make header` writes them all):
+  Include/resonance_rope.h           the C interface
+  Tests/c/rr_layout_asserts.h        every public struct's size and field offsets (via
+                                     tools/gen_layout_asserts.py, which compiles a probe)
+  python/resonance_rope/_abi.py      the same facts for ctypes: structs, enums, statuses, flags,
+                                     limits and the version; the Python package imports it
 
 Inputs:
   .build/resonance_rope-emitted.h   written by `swiftc -emit-clang-header-path` on every build of
@@ -7,6 +14,10 @@ Inputs:
                                     `@c` functions, with their `///` doc comments.
   Sources/CResonanceRope/include/resonance_rope_types.h
                                     the public structs and macros (Swift cannot declare C structs).
+  Sources/ResonanceRopeCore/*.swift the enumerations the ABI shares with the core (CORE_ENUMS: one
+                                    copy of each value, in the core) and the version
+                                    (Version.swift: `static let text: StaticString = "X.Y.Z"`, the
+                                    one place the version is written).
   Sources/ResonanceRope/*.swift     read only for the order of the `@c` declarations, so that the
                                     header reads as a manual (grouped by file) rather than A-Z.
 
@@ -14,9 +25,10 @@ Output: one self-contained C99/C++ header. The rewriting is mechanical and total
 declaration must match one of the patterns below, or the script fails (so a new kind of
 declaration cannot slip through unconverted).
 
-  python3 tools/gen_header.py            write Include/resonance_rope.h
-  python3 tools/gen_header.py --check    exit 1 (with a diff) when the committed header is stale
-  python3 tools/gen_header.py --check --header FILE   check FILE instead (used by the tests)
+  python3 tools/gen_header.py            write all three
+  python3 tools/gen_header.py --check    exit 1 (with a diff) when any committed output is stale
+  python3 tools/gen_header.py --check --header FILE / --abi FILE   check FILE instead (tests)
+  python3 tools/gen_header.py --version  print the version (the Makefile reads it so)
 """
 import argparse
 import difflib
@@ -24,14 +36,34 @@ import os
 import re
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_layout_asserts  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EMITTED = os.path.join(ROOT, ".build", "resonance_rope-emitted.h")
 TYPES = os.path.join(ROOT, "Sources", "CResonanceRope", "include", "resonance_rope_types.h")
 SWIFT_DIR = os.path.join(ROOT, "Sources", "ResonanceRope")
+CORE_DIR = os.path.join(ROOT, "Sources", "ResonanceRopeCore")
+VERSION_SWIFT = os.path.join(CORE_DIR, "Version.swift")
 OUTPUT = os.path.join(ROOT, "Include", "resonance_rope.h")
+ABI_PY = os.path.join(ROOT, "python", "resonance_rope", "_abi.py")
+# The types header holds this line where the version macros go.
+VERSION_MARKER = "/* RR_VERSION_* : written here by tools/gen_header.py from Sources/ResonanceRopeCore/Version.swift */"
+
+# C enumerations whose values live in the core's Swift enums (C name, Swift enum, core file), in
+# header order. Their `///` doc comments are the header's; constants are RR_<C NAME>_<CASE>.
+CORE_ENUMS = [
+    ("rr_layout", "PairLayout", "RopeConfig.swift"),
+    ("rr_scaling", "ScalingKind", "ScalingFields.swift"),
+    ("rr_table_layout", "TableLayout", "TableLayout.swift"),
+    ("rr_posgen_task", "PosGenTask", "PosGen.swift"),
+    ("rr_posgen_arith", "PosGenArithmetic", "PosGen.swift"),
+    ("rr_posgen_split", "PosGenSplit", "PosGen.swift"),
+    ("rr_posgen_split_mode", "PosGenSplitMode", "PosGen.swift"),
+]
 
 # Files of the C ABI layer in manual order; files not listed follow alphabetically.
-FILE_ORDER = ["Version.swift", "Status.swift", "Enums.swift", "Handle.swift", "Config.swift", "Frequencies.swift",
+FILE_ORDER = ["Version.swift", "Status.swift", "Handle.swift", "Config.swift", "Frequencies.swift",
               "Tables.swift", "Apply.swift", "FeatureGap.swift", "PosGen.swift"]
 
 # The handle is an OpaquePointer in Swift, so the compiler prints `void *`. Parameters named
@@ -81,6 +113,74 @@ def enum_constant(enum_name, case):
     suffix = case[len(enum_name):]
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", suffix)
     return (enum_name + "_" + snake).upper()
+
+
+def snake(name):
+    """powSin2pi -> pow_sin2pi."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def core_enum(swift_name, file):
+    """A core enum: (doc lines, [(case, value, doc lines)], {case: its `name` string})."""
+    path = os.path.join(CORE_DIR, file)
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    starts = [i for i, l in enumerate(lines) if re.match(r"^package enum %s: Int32\b" % swift_name, l)]
+    if len(starts) != 1:
+        raise GenError("%s: expected one `package enum %s: Int32`" % (path, swift_name))
+    start = starts[0]
+    doc, j = [], start - 1
+    while j >= 0 and lines[j].strip().startswith("///"):
+        doc.insert(0, lines[j].strip())
+        j -= 1
+    cases, pending, names, name_indent = [], [], {}, None
+    for line in lines[start + 1:]:
+        st = line.strip()
+        if line.startswith("}"):
+            break
+        m = re.match(r"^case (\w+) = (-?\d+)$", st)
+        if m:
+            cases.append((m.group(1), m.group(2), pending))
+        elif re.match(r"^package var name: String \{$", st):
+            name_indent = len(line) - len(line.lstrip())
+        elif name_indent is not None:
+            nm = re.match(r'^case \.(\w+): "([^"]+)"$', st)
+            if nm:
+                names[nm.group(1)] = nm.group(2)
+            elif st == "}" and len(line) - len(line.lstrip()) <= name_indent:
+                name_indent = None
+        pending = pending + [st] if st.startswith("///") else []
+    if not cases:
+        raise GenError("%s: enum %s has no `case x = N` lines" % (path, swift_name))
+    if names and set(names) != {c for c, _, _ in cases}:
+        raise GenError("%s: %s.name does not name every case" % (path, swift_name))
+    return doc, cases, names
+
+
+def core_enums():
+    """[(C name, doc lines, [(C constant, value, doc lines, Python name)])] in CORE_ENUMS order."""
+    out = []
+    for c_name, swift_name, file in CORE_ENUMS:
+        doc, cases, names = core_enum(swift_name, file)
+        out.append((c_name, doc, [((c_name + "_" + snake(c)).upper(), v, d, names.get(c, snake(c)))
+                                  for c, v, d in cases]))
+    return out
+
+
+def version():
+    """(major, minor, patch) from the one place the version is written."""
+    with open(VERSION_SWIFT, encoding="utf-8") as fh:
+        found = re.findall(r'static let text: StaticString = "(\d+)\.(\d+)\.(\d+)"', fh.read())
+    if len(found) != 1:
+        raise GenError("%s: expected one `static let text: StaticString = \"X.Y.Z\"`" % VERSION_SWIFT)
+    return tuple(int(x) for x in found[0])
+
+
+def version_macros(v):
+    return ["#define RR_VERSION_MAJOR %d" % v[0], "#define RR_VERSION_MINOR %d" % v[1],
+            "#define RR_VERSION_PATCH %d" % v[2],
+            "#define RR_VERSION_NUMBER (RR_VERSION_MAJOR * 10000 + RR_VERSION_MINOR * 100 + RR_VERSION_PATCH)",
+            '#define RR_VERSION_STRING "%d.%d.%d"' % v]
 
 
 def convert_comment(lines):
@@ -172,7 +272,7 @@ def parse_emitted(text):
     return decls, enums
 
 
-def render(decls, enums, types_text, order, docs, case_docs):
+def render(decls, enums, types_text, order, docs, case_docs, core):
     out = []
     out.append("/* resonance_rope.h: the C interface of libresonance_rope.")
     out.append(" *")
@@ -219,13 +319,16 @@ def render(decls, enums, types_text, order, docs, case_docs):
     out.append("")
     out.append("/* ---- Enumerations (int32_t; values never change) ------------------------------------ */")
     out.append("")
-    for name in [n for n in order if n in enums]:
-        _, cases = decls[name]
-        out += convert_comment(docs[name])
+    all_enums = [(name, docs[name], [(const, value, case_docs.get(emitted, []))
+                                     for emitted, const, value in decls[name][1]])
+                 for name in order if name in enums]
+    all_enums += [(name, doc, [(const, value, d) for const, value, d, _ in cases]) for name, doc, cases in core]
+    for name, doc_lines, cases in all_enums:
+        out += convert_comment(doc_lines)
         out.append("typedef int32_t %s;" % name)
         out.append("enum {")
-        for emitted, const, value in cases:
-            doc = " ".join(t[3:].strip() for t in case_docs.get(emitted, []))
+        for const, value, case_doc in cases:
+            doc = " ".join(t[3:].strip() for t in case_doc)
             if "*/" in doc:
                 raise GenError("doc comment contains */: " + doc)
             out.append("    %s = %s,%s" % (const, value, ("  /* " + doc + " */") if doc else ""))
@@ -250,6 +353,68 @@ def render(decls, enums, types_text, order, docs, case_docs):
     return "\n".join(out) + "\n"
 
 
+CTYPES = {"uint32_t": "ctypes.c_uint32", "int32_t": "ctypes.c_int32", "uint64_t": "ctypes.c_uint64",
+          "int64_t": "ctypes.c_int64", "double": "ctypes.c_double", "float": "ctypes.c_float"}
+
+
+def public_structs(types_text):
+    """[(C name, [(field, ctypes type)])] of every `typedef struct NAME {...} NAME;`."""
+    text = re.sub(r"/\*.*?\*/", " ", types_text, flags=re.S)
+    found = []
+    for m in re.finditer(r"typedef\s+struct\s+(\w+)\s*\{(.*?)\}\s*(\w+)\s*;", text, flags=re.S):
+        fields = []
+        for decl in (d.strip() for d in m.group(2).split(";")):
+            if not decl:
+                continue
+            f = re.match(r"^(?:const\s+)?(\w+)\s*(\*?)\s*(\w+)\s*(?:\[(\d+)\])?$", decl)
+            if not f or (not f.group(2) and f.group(1) not in CTYPES):
+                raise GenError("cannot map field %r of %s to ctypes" % (decl, m.group(3)))
+            t = "ctypes.c_void_p" if f.group(2) else CTYPES[f.group(1)]
+            fields.append((f.group(3), "%s * %s" % (t, f.group(4)) if f.group(4) else t))
+        found.append((m.group(3), fields))
+    return found
+
+
+def python_class(c_name):
+    """rr_posgen_params -> PosGenParams (the project spells PosGen so)."""
+    return "".join("PosGen" if p == "posgen" else p.capitalize() for p in c_name.split("_")[1:])
+
+
+def render_abi_py(decls, enums, types_text, core, v):
+    out = ['"""The C ABI of libresonance_rope for ctypes: structs, enums, statuses, flags, limits, version.',
+           "",
+           "GENERATED by tools/gen_header.py from the Swift sources and",
+           "Sources/CResonanceRope/include/resonance_rope_types.h, like Include/resonance_rope.h. Do not",
+           "edit: change the sources and run `make header` (`make check-header` fails when this is stale).",
+           '"""',
+           "import ctypes",
+           "",
+           "VERSION = %r" % ("%d.%d.%d" % v),
+           "VERSION_NUMBER = %d" % (v[0] * 10000 + v[1] * 100 + v[2]),
+           ""]
+    for name, value in re.findall(r"^#define RR_(\w+) (\d+)u?$", types_text, flags=re.M):
+        if not name.startswith("VERSION_"):
+            out.append("%s = %s" % (name, value))
+    out += ["", "# rr_status: value -> C name.", "STATUS_NAMES = {"]
+    for name in [n for n in enums]:
+        if name != "rr_status":
+            raise GenError("@c enum %s: only rr_status is declared in the C layer; add others to CORE_ENUMS" % name)
+        for _, const, value in decls[name][1]:
+            out.append("    %s: %r," % (value, const))
+    out.append("}")
+    for name, _, cases in core:
+        out += ["", "# %s: name -> value (the core's names, as the CLI spells them)." % name,
+                "%s = {" % name[3:].upper()]
+        out += ["    %r: %s," % (py, value) for _, value, _, py in cases]
+        out.append("}")
+    for name, fields in public_structs(types_text):
+        out += ["", "", "class %s(ctypes.Structure):" % python_class(name), '    """%s."""' % name,
+                "    _fields_ = ["]
+        out += ['        ("%s", %s),' % f for f in fields]
+        out.append("    ]")
+    return "\n".join(out) + "\n"
+
+
 def generate():
     if not os.path.exists(EMITTED):
         raise GenError("%s is missing: run `swift build` first" % EMITTED)
@@ -263,35 +428,57 @@ def generate():
     if missing or extra:
         raise GenError("sources and emitted header disagree: only emitted %s, only in sources %s "
                        "(rebuild with `swift build`)" % (missing, extra))
-    return render(decls, enums, types_text, order, docs, case_docs)
+    if types_text.count(VERSION_MARKER) != 1:
+        raise GenError("%s must hold the line %s once" % (TYPES, VERSION_MARKER))
+    v = version()
+    types_text = types_text.replace(VERSION_MARKER, "\n".join(version_macros(v)))
+    core = core_enums()
+    clash = sorted(set(n for n, _, _ in core) & set(decls))
+    if clash:
+        raise GenError("%s: declared both in the core (CORE_ENUMS) and with @c" % clash)
+    header = render(decls, enums, types_text, order, docs, case_docs, core)
+    return header, render_abi_py(decls, enums, types_text, core, v)
+
+
+def compare(path, text, what):
+    """0 when `path` holds `text`, else 1 with a diff."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            current = fh.read()
+    except OSError:
+        current = ""
+    if current == text:
+        print("gen_header: %s is current" % os.path.relpath(path, ROOT))
+        return 0
+    sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True), path, "generated"))
+    print("gen_header: %s is stale (%s): run `make header` and commit it" % (path, what), file=sys.stderr)
+    return 1
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--check", action="store_true", help="compare instead of writing")
     ap.add_argument("--header", default=OUTPUT, help="header to write or check")
+    ap.add_argument("--abi", default=ABI_PY, help="Python ABI module to write or check")
+    ap.add_argument("--version", action="store_true", help="print the version and exit")
     a = ap.parse_args()
     try:
-        text = generate()
+        if a.version:
+            print("%d.%d.%d" % version())
+            return 0
+        header, abi = generate()
+        layout = gen_layout_asserts.render(*gen_layout_asserts.layout())
     except GenError as e:
         print("gen_header: " + str(e), file=sys.stderr)
         return 2
+    outputs = [(a.header, header, "the C header"), (a.abi, abi, "the Python ABI"),
+               (gen_layout_asserts.OUT, layout, "the struct layouts: a layout change is an ABI change, review it")]
     if a.check:
-        try:
-            with open(a.header, encoding="utf-8") as fh:
-                current = fh.read()
-        except OSError:
-            current = ""
-        if current != text:
-            sys.stdout.writelines(difflib.unified_diff(
-                current.splitlines(True), text.splitlines(True), a.header, "generated"))
-            print("gen_header: %s is stale: run `make header` and commit it" % a.header, file=sys.stderr)
-            return 1
-        print("gen_header: %s is current" % a.header)
-        return 0
-    with open(a.header, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    print("gen_header: wrote %s" % a.header)
+        return max(compare(path, text, what) for path, text, what in outputs)
+    for path, text, _ in outputs:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print("gen_header: wrote %s" % os.path.relpath(path, ROOT))
     return 0
 
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """The public structs' layout as compile-time asserts: Tests/c/rr_layout_asserts.h.
 
+Run by tools/gen_header.py (`make header` / `make check-header`), the one generator of the ABI
+files; it can also run alone.
+
 Reads every `typedef struct NAME { ... } NAME;` of Sources/CResonanceRope/include/
 resonance_rope_types.h, compiles a probe that prints sizeof of each struct and the offset and size
 of each field, and writes one RR_LAYOUT_ASSERT line per struct and per field. The file is
@@ -79,9 +82,14 @@ def render(found, out):
     return "\n".join(text) + "\n"
 
 
-def main():
+def layout():
+    """(structs, probe output): the arguments of render()."""
     found = structs()
-    text = render(found, probe(found))
+    return found, probe(found)
+
+
+def main():
+    text = render(*layout())
     if "--check" in sys.argv:
         old = open(OUT).read() if os.path.exists(OUT) else ""
         if old != text:

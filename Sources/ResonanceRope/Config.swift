@@ -85,7 +85,7 @@ func createHandle(_ config: RopeConfig, _ out: UnsafeMutablePointer<OpaquePointe
       pairLayout = l
     }
     let settings = try core { () throws(RopeError) -> ModelRopeSettings in
-      let pairs = try parseGGUFMetadataText(String(decoding: bytes, as: UTF8.self))
+      let pairs = try parseGGUFMetadataText(utf8: bytes)
       return try ropeConfig(fromGGUFMetadata: pairs, sequenceLength: sequence_length == 0 ? nil : sequence_length,
                             resonance: resonance != 0, layout: pairLayout)
     }

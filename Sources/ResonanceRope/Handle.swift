@@ -65,7 +65,7 @@ func ropeConfig(_ p: rr_rope_params) throws(CallError) -> RopeConfig {
   case .longrope:
     f.shortFactor = try array(p.short_factor, "short_factor")
     f.longFactor = try array(p.long_factor, "long_factor")
-  case .frequencyFactors:
+  case .freqFactors:
     f.freqFactors = try array(p.freq_factors, "freq_factors")
   default:
     break

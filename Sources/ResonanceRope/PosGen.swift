@@ -2,49 +2,9 @@
 import CResonanceRope
 import ResonanceRopeCore
 
-/// Where the far tokens of each generated token come from (Wang et al. 2024, Figure 2).
-/// Added in 0.1.0.
-@c(rr_posgen_task) public enum PosGenTaskC: Int32 {
-  /// Recursive: the `far` tokens just before the near ones.
-  case recurrent = 0
-  /// Chain of thought: the first `far` tokens of the sequence.
-  case cot = 1
-  /// Semi-recursive: `far` tokens from a pointer p that starts at 0 and advances by one after
-  /// every two generated tokens.
-  case semirecurrent = 2
-}
-
-/// The function h of the sum s of the dependency tokens. Added in 0.1.0.
-@c(rr_posgen_arith) public enum PosGenArithC: Int32 {
-  /// s mod m.
-  case modAddition = 0
-  /// floor(sin(s)^2 * m).
-  case powSin = 1
-  /// floor(abs(sin(2 pi (s mod m) / m)) * m).
-  case powSin2pi = 2
-}
-
-/// Which sequences are training, validation and test. Added in 0.1.0.
-@c(rr_posgen_split) public enum PosGenSplitC: Int32 {
-  /// The training split.
-  case train = 0
-  /// The validation split.
-  case validation = 1
-  /// The test split.
-  case test = 2
-}
-
-/// How seeds are assigned to splits. Added in 0.1.0.
-@c(rr_posgen_split_mode) public enum PosGenSplitModeC: Int32 {
-  /// The paper's public code: train = sequences [0, train_size), validation = [0, validation_size),
-  /// test = [validation_size, validation_size + test_size) of one seed cycle, so evaluation seeds
-  /// ARE training seeds (the paper's text says otherwise; its code does this).
-  case paper = 0
-  /// Validation and test seeds never occur in training: evaluation seed e is combination rank
-  /// floor(e * N / E) (N combinations, E = validation_size + test_size, requires N > E); training
-  /// cycles through the other ranks in order.
-  case disjoint = 1
-}
+// The enumerations rr_posgen_task, rr_posgen_arith, rr_posgen_split and rr_posgen_split_mode
+// are the core's PosGenTask, PosGenArithmetic, PosGenSplit and PosGenSplitMode (one copy of each
+// value): tools/gen_header.py writes them into the header.
 
 let posgenParamsSize = UInt32(MemoryLayout<rr_posgen_params>.size)
 let posgenResultSize = UInt32(MemoryLayout<rr_posgen_result>.size)

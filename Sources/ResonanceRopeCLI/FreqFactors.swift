@@ -29,15 +29,7 @@ struct FreqFactors: ParsableCommand {
   func run() throws {
     let config = try rope.config(resonance: true)
     let table = try FrequencyTable(config)
-    var reference = table.scaledInvFreq
-    if relativeTo == "base" {
-      var plain = config
-      plain.scaling = .none
-      plain.resonance = false
-      reference = try FrequencyTable(plain).invFreq
-    }
-    // Divided in double, rounded once to float (GGUF tensors are f32), as rr_rope_resonance_freq_factors.
-    let factors = zip(reference, table.invFreq).map { Float($0 / $1) }
+    let factors = table.resonanceFreqFactors(relativeToBase: relativeTo == "base")
     if let path = npy { try writeNpy(path: path, shape: [factors.count], values: factors) }
     if json {
       var o = JSONObject()

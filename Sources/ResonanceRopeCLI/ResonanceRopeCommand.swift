@@ -7,7 +7,7 @@ struct ResonanceRopeCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "resonance-rope",
     abstract: "Exact RoPE and Resonance RoPE frequency tables, analysis and data.",
-    version: "0.1.0",
+    version: LibraryVersion.text.description,
     subcommands: [Freqs.self, Table.self, Gap.self, PosGenCommand.self, FreqFactors.self, Bench.self]
   )
 }

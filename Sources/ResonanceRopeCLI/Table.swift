@@ -27,20 +27,9 @@ struct Table: ParsableCommand {
     guard let tl = TableLayout.allCases.first(where: { $0.name == layout }) else {
       throw ValidationError("--table-layout must be half, hf, vllm or gptj")
     }
-    guard count > 0, count <= 1 << 26 else { throw ValidationError("--count must be in 1 ... 2^26") }
-    try Positions.checkRange(start: start, count: Int64(count))
+    // The core checks count, the position range and the table size (CoreAPI.swift).
+    let values = try t.cosSinTable(layout: tl, start: start, count: count, applyAttentionFactor: applyAttentionFactor)
     let w = tl.rowWidth(pairs: t.pairCount)
-    var values = [Float](repeating: 0, count: 2 * count * w)
-    try values.withUnsafeMutableBufferPointer { b in
-      let c = b.baseAddress!
-      try t.fillTable(layout: tl, positions: .range(start: start), count: count,
-                  scale: applyAttentionFactor ? t.attentionFactor : 1,
-                  cos: c, sin: tl.usesSinBuffer ? c + count * w : nil)
-    }
-    if tl.usesSinBuffer {
-      try writeNpy(path: out, shape: [2, count, w], values: values)
-    } else {
-      try writeNpy(path: out, shape: [count, w], values: Array(values[0 ..< count * w]))
-    }
+    try writeNpy(path: out, shape: tl.usesSinBuffer ? [2, count, w] : [count, w], values: values)
   }
 }

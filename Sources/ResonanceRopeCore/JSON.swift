@@ -1,7 +1,10 @@
 // A small strict RFC 8259 JSON reader for model configuration files (no Foundation).
 //
 // Strict: no comments, no trailing commas, no NaN/Infinity, no leading zeros or '+', no control
-// characters in strings, no lone surrogates, no duplicate keys, one value per text. Numbers keep
+// characters in strings, no lone surrogates, no invalid UTF-8 (`utf8SequenceLength`, the rule the
+// GGUF text reader shares), no duplicate keys (compared by Unicode scalars, not by Swift's
+// canonical equivalence: see `ScalarKey`), one value per text. One pass over the bytes: a
+// string without escapes is decoded straight from its bytes. Numbers keep
 // their source text so integers above 2^53 stay exact. Nesting is limited to `JSONValue.maxDepth`
 // (the reader recurses once per level) and input to `JSONValue.maxBytes`; every failure is a
 // `RopeError(.parse, "... at byte N")` with N the 0-based byte offset, never a trap.
@@ -15,9 +18,10 @@ package struct JSONObject: Sendable, Equatable {
 
   package var count: Int { keys.count }
 
-  /// The member named `key`, or nil (linear search: configuration objects are small).
+  /// The member named exactly `key` (same Unicode scalars), or nil (linear search:
+  /// configuration objects are small).
   package subscript(key: String) -> JSONValue? {
-    guard let i = keys.firstIndex(of: key) else { return nil }
+    guard let i = keys.firstIndex(where: { $0.hasSameScalars(as: key) }) else { return nil }
     return values[i]
   }
 
@@ -45,6 +49,11 @@ package enum JSONValue: Sendable, Equatable {
 
   /// Parses one JSON text given as bytes, which must be UTF-8 (checked).
   package static func parse(utf8 bytes: [UInt8]) throws(RopeError) -> JSONValue {
+    try bytes.withUnsafeBufferPointer { (b) throws(RopeError) in try parse(utf8: b) }
+  }
+
+  /// Parses one JSON text from the caller's bytes (read only during the call).
+  package static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) throws(RopeError) -> JSONValue {
     guard bytes.count <= maxBytes else {
       throw RopeError(.parse, "JSON text of \(bytes.count) bytes is larger than \(maxBytes) at byte 0")
     }
@@ -76,10 +85,10 @@ package enum JSONValue: Sendable, Equatable {
 }
 
 private struct JSONParser {
-  let bytes: [UInt8]
+  let bytes: UnsafeBufferPointer<UInt8>
   var at = 0
 
-  init(bytes: [UInt8]) { self.bytes = bytes }
+  init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
   func peek() -> UInt8? { at < bytes.count ? bytes[at] : nil }
 
@@ -118,7 +127,7 @@ private struct JSONParser {
     guard depth <= JSONValue.maxDepth else { throw fail("nesting deeper than \(JSONValue.maxDepth)") }
     at += 1  // '{'
     var object = JSONObject()
-    var seen = Set<String>()
+    var seen = Set<ScalarKey>()
     skipWhitespace()
     if peek() == UInt8(ascii: "}") {
       at += 1
@@ -129,7 +138,7 @@ private struct JSONParser {
       let keyStart = at
       guard peek() == UInt8(ascii: "\"") else { throw fail(peek() == nil ? "unexpected end of input, expected a key" : "expected a string key") }
       let key = try parseString()
-      guard seen.insert(key).inserted else { throw fail("duplicate key \"\(key)\"", keyStart) }
+      guard seen.insert(ScalarKey(key)).inserted else { throw fail("duplicate key \"\(key)\"", keyStart) }
       skipWhitespace()
       guard peek() == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
       at += 1
@@ -195,7 +204,7 @@ private struct JSONParser {
       guard digits() > 0 else { throw fail("expected a digit in a number's exponent") }
     }
     // The grammar above admits only ASCII, so this decoding is exact.
-    let raw = String(decoding: bytes[start ..< at], as: UTF8.self)
+    let raw = String(decoding: UnsafeBufferPointer(rebasing: bytes[start ..< at]), as: UTF8.self)
     guard let value = Double(raw), value.isFinite else {
       throw fail("number \(raw) is out of the double range", start)
     }
@@ -219,18 +228,24 @@ private struct JSONParser {
     return v
   }
 
+  /// A string literal. Bytes up to the first escape are decoded in place; after an escape the
+  /// rest is collected in `out`. Non-ASCII bytes are checked as UTF-8 as they are passed.
   mutating func parseString() throws(RopeError) -> String {
     let start = at
     at += 1  // '"'
+    let bodyStart = at
     var out: [UInt8] = []
+    var escaped = false
     while true {
       guard let c = peek() else { throw fail("unterminated string starting", start) }
       switch c {
       case UInt8(ascii: "\""):
         at += 1
-        guard let s = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8 in the string starting", start) }
-        return s
+        // Valid UTF-8 (checked below), so decoding replaces nothing.
+        guard escaped else { return String(decoding: UnsafeBufferPointer(rebasing: bytes[bodyStart ..< at - 1]), as: UTF8.self) }
+        return String(decoding: out, as: UTF8.self)
       case UInt8(ascii: "\\"):
+        if !escaped { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[bodyStart ..< at])); escaped = true }
         let escapeStart = at
         at += 1
         guard let e = peek() else { throw fail("unexpected end of input in an escape") }
@@ -264,8 +279,12 @@ private struct JSONParser {
         }
       case 0x00 ..< 0x20:
         throw fail("control character 0x\(String(c, radix: 16)) in a string")
+      case 0x80 ... 0xFF:
+        guard let n = utf8SequenceLength(bytes, at) else { throw fail("invalid UTF-8") }
+        if escaped { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[at ..< at + n])) }
+        at += n
       default:
-        out.append(c)
+        if escaped { out.append(c) }
         at += 1
       }
     }

@@ -24,10 +24,17 @@
 // lengths simply continue the recurrence where the public code would stop at 512).
 import Glibc
 
-/// Where the j far tokens come from.
+// The C ABI's rr_posgen_task, rr_posgen_arith, rr_posgen_split and rr_posgen_split_mode:
+// tools/gen_header.py writes the values and doc comments of these four enums into the header.
+/// Where the far tokens of each generated token come from (Wang et al. 2024, Figure 2).
+/// Added in 0.1.0.
 package enum PosGenTask: Int32, Sendable, CaseIterable {
+  /// Recursive: the `far` tokens just before the near ones.
   case recurrent = 0
+  /// Chain of thought: the first `far` tokens of the sequence.
   case cot = 1
+  /// Semi-recursive: `far` tokens from a pointer p that starts at 0 and advances by one after
+  /// every two generated tokens.
   case semirecurrent = 2
 
   /// The paper's name (Wang et al. 2024, Section 5.1): recursive, cot, semi-recursive.
@@ -55,34 +62,42 @@ package enum PosGenTask: Int32, Sendable, CaseIterable {
   }
 }
 
-/// The atom h(s) applied to the sum s of the j + k dependency tokens.
+/// The function h of the sum s of the dependency tokens:
 ///
-///     modAddition  s mod m
-///     powSin       floor(sin(s)^2 * m)                 (s converted to double, as Python's float(s))
-///     powSin2Pi    floor(|sin(2*pi*(s mod m)/m)| * m)  (evaluated as ((2*pi)*s')/m, as Python does)
-/// Results are clamped to [0, m-1] so that rounding can never yield m.
+///     mod_addition  s mod m
+///     pow_sin       floor(sin(s)^2 * m)                 (s converted to double, as Python's float(s))
+///     pow_sin_2pi   floor(|sin(2*pi*(s mod m)/m)| * m)  (evaluated as ((2*pi)*s')/m, as Python does)
+///
+/// Results are clamped to [0, m-1] so that rounding can never yield m. Added in 0.1.0.
 package enum PosGenArithmetic: Int32, Sendable, CaseIterable {
+  /// s mod m.
   case modAddition = 0
+  /// floor(sin(s)^2 * m).
   case powSin = 1
-  case powSin2Pi = 2
+  /// floor(abs(sin(2 pi (s mod m) / m)) * m).
+  case powSin2pi = 2
 
   /// The public code's `arith_task` name.
   package var name: String {
     switch self {
     case .modAddition: "mod_addition"
     case .powSin: "pow_sin"
-    case .powSin2Pi: "pow_sin_2pi"
+    case .powSin2pi: "pow_sin_2pi"
     }
   }
 }
 
+/// Which sequences are training, validation and test. Added in 0.1.0.
 package enum PosGenSplit: Int32, Sendable, CaseIterable {
+  /// The training split.
   case train = 0
+  /// The validation split.
   case validation = 1
+  /// The test split.
   case test = 2
 }
 
-/// How sequences of each split are assigned seed combinations.
+/// How seeds are assigned to splits. Added in 0.1.0.
 ///
 /// `paper` (public code, `generate_data`): one list of train + val + test sequences with seed
 /// ranks 0, 1, 2, ... cycled through the C(m, j+k) combinations; train = sequences
@@ -95,7 +110,13 @@ package enum PosGenSplit: Int32, Sendable, CaseIterable {
 /// spread over the lexicographic list, all distinct because N > E. Training uses the other
 /// N - E ranks in increasing order, cycled. Requires N > E (at least one training seed).
 package enum PosGenSplitMode: Int32, Sendable, CaseIterable {
+  /// The paper's public code: train = sequences [0, train_size), validation = [0, validation_size),
+  /// test = [validation_size, validation_size + test_size) of one seed cycle, so evaluation seeds
+  /// ARE training seeds (the paper's text says otherwise; its code does this).
   case paper = 0
+  /// Validation and test seeds never occur in training: evaluation seed e is combination rank
+  /// floor(e * N / E) (N combinations, E = validation_size + test_size, requires N > E); training
+  /// cycles through the other ranks in order.
   case disjoint = 1
 }
 
@@ -192,7 +213,7 @@ extension PosGenArithmetic {
       // Python: floor(pow(sin(s), 2) * m); glibc's pow as CPython's math.pow calls it.
       let v = pow(sin(Double(s)), 2) * md
       return Self.clampFloor(v, m)
-    case .powSin2Pi:
+    case .powSin2pi:
       // Python: floor(abs(sin(2 * pi * s / m)) * m) with s = sum % m, left to right.
       let t = (2 * Double.pi) * Double(s % m) / md
       return Self.clampFloor(abs(sin(t)) * md, m)

@@ -1,11 +1,18 @@
 // The description of one rotary embedding: dimensions, base, pair layout, scaling, Resonance.
 
-/// How the two members of rotary pair i sit inside a head vector of `rotaryDim` elements.
+// The C ABI's rr_layout: tools/gen_header.py writes these values and doc comments into the header.
+/// Where the two members of rotary pair i sit in a head of rotary_dim d (h = d / 2):
 ///
-///     neox (GPT-NeoX, Llama, Hugging Face rotate_half):  pair i = (x[i], x[i + d/2])  [c c s s]
-///     gptj (GPT-J, ggml NORMAL mode, "rotate every two"): pair i = (x[2i], x[2i + 1])  [c s c s]
+///     neox  pair i = (x[i], x[i + h])    GPT-NeoX, Llama, Hugging Face rotate_half
+///           [x0 x1 .. x(h-1) | y0 y1 .. y(h-1) | pass-through]
+///     gptj  pair i = (x[2i], x[2i + 1])  GPT-J, ggml NORMAL mode, "rotate every two"
+///           [x0 y0 x1 y1 .. x(h-1) y(h-1) | pass-through]
+///
+/// Each pair (x, y) becomes (x cos a - y sin a, y cos a + x sin a). Added in 0.1.0.
 package enum PairLayout: Int32, Sendable, CaseIterable {
+  /// Half-split pairs (i, i + d/2).
   case neox = 0
+  /// Interleaved pairs (2i, 2i + 1).
   case gptj = 1
 }
 

@@ -1,15 +1,25 @@
 // One flat record of every scaling parameter, as C structs, CLI flags and model configs carry
 // them, and the single place that turns it into a validated `RopeScaling`.
 
+// The C ABI's rr_scaling: tools/gen_header.py writes these values and doc comments into the header.
+/// Frequency scalings (see rr_rope_params for the fields each reads). Added in 0.1.0.
 package enum ScalingKind: Int32, Sendable, CaseIterable {
+  /// theta_i = base^(-2i/d).
   case none = 0
+  /// Position interpolation: theta_i / factor.
   case linear = 1
+  /// NTK-aware: base' = base * factor^(d / (d - 2)).
   case ntk = 2
+  /// Dynamic NTK (Hugging Face) for sequence_length and max_position.
   case dynamic = 3
+  /// YaRN (arXiv 2309.00071) with beta_fast, beta_slow, truncate, mscale, mscale_all_dim.
   case yarn = 4
+  /// Llama 3.1 three-band scaling with low_freq_factor, high_freq_factor.
   case llama3 = 5
+  /// LongRoPE (Phi-3) with short_factor / long_factor.
   case longrope = 6
-  case frequencyFactors = 7
+  /// Per-pair divisors freq_factors (llama.cpp's rope_freqs): theta_i / f_i.
+  case freqFactors = 7
 
   package var name: String {
     switch self {
@@ -20,7 +30,7 @@ package enum ScalingKind: Int32, Sendable, CaseIterable {
     case .yarn: "yarn"
     case .llama3: "llama3"
     case .longrope: "longrope"
-    case .frequencyFactors: "freq_factors"
+    case .freqFactors: "freq_factors"
     }
   }
 
@@ -56,7 +66,8 @@ private func need<T>(_ v: T?, _ field: String, _ kind: ScalingKind) throws(RopeE
   return v
 }
 
-private func positiveCount(_ v: Int64?, _ field: String) throws(RopeError) -> Int64? {
+/// A count that must be > 0 when given (lengths of a model file, C struct and CLI alike).
+func positiveCount(_ v: Int64?, _ field: String) throws(RopeError) -> Int64? {
   guard let v else { return nil }
   guard v > 0 else { throw RopeError(.invalidValue, "\(field) = \(v): must be > 0") }
   return v
@@ -107,7 +118,7 @@ extension ScalingFields {
         longFactor: try need(longFactor, "long_factor", kind),
         factor: factor, originalMaxPositions: o, maxPositions: maxPos ?? o,
         sequenceLength: try positiveCount(sequenceLength, "sequence_length")))
-    case .frequencyFactors:
+    case .freqFactors:
       return .frequencyFactors(try need(freqFactors, "freq_factors", kind))
     }
   }
@@ -123,7 +134,7 @@ extension RopeScaling {
     case .yarn: .yarn
     case .llama3: .llama3
     case .longrope: .longrope
-    case .frequencyFactors: .frequencyFactors
+    case .frequencyFactors: .freqFactors
     }
   }
 }

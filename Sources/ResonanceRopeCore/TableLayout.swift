@@ -1,15 +1,23 @@
 // cos/sin cache layouts used by inference engines, and the table fill.
 
-/// Row layouts of a cos/sin cache for n positions (d = rotary dim, h = d / 2):
+// The C ABI's rr_table_layout: tools/gen_header.py writes these values and doc comments into the header.
+/// Row layouts of a cos/sin cache for n positions (d = rotary dim, h = d / 2,
+/// ci = cos(angle of pair i), si = sin(angle of pair i)):
 ///
 ///     half  cos [n, h], sin [n, h]                      c0 c1 .. c(h-1)
 ///     hf    cos [n, d], sin [n, d]  (Hugging Face)      c0 c1 .. c(h-1) c0 c1 .. c(h-1)
 ///     vllm  cache [n, d], cos then sin (one buffer)      c0 .. c(h-1) s0 .. s(h-1)
 ///     gptj  cos [n, d], sin [n, d]  (interleaved)       c0 c0 c1 c1 .. c(h-1) c(h-1)
+///
+/// Added in 0.1.0.
 package enum TableLayout: Int32, Sendable, CaseIterable {
+  /// One value per pair.
   case half = 0
+  /// Hugging Face: cat(freqs, freqs).
   case hf = 1
+  /// vLLM cos_sin_cache: cos then sin in one row.
   case vllm = 2
+  /// GPT-J: each value twice, interleaved.
   case gptj = 3
 
   package func rowWidth(pairs: Int) -> Int { self == .half ? pairs : 2 * pairs }

@@ -21,8 +21,8 @@ import Testing
 
 /// Floats around every rounding boundary: random high bits with low 13 bits at ties, just below
 /// and above ties, plus specials and the overflow / subnormal edges.
-private func roundingProbes(lowBits: Int, count: Int) -> [Float] {
-  var rng = SystemRandomNumberGenerator()
+private func roundingProbes(lowBits: Int, count: Int, seed: UInt64, _ test: String = #function) -> [Float] {
+  var rng = SeededRNG(seed, test)
   let half = UInt32(1) << (lowBits - 1), mask = (UInt32(1) << lowBits) - 1
   var out: [Float] = [0, -0, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
                       65504, 65519.99, 65520, 65536, 6.1035156e-05, 5.9604645e-08, 2.9802322e-08, 2.9802326e-08,
@@ -37,7 +37,7 @@ private func roundingProbes(lowBits: Int, count: Int) -> [Float] {
 }
 
 @Test func float16NarrowingRoundsToNearestEven() {
-  for x in roundingProbes(lowBits: 13, count: 3000) {
+  for x in roundingProbes(lowBits: 13, count: 3000, seed: 0xF16) {
     let got = float16Bits(x)
     let want = Float16(x)
     if x.isNaN {
@@ -66,7 +66,7 @@ private func referenceBFloat16(_ x: Float) -> UInt16 {
 }
 
 @Test func bfloat16RoundsToNearestEven() {
-  for x in roundingProbes(lowBits: 16, count: 3000) {
+  for x in roundingProbes(lowBits: 16, count: 3000, seed: 0xBF16) {
     let got = bfloat16Bits(x)
     if x.isNaN {
       #expect(got & 0x7F80 == 0x7F80 && got & 0x7F != 0, "NaN stays NaN")
@@ -81,8 +81,8 @@ private func referenceBFloat16(_ x: Float) -> UInt16 {
 
 // MARK: - Fast angles
 
-private func randomPositions(_ n: Int) -> [Int64] {
-  var rng = SystemRandomNumberGenerator()
+private func randomPositions(_ n: Int, seed: UInt64, _ test: String = #function) -> [Int64] {
+  var rng = SeededRNG(seed, test)
   var out: [Int64] = [0, 1, -1, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1, 1 << 40, (1 << 53) + 1, -(1 << 42)]
   for _ in 0 ..< n {
     let bits = Int.random(in: 1 ... 63, using: &rng)
@@ -96,7 +96,7 @@ private func randomPositions(_ n: Int) -> [Int64] {
 func polynomialMatchesExactPath(_ d: Int, _ base: Double, _ resonance: Bool) throws {
   let t = try FrequencyTable(RopeConfig(rotaryDim: d, base: base, resonance: resonance), periodicBudget: 0)
   var worst = 0.0
-  for m in randomPositions(300) {
+  for m in randomPositions(300, seed: 0x9017 &+ UInt64(d)) {
     for i in 0 ..< t.pairCount {
       let e = t.cosSin(pair: i, position: m), f = t.polynomialCosSin(pair: i, position: m)
       worst = max(worst, abs(e.cos - f.cos), abs(e.sin - f.sin))
@@ -114,7 +114,7 @@ func fastRowsMatchExactRows(_ d: Int, _ base: Double, _ resonance: Bool, _ scale
   let h = t.pairCount
   // Random positions, then runs of consecutive ones crossing periods, anchors and many cursor
   // blocks (periodicBlock = 16 > the smallest periods), in one fill so the cursor steps.
-  let positions = randomPositions(100) + (0 ..< 300).map { Int64(54_300) + $0 } + [Int64.max - 1, Int64.max, Int64.min]
+  let positions = randomPositions(100, seed: 0xFA57 &+ UInt64(d)) + (0 ..< 300).map { Int64(54_300) + $0 } + [Int64.max - 1, Int64.max, Int64.min]
     + (0 ..< 100).map { Int64(-50) + $0 } + (0 ..< 40).map { Int64.max - 39 + $0 }
     // Residue edges of every period: around 0, P/2 and P, near and far (x / P near a half).
     + t.resonanceWavelengths.flatMap { (p: Int64) -> [Int64] in
@@ -179,7 +179,7 @@ func sixteenBitElementsOfEveryKernelCopyMatchScalar(_ format: ElementFormat) {
   print("kernel copies on this CPU: \(Kernels.available.map(\.name))")
   let bf = format == .bfloat16
   let all = (0 ... 0xFFFF).map { UInt16($0) }
-  let probes = roundingProbes(lowBits: bf ? 16 : 13, count: 3000)
+  let probes = roundingProbes(lowBits: bf ? 16 : 13, count: 3000, seed: 0xC0417)
   func widen(_ b: UInt16) -> Float { bf ? floatFromBFloat16Bits(b) : floatFromFloat16Bits(b) }
   func narrow(_ x: Float) -> UInt16 { bf ? bfloat16Bits(x) : float16Bits(x) }
   for kernels in Kernels.available {
@@ -211,8 +211,10 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
   // q 3 heads and k 2 heads in one fused row, explicit positions, forward and inverse.
   let t = try FrequencyTable(RopeConfig(rotaryDim: 40, headDim: 52, base: 10000, resonance: true, layout: layout,
                                         attentionFactor: 1.25))
-  let tokens = 9, headDim = 52, rowStride = 5 * 56
-  var rng = SystemRandomNumberGenerator()
+  // Rows: q heads 0-2 and k heads 3-4 at stride 56 (elements 52 ..< 56 of each head are padding),
+  // then 8 padding elements after k (280 ..< 288).
+  let tokens = 9, headDim = 52, rowStride = 5 * 56 + 8
+  var rng = SeededRNG(0x0707 &+ UInt64(format.size) &* 2 &+ (layout == .neox ? 0 : 1))
   let positions: [Int64] = (0 ..< tokens).map { _ in Int64.random(in: -(1 << 45) ... (1 << 45), using: &rng) }
   let values: [Float] = (0 ..< tokens * rowStride).map { _ in Float.random(in: -2 ... 2, using: &rng) }
   for inverse in [false, true] {
@@ -246,6 +248,7 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
       // Bound: float32 math (a few ulp of |x| <= 2.5) plus one rounding to the storage format.
       let ulp: Double = format == .float32 ? 0x1p-23 : format == .float16 ? 0x1p-10 : 0x1p-7
       var worst = 0.0
+      var untouched = true, paddingChecked = 0
       for tok in 0 ..< tokens {
         for head in 0 ..< 5 {
           let start = tok * rowStride + head * 56
@@ -256,11 +259,16 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
             worst = max(worst, err / max(1, abs(want[j])))
             if j >= 40 { #expect(got[start + j].bitPattern == held[start + j].bitPattern, "pass-through dim changed") }
           }
+          // Padding between heads (52 ..< 56) untouched.
+          for j in headDim ..< 56 where got[start + j].bitPattern != held[start + j].bitPattern { untouched = false }
         }
-        // Padding between heads (52 ..< 56) and after k untouched.
-        for j in 5 * 56 ..< rowStride { #expect(got[tok * rowStride + j].bitPattern == held[tok * rowStride + j].bitPattern) }
+        // Padding after k (280 ..< 288) untouched.
+        for j in 5 * 56 ..< rowStride where got[tok * rowStride + j].bitPattern != held[tok * rowStride + j].bitPattern { untouched = false }
+        paddingChecked += (5 * (56 - headDim)) + (rowStride - 5 * 56)
       }
       #expect(worst <= (format == .float32 ? 8 : 1.1) * ulp, "\(format) \(layout): max relative error \(worst)")
+      #expect(untouched, "padding between or after the heads changed")
+      #expect(paddingChecked == tokens * (5 * 4 + 8), "every padding element was compared")
       _ = (stored32, stored16)
       stored32 = []; stored16 = []
     }

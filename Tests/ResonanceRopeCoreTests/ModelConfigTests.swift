@@ -53,9 +53,11 @@ import Testing
     try ropeConfig(fromHFConfigJSON: text, sequenceLength: n, resonance: false)
   }
 
+  /// The reader, then the table (which checks the scaling's values: the readers do not compute
+  /// frequencies themselves).
   func expectError(_ text: String, _ kind: RopeErrorKind, mentioning field: String, sourceLocation: SourceLocation = #_sourceLocation) {
     do {
-      _ = try hf(text)
+      _ = try FrequencyTable(try hf(text).config)
       Issue.record("no error for \(text)", sourceLocation: sourceLocation)
     } catch {
       #expect(error.kind == kind, "\(error)", sourceLocation: sourceLocation)
@@ -159,7 +161,8 @@ import Testing
   @Test func ggufRefusals() throws {
     func check(_ text: String, _ kind: RopeErrorKind, _ field: String, layout: PairLayout? = nil) {
       do {
-        _ = try ropeConfig(fromGGUFMetadata: try parseGGUFMetadataText(text), sequenceLength: nil, resonance: false, layout: layout)
+        _ = try FrequencyTable(try ropeConfig(fromGGUFMetadata: try parseGGUFMetadataText(text), sequenceLength: nil,
+                                              resonance: false, layout: layout).config)
         Issue.record("no error: \(text)")
       } catch {
         #expect(error.kind == kind, "\(error)")

@@ -11,7 +11,7 @@ private func referenceSequence(_ spec: PosGenSpec, _ seeds: [Int]) -> [Int32] {
     switch spec.arith {
     case .modAddition: return s % m
     case .powSin: return min(m - 1, Int((pow(sin(Double(s)), 2) * Double(m)).rounded(.down)))
-    case .powSin2Pi:
+    case .powSin2pi:
       return min(m - 1, Int((abs(sin(2 * Double.pi * Double(s % m) / Double(m))) * Double(m)).rounded(.down)))
     }
   }
@@ -118,7 +118,7 @@ private func allCombinations(_ n: Int, _ r: Int) -> [[Int32]] {
   }
 
   @Test func generatorMatchesNaiveReference() throws {
-    var rng = SystemRandomNumberGenerator()
+    var rng = SeededRNG(0x9056)
     for task in PosGenTask.allCases {
       for arith in PosGenArithmetic.allCases {
         for _ in 0 ..< 12 {
@@ -141,9 +141,9 @@ private func allCombinations(_ n: Int, _ r: Int) -> [[Int32]] {
     (PosGenArithmetic.powSin, PosGenTask.recurrent, [0, 1, 2, 8, 16, 15, 0, 15, 13, 11, 15, 5, 0, 2, 0, 7, 2, 16, 0, 0, 9, 0, 2, 16] as [Int32]),
     (.powSin, .cot, [0, 1, 2, 8, 16, 9, 16, 0, 0, 1, 12, 3, 1, 1, 15, 15, 2, 5, 0, 7, 4, 16, 15, 3]),
     (.powSin, .semirecurrent, [0, 1, 2, 8, 16, 9, 4, 16, 2, 13, 15, 1, 12, 0, 0, 11, 7, 0, 4, 15, 11, 5, 0, 7]),
-    (.powSin2Pi, .recurrent, [0, 1, 2, 8, 13, 8, 15, 8, 8, 16, 16, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16]),
-    (.powSin2Pi, .cot, [0, 1, 2, 8, 13, 13, 0, 3, 6, 3, 16, 3, 16, 6, 3, 3, 16, 16, 6, 16, 16, 16, 15, 16]),
-    (.powSin2Pi, .semirecurrent, [0, 1, 2, 8, 13, 13, 6, 6, 8, 16, 16, 15, 3, 16, 16, 15, 11, 15, 16, 15, 15, 15, 8, 15]),
+    (.powSin2pi, .recurrent, [0, 1, 2, 8, 13, 8, 15, 8, 8, 16, 16, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16]),
+    (.powSin2pi, .cot, [0, 1, 2, 8, 13, 13, 0, 3, 6, 3, 16, 3, 16, 6, 3, 3, 16, 16, 6, 16, 16, 16, 15, 16]),
+    (.powSin2pi, .semirecurrent, [0, 1, 2, 8, 13, 13, 6, 6, 8, 16, 16, 15, 3, 16, 16, 15, 11, 15, 16, 15, 15, 15, 8, 15]),
   ])
   func publicCodeArithmetic(arith: PosGenArithmetic, task: PosGenTask, expected: [Int32]) throws {
     let spec = PosGenSpec(task: task, arith: arith, length: 24)

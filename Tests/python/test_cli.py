@@ -135,9 +135,10 @@ def test_bench_json_shape(cli):
         timed_only = c["name"] in ("create", "create_resonance", "gap")
         if not timed_only:
             assert c["gbps"] > 0 and c["ratio_memory_pass"] > 0 and c["ratio_scalar"] > 0
-            # the yardstick is the fastest pass, so it is at least as strict as either shown
-            assert c["ratio_memory_pass"] >= c["ratio_memory_pass_plain"] * (1 - 1e-9)
-            assert c["ratio_memory_pass"] >= c["ratio_memory_pass_prefetched"] * (1 - 1e-9)
+            # the yardstick is the fastest pass (the smallest pass time, so the smallest ratio):
+            # at least as strict as either pass shown
+            assert c["ratio_memory_pass"] <= c["ratio_memory_pass_plain"] * (1 + 1e-9)
+            assert c["ratio_memory_pass"] <= c["ratio_memory_pass_prefetched"] * (1 + 1e-9)
         assert ("ratio_rotation_only" in c) == (c["name"] == "decode")
         assert ("ratio_near" in c) == (c["name"] == "far_positions")
         assert ("ratio_memory_pass_prefetched" in c) == (not timed_only)

@@ -15,7 +15,7 @@ from ._lib import LibraryNotFoundError, LibraryTooOldError, library_path
 from ._posgen import PosGen, PosGenScore
 from ._rope import LAYOUTS, SCALINGS, TABLE_LAYOUTS, FeatureGap, Rope
 
-__version__ = "0.1.0"
+from ._abi import VERSION as __version__  # the one version (Sources/ResonanceRopeCore/Version.swift)
 
 __all__ = ["Rope", "FeatureGap", "PosGen", "PosGenScore", "ResonanceRopeError", "LibraryNotFoundError",
            "LibraryTooOldError", "library_path", "library_version", "has_half_precision", "STATUS_NAMES",

@@ -1,16 +1,9 @@
 """ResonanceRopeError: a non-OK rr_status turned into an exception. Internal."""
 from __future__ import annotations
 
-__all__ = ["ResonanceRopeError", "STATUS_NAMES", "check"]
+from ._abi import STATUS_NAMES  # rr_status value -> C name (generated with the header)
 
-# rr_status values (fixed, never renumbered: Include/resonance_rope.h).
-STATUS_NAMES = {
-    0: "RR_STATUS_OK", 1: "RR_STATUS_NULL_POINTER", 2: "RR_STATUS_STRUCT_SIZE",
-    3: "RR_STATUS_INVALID_DIMENSION", 4: "RR_STATUS_INVALID_VALUE", 5: "RR_STATUS_OVERFLOW",
-    6: "RR_STATUS_INVALID_STRIDE", 7: "RR_STATUS_OVERLAP", 8: "RR_STATUS_BUFFER_TOO_SMALL",
-    9: "RR_STATUS_UNKNOWN_ENUM", 10: "RR_STATUS_MISALIGNED", 11: "RR_STATUS_PARSE_ERROR",
-    12: "RR_STATUS_UNSUPPORTED", 13: "RR_STATUS_OUT_OF_MEMORY", 14: "RR_STATUS_INVALID_ARGUMENT",
-}
+__all__ = ["ResonanceRopeError", "STATUS_NAMES", "check"]
 
 
 class ResonanceRopeError(RuntimeError):

@@ -21,6 +21,9 @@ import os
 import threading
 from typing import Dict, List, Optional, Tuple
 
+# The C structs, generated with Include/resonance_rope.h from the same sources (_abi.py).
+from ._abi import GapSummary, PosGenParams, PosGenResult, RopeInfo, RopeParams, Rotation
+
 __all__ = ["LibraryNotFoundError", "LibraryTooOldError", "library", "library_path", "find_candidates"]
 
 ENV_VAR = "RESONANCE_ROPE_LIB"
@@ -50,50 +53,6 @@ class LibraryTooOldError(RuntimeError):
         self.symbol, self.path, self.version = symbol, path, version
         super().__init__("%s is not exported by %s (version %s): the library is older than this "
                          "feature; rebuild it from a newer checkout (`make stage`)" % (symbol, path, version))
-
-
-# ---- C structs (Include/resonance_rope.h, version 0.1.0) -----------------------------------
-
-class RopeParams(ctypes.Structure):
-    _fields_ = [("struct_size", _u32), ("rotary_dim", _i32), ("head_dim", _i32), ("layout", _i32),
-                ("resonance", _i32), ("scaling", _i32), ("base", _f64), ("attention_factor", _f64),
-                ("factor", _f64), ("original_max_position", _i64), ("max_position", _i64),
-                ("sequence_length", _i64), ("beta_fast", _f64), ("beta_slow", _f64), ("mscale", _f64),
-                ("mscale_all_dim", _f64), ("low_freq_factor", _f64), ("high_freq_factor", _f64),
-                ("truncate", _i32), ("reserved0", _i32), ("short_factor", _vp), ("long_factor", _vp),
-                ("freq_factors", _vp), ("reserved", _u64 * 8)]
-
-
-class Rotation(ctypes.Structure):
-    _fields_ = [("struct_size", _u32), ("flags", _u32), ("n_tokens", _i64), ("positions", _vp),
-                ("start_position", _i64), ("q", _vp), ("q_heads", _i64), ("q_token_stride", _i64),
-                ("q_head_stride", _i64), ("k", _vp), ("k_heads", _i64), ("k_token_stride", _i64),
-                ("k_head_stride", _i64), ("token_begin", _i64), ("token_end", _i64),
-                ("n_threads", _i32), ("reserved0", _i32), ("reserved", _u64 * 4)]
-
-
-class RopeInfo(ctypes.Structure):
-    _fields_ = [("struct_size", _u32), ("rotary_dim", _i32), ("head_dim", _i32), ("pair_count", _i32),
-                ("layout", _i32), ("resonance", _i32), ("scaling", _i32), ("reserved0", _i32),
-                ("base", _f64), ("attention_factor", _f64), ("correction_low", _f64),
-                ("correction_high", _f64), ("reserved", _u64 * 4)]
-
-
-class PosGenParams(ctypes.Structure):
-    _fields_ = [("struct_size", _u32), ("task", _i32), ("arith", _i32), ("split_mode", _i32),
-                ("modulus", _i64), ("near", _i64), ("far", _i64), ("length", _i64),
-                ("train_size", _i64), ("validation_size", _i64), ("test_size", _i64),
-                ("reserved", _u64 * 4)]
-
-
-class PosGenResult(ctypes.Structure):
-    _fields_ = [("struct_size", _u32), ("reserved0", _i32), ("id_correct", _i64), ("id_total", _i64),
-                ("ood_correct", _i64), ("ood_total", _i64), ("id_accuracy", _f64), ("ood_accuracy", _f64)]
-
-
-class GapSummary(ctypes.Structure):
-    _fields_ = [("struct_size", _u32), ("critical_pair", _i32), ("pre_critical_pairs", _i32),
-                ("periodic_pairs", _i32), ("max_gap", _f64), ("max_pre_critical_gap", _f64)]
 
 
 _P = ctypes.POINTER

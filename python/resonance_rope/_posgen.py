@@ -6,18 +6,20 @@ from typing import Any, NamedTuple, Optional, Sequence
 
 import numpy as np
 
+from . import _abi
 from ._arrays import int32_array
 from ._errors import check
 from ._lib import PosGenParams, PosGenResult, library
 
 __all__ = ["PosGen", "PosGenScore"]
 
-# The paper's task names first; the public code's recurrent / semirecurrent (and this package's
-# old pow_sin2pi) are accepted aliases, as in the CLI.
-TASKS = {"recursive": 0, "cot": 1, "semi-recursive": 2, "recurrent": 0, "semirecurrent": 2}
-ARITHS = {"mod_addition": 0, "pow_sin": 1, "pow_sin_2pi": 2, "pow_sin2pi": 2}
-SPLITS = {"train": 0, "validation": 1, "test": 2}
-SPLIT_MODES = {"paper": 0, "disjoint": 1}
+# Names -> C values, generated with the header from the core's enums (_abi.py): the paper's task
+# names; the public code's recurrent / semirecurrent and this package's old pow_sin2pi are
+# accepted aliases, as in the CLI.
+TASKS = {**_abi.POSGEN_TASK, "recurrent": _abi.POSGEN_TASK["recursive"],
+         "semirecurrent": _abi.POSGEN_TASK["semi-recursive"]}
+ARITHS = {**_abi.POSGEN_ARITH, "pow_sin2pi": _abi.POSGEN_ARITH["pow_sin_2pi"]}
+SPLITS, SPLIT_MODES = _abi.POSGEN_SPLIT, _abi.POSGEN_SPLIT_MODE
 
 
 class PosGenScore(NamedTuple):

@@ -9,22 +9,20 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _gguf
+from . import _abi, _gguf
 from ._arrays import element_kind, head_geometry, positions_array
 from ._errors import check
 from ._lib import GapSummary, Library, RopeInfo, RopeParams, Rotation, library
 
 __all__ = ["Rope", "FeatureGap", "SCALINGS", "LAYOUTS", "TABLE_LAYOUTS"]
 
-SCALINGS = {"none": 0, "linear": 1, "ntk": 2, "dynamic": 3, "yarn": 4, "llama3": 5, "longrope": 6,
-            "freq_factors": 7}
+# Names -> C values, generated with the header from the core's enums (_abi.py).
 # Vocabulary (as in C and the CLI): the *pair layout* (LAYOUTS; C rr_layout, CLI --pair-layout)
 # says which elements form a rotated pair; the *table layout* (TABLE_LAYOUTS; C rr_table_layout,
 # CLI --table-layout) is the row layout of a cos/sin cache. The keyword arguments are
 # pair_layout= and table_layout=; the old `layout=` of each is still accepted.
-LAYOUTS = {"neox": 0, "gptj": 1}
-TABLE_LAYOUTS = {"half": 0, "hf": 1, "vllm": 2, "gptj": 3}
-ROTATE_INVERSE, ATTENTION_FACTOR = 1, 2
+SCALINGS, LAYOUTS, TABLE_LAYOUTS = _abi.SCALING, _abi.LAYOUT, _abi.TABLE_LAYOUT
+ROTATE_INVERSE, ATTENTION_FACTOR = _abi.ROTATE_INVERSE, _abi.ATTENTION_FACTOR
 _APPLY = {"f32": "rr_rope_apply_f32_inplace", "f16": "rr_rope_apply_f16_inplace",
           "bf16": "rr_rope_apply_bf16_inplace"}
 

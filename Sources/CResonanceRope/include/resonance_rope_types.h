@@ -1,7 +1,8 @@
-/* The public C types of resonance-rope: version macros, constants, flag bits and the
- * parameter structs. Swift cannot declare C structs, so these are the only hand-written
- * declarations; tools/gen_header.py copies this block verbatim into Include/resonance_rope.h,
- * followed by the enums and functions that the Swift compiler emits from the `@c` sources. */
+/* The public C types of resonance-rope: constants, flag bits and the parameter structs. Swift
+ * cannot declare C structs, so these are the only hand-written declarations; tools/gen_header.py
+ * copies this block verbatim into Include/resonance_rope.h (writing the version macros in from
+ * the one place the version lives), followed by the enums of the core and the functions that
+ * the Swift compiler emits from the `@c` sources. */
 #ifndef RESONANCE_ROPE_TYPES_H
 #define RESONANCE_ROPE_TYPES_H
 
@@ -11,11 +12,7 @@
 /* ---- Version ---------------------------------------------------------------------------- */
 /* RR_VERSION_NUMBER = MAJOR * 10000 + MINOR * 100 + PATCH; rr_version_number() returns the
  * value the library was built with, so a program can compare header and library. */
-#define RR_VERSION_MAJOR 0
-#define RR_VERSION_MINOR 1
-#define RR_VERSION_PATCH 0
-#define RR_VERSION_NUMBER (RR_VERSION_MAJOR * 10000 + RR_VERSION_MINOR * 100 + RR_VERSION_PATCH)
-#define RR_VERSION_STRING "0.1.0"
+/* RR_VERSION_* : written here by tools/gen_header.py from Sources/ResonanceRopeCore/Version.swift */
 
 /* ---- Limits ----------------------------------------------------------------------------- */
 /* Largest rotary or head dimension accepted (65536); also rr_max_dim(). */
