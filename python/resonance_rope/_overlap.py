@@ -52,7 +52,7 @@ def view_of(a: np.ndarray, skip_axis0: bool = False) -> Optional[View]:
     stride 0 repeats the same rows, so it adds no bytes and is left out."""
     if a.size == 0:
         return None
-    base = a.__array_interface__["data"][0]
+    base = a.ctypes.data
     dims: List[Tuple[int, int]] = []
     for n, s in list(zip(a.shape[:-1], a.strides[:-1]))[1 if skip_axis0 else 0:]:
         if n < 2 or s == 0:
@@ -61,6 +61,17 @@ def view_of(a: np.ndarray, skip_axis0: bool = False) -> Optional[View]:
             base, s = base + (n - 1) * s, -s
         dims.append((n, s))
     return View(base, tuple(sorted(dims, key=lambda d: d[1])), a.shape[-1] * a.itemsize)
+
+
+def _nested(v: View) -> bool:
+    """Whether every stride of v (ascending) is at least the extent of the axes inside it: then
+    no two rows of v share a byte (the library's own row check, rr_rotation strides)."""
+    e = v.row
+    for n, s in v.dims:
+        if s < e:
+            return False
+        e += (n - 1) * s
+    return True
 
 
 def _shifted(v: View, by: int) -> View:
@@ -138,38 +149,48 @@ def _meet_by_rows(x: View, y: View) -> bool:
     return bool(np.any(ys[i[hit]] < xs[hit] + x.row))
 
 
+def _batch_views(a: np.ndarray) -> Tuple[View, View, int]:
+    """(one batch row's rows, all rows, batch stride in bytes) of a non-empty 4-D q or k."""
+    blk, step = view_of(a, skip_axis0=True), a.strides[0]
+    dims = blk.dims if step == 0 else tuple(sorted(blk.dims + ((a.shape[0], step),), key=lambda d: d[1]))
+    return blk, View(blk.base, dims, blk.row), step
+
+
 def check_batch(q: np.ndarray, k: Optional[np.ndarray], positions: Optional[np.ndarray]) -> None:
     """Raises ValueError, before any C call, when batch rows of q or k (4-D, batch on axis 0,
-    non-empty, already checked by head_geometry) or the caller's positions array share memory."""
+    batch > 1, q non-empty, already checked by head_geometry) or the caller's positions array
+    share memory. Each check is O(1) block comparisons for the layouts numpy makes (about 0.1 ms
+    in all); only contrived strides fall back to listing rows."""
     batch = q.shape[0]
+    views = {}
     for a, name in ((q, "q"), (k, "k")):
         if a is None or a.size == 0:
             continue
-        blk, step = view_of(a, skip_axis0=True), a.strides[0]
+        blk, full, step = views[name] = _batch_views(a)
         span = _extent(blk.dims, blk.row)
         # Batch rows b and b + c share memory when blk does with blk shifted by c * step: only
-        # c with c * step < span can (c = 1 does when step is 0).
-        for c in range(1, batch if step == 0 else min(batch, -(-span // step))):
+        # c with c * step < span can (c = 1 does when step is 0). None can when the view is
+        # nested (every stride, ascending, at least the extent of the axes inside it).
+        for c in range(1, batch if step == 0 else 1 if _nested(full) else min(batch, -(-span // step))):
             if meet(blk, _shifted(blk, c * step)):
                 raise ValueError("%s[0] and %s[%d] share memory (batch stride %d bytes, one batch row spans %d "
                                  "bytes): the same elements would be rotated twice" % (name, name, c, step, span))
-    if k is None or k.size == 0:
-        pass
-    elif meet(view_of(q), view_of(k)):
-        raise ValueError("%s share memory: the same elements would be rotated twice" % _qk_pair(q, k))
-    elif q.strides[0] != k.strides[0]:
-        qb, kb = view_of(q, True), view_of(k, True)
-        q0, eq, k0, ek = qb.base, _extent(qb.dims, qb.row), kb.base, _extent(kb.dims, kb.row)
-        for b in range(batch):
-            qb, kb = q0 + b * q.strides[0], k0 + b * k.strides[0]
-            if qb < kb + ek and kb < qb + eq:
+    if "k" in views:
+        (qb, qv, qs), (kb, kv, ks) = views["q"], views["k"]
+        if meet(qv, kv):
+            raise ValueError("%s share memory: the same elements would be rotated twice" % _qk_pair(q, k))
+        eq, ek = _extent(qb.dims, qb.row), _extent(kb.dims, kb.row)
+        for b in range(batch if qs != ks and meet(View(qv.base, (), _extent(qv.dims, qv.row)),
+                                                    View(kv.base, (), _extent(kv.dims, kv.row))) else 0):
+            q0, k0 = qb.base + b * qs, kb.base + b * ks
+            if q0 < k0 + ek and k0 < q0 + eq:
                 raise ValueError("q and k have different batch strides (%d and %d bytes) and the byte extents of "
                                  "q[%d] and k[%d] intersect: give them disjoint extents in every batch row, or one "
-                                 "batch stride (as views of one fused qkv buffer have)"
-                                 % (q.strides[0], k.strides[0], b, b))
+                                 "batch stride (as views of one fused qkv buffer have)" % (qs, ks, b, b))
     if positions is not None:
-        for a, name in ((q, "q"), (k, "k")):
-            if a is not None and meet(view_of(positions), view_of(a)):
+        pv = view_of(positions)
+        for name, (_, full, _) in views.items():
+            if meet(pv, full):
                 raise ValueError("positions share memory with %s: rotating %s would change the positions that "
                                  "later batch rows read" % (name, name))
 
