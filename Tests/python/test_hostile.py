@@ -460,6 +460,10 @@ def corrupt_files():
     add("uint8 array of 2^40", r, b"", ("llama.big", "value", 4), "count")
     r = llama().add("llama.big", 9, struct.pack("<IQ", 12, 2 ** 63 + 5))
     add("float64 array of 2^63 + 5", r, b"", ("llama.big", "value", 4), "count")
+    r = llama().add("tokenizer.ggml.tokens", 9, struct.pack("<IQ", 8, 3) + RawGGUF.s("a") + RawGGUF.s("bc")
+                    + RawGGUF.s(b"d", length=2 ** 50))
+    add("third token of 2^50 bytes", r, b"", ("tokenizer.ggml.tokens", "value", 12 + 9 + 10),
+        "key 'tokenizer.ggml.tokens': value[2] length")
     nested = b"".join(struct.pack("<IQ", 9, 1) for _ in range(100000)) + struct.pack("<IQ", 4, 0)
     r = llama().add("llama.deep", 9, nested)
     add("arrays nested 100000 deep", r, b"", None, "nested deeper than 16")

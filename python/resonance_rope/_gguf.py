@@ -86,6 +86,28 @@ class _Reader:
                       % (n, self.size - self.pos, self.size))
         return self.take(n, field)
 
+    def strings(self, n: int, field: str) -> list:
+        """n string values (a tokenizer's vocabulary): value() inlined, names formatted only on
+        failure (this loop is most of the time spent on a real model's metadata)."""
+        out, read, unpack, size = [], self.fh.read, struct.unpack, self.size
+        for i in range(n):
+            if size - self.pos < 8:
+                self.take(8, "%s[%d] length" % (field, i))       # raises
+            length = unpack("<Q", read(8))[0]
+            self.pos += 8
+            if length > size - self.pos:
+                self.fail(self.pos - 8, "%s[%d] length" % (field, i), "%d bytes, only %d are left in the %d-byte "
+                          "file" % (length, size - self.pos, size))
+            raw = read(length)
+            if len(raw) != length:
+                self.fail(self.pos, "%s[%d]" % (field, i), "the file ended early (changed while read?)")
+            self.pos += length
+            try:
+                out.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                out.append(raw)                                   # kept as bytes, as in value()
+        return out
+
     def name(self, field: str) -> str:
         at = self.pos
         raw = self.raw_string(field)
@@ -115,6 +137,8 @@ class _Reader:
             if itype in _SCALARS:
                 dt = np.dtype(_SCALARS[itype])
                 return np.frombuffer(self.take(dt.itemsize * n, field), dtype=dt).copy()
+            if itype == _STRING:
+                return self.strings(n, field)
             return [self.value(itype, "%s[%d]" % (field, i), depth + 1) for i in range(n)]
         self.fail(at - 4, field + " type", "unknown GGUF value type %d" % vtype)
 
