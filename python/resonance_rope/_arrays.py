@@ -74,6 +74,7 @@ def pair_values(values: Any, name: str, pair_count: Optional[int]) -> np.ndarray
         raise ValueError("%s[%d] = %r is not finite" % (name, bad[0], float(out[bad[0]])))
     return out
 
+
 _AXES = {"td": (0, None, 2), "thd": (0, 1, 3), "htd": (1, 0, 3), "bthd": (1, 2, 4), "bhtd": (2, 1, 4)}
 
 

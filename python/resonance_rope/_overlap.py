@@ -21,9 +21,10 @@ A view is a set of rows: `row` contiguous bytes starting at base + sum_k i_k * s
 extents): it splits the view with the larger outer stride into its blocks and keeps only the
 blocks whose extent meets the other view; two views with the same outer stride s are matched
 block against block through the offset difference alone, which leaves at most two candidates
-per level (each block spans at most s bytes when the view is nested, as every layout numpy
-makes is). A view split into more than _WORK blocks falls back to listing every row and
-sorting (exact too, memory 8 bytes per row).
+per level (each block spans at most s bytes when the view is nested, as every layout that
+reshape, transpose and slicing make is). When meet() would visit more than _WORK blocks
+(contrived as_strided views) it lists every row and sorts instead: exact too, about 16 bytes
+of memory per row.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ _WORK = 4096            # blocks meet() may visit before it lists rows instead
 
 class View(NamedTuple):
     base: int                                  # byte address of the first row
-    dims: Tuple[Tuple[int, int], ...]          # (count >= 2, stride in bytes >= 0), ascending stride
+    dims: Tuple[Tuple[int, int], ...]          # (count >= 2, stride in bytes > 0), ascending stride
     row: int                                   # bytes per row, > 0
 
 
