@@ -5,6 +5,7 @@ rotations (reference.py), element sets enumerated by brute force, the `gguf` pac
 writer and reader. Random cases are seeded; the seed is printed (pytest -s, or on failure)."""
 import itertools
 import os
+import pickle
 import re
 import struct
 import subprocess
@@ -173,6 +174,8 @@ def test_out_of_range_integers_raise_naming_the_argument(rr):
         assert err.name == name, (name, str(err))
         assert str(err).startswith(name + " = ") and "allowed" in str(err) and err.low < err.high
         assert not err.low <= err.value <= err.high
+    again = pickle.loads(pickle.dumps(err))                 # crosses process boundaries intact
+    assert type(again) is type(err) and str(again) == str(err) and again.name == err.name
 
 
 def test_integers_at_the_edges_and_non_integers(rr):
@@ -526,6 +529,8 @@ def test_corrupt_gguf_files_raise_gguf_error_with_offset(rr, tmp_path):
                 want = raw.at[where]
             assert err.offset == want and ("at byte %d" % want) in str(err), (name, want, str(err))
         assert peak < 64 * 2 ** 20, "%s: %d bytes allocated" % (name, peak)   # bounded by the file
+        again = pickle.loads(pickle.dumps(err))
+        assert str(again) == str(err) and again.offset == err.offset
 
 
 def write_real_ggufs(tmp_path):

@@ -51,6 +51,9 @@ class IntegerRangeError(OverflowError, ValueError):
         self.name, self.value, self.low, self.high = name, value, low, high
         super().__init__("%s = %d is out of range: allowed %s .. %s" % (name, value, _pretty(low), _pretty(high)))
 
+    def __reduce__(self):                                  # picklable (multiprocessing)
+        return type(self), (self.name, self.value, self.low, self.high)
+
 
 def _pretty(v: int) -> str:
     """-2^63, 2^63 - 1, 2^31 - 1 for the C type bounds; other values in decimal."""
@@ -75,6 +78,9 @@ class GGUFError(ValueError):
         self.path, self.offset, self.field, self.problem = path, offset, field, problem
         where = "" if offset is None else " at byte %d" % offset
         super().__init__("%s: GGUF %s%s: %s" % (path, field, where, problem))
+
+    def __reduce__(self):
+        return type(self), (self.path, self.offset, self.field, self.problem)
 
 
 def check(lib, function: str, status: int) -> None:
