@@ -546,6 +546,7 @@ def write_real_ggufs(tmp_path):
         w.add_array("tokenizer.ggml.tokens", ["<s>", "</s>", "a", "bc", "\u00e9"])
         w.add_array("tokenizer.ggml.scores", [0.0, -1.5, -2.0, -3.25, -4.0])
         w.add_bool("llama.use_parallel_residual", True)
+        w.add_array("llama.nested", [[1, 2], [3, 4, 5]])                 # arrays of arrays
         w.add_tensor("token_embd.weight", np.arange(32, dtype=np.float32).reshape(2, 16))
         w.add_tensor("rope_freqs.weight", np.array([1, 1, 1, 2, 4, 8, 8, 8], np.float32))
 
@@ -581,9 +582,13 @@ def test_reader_agrees_with_the_gguf_package(rr, tmp_path):
         reader = gguf.GGUFReader(p)
         want = {f.name: f.contents() for f in reader.fields.values() if not f.name.startswith("GGUF.")}
         assert set(meta) == set(want), p
+        def flat(v):                                  # GGUFReader.contents() flattens nested arrays
+            if isinstance(v, np.ndarray):
+                return v.tolist()
+            return [x for item in v for x in (flat(item) if isinstance(item, (list, np.ndarray)) else [item])] \
+                if isinstance(v, list) else v
         for key, value in want.items():
-            got = meta[key]
-            got = got.tolist() if isinstance(got, np.ndarray) else got
+            got = flat(meta[key])
             assert (got == value) if not isinstance(value, float) else got == pytest.approx(value, rel=1e-7), key
         for t in reader.tensors:
             if t.name in _gguf.ROPE_TENSORS:
