@@ -351,7 +351,8 @@ def test_random_batch_geometries_against_brute_force(rr):
         oq, ok = int(rng.integers(0, 300)), int(rng.integers(0, 300))
 
         def rows(off, s, H):
-            return {(b, t, h): off + b * s[0] + t * s[1] + h * s[2] for b in range(B) for t in range(T) for h in range(H)}
+            return {(b, t, h): off + b * s[0] + t * s[1] + h * s[2]
+                    for b in range(B) for t in range(T) for h in range(H)}
         rq, rk = rows(oq, sq, Hq), rows(ok, sk, Hk)
         elems = {}
         for tag, rws in (("q", rq), ("k", rk)):

@@ -9,8 +9,7 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _gguf
-from . import _overlap
+from . import _gguf, _overlap
 from ._arrays import c_int, element_kind, head_geometry, pair_values, positions_array
 from ._errors import check
 from ._lib import GapSummary, Library, RopeInfo, RopeParams, Rotation, library
@@ -157,7 +156,8 @@ class Rope:
             if value is not None:
                 # Exactly the rotary_dim / 2 values the library reads; an odd or negative rotary_dim
                 # is refused by rr_rope_create before it reads any array.
-                a = pair_values(value, field, p.rotary_dim // 2 if p.rotary_dim > 0 and p.rotary_dim % 2 == 0 else None)
+                pairs = p.rotary_dim // 2 if p.rotary_dim > 0 and p.rotary_dim % 2 == 0 else None
+                a = pair_values(value, field, pairs)
                 keep.append(a)
                 setattr(p, field, a.ctypes.data)
         handle = ctypes.c_void_p()
