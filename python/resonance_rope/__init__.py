@@ -10,14 +10,15 @@ Example:
     >>> q = np.zeros((4, 32, 128), np.float16)               # [tokens, heads, head_dim]
     >>> _ = rope.apply_(q, np.arange(4))                     # rotated in place
 """
-from ._errors import STATUS_NAMES, ResonanceRopeError
+from ._errors import STATUS_NAMES, GGUFError, IntegerRangeError, ResonanceRopeError
 from ._lib import LibraryNotFoundError, LibraryTooOldError, library_path
 from ._posgen import PosGen, PosGenScore
 from ._rope import LAYOUTS, SCALINGS, TABLE_LAYOUTS, FeatureGap, Rope
 
 from ._abi import VERSION as __version__  # the one version (Sources/ResonanceRopeCore/Version.swift)
 
-__all__ = ["Rope", "FeatureGap", "PosGen", "PosGenScore", "ResonanceRopeError", "LibraryNotFoundError",
+__all__ = ["Rope", "FeatureGap", "PosGen", "PosGenScore", "ResonanceRopeError", "IntegerRangeError", "GGUFError",
+           "LibraryNotFoundError",
            "LibraryTooOldError", "library_path", "library_version", "has_half_precision", "STATUS_NAMES",
            "SCALINGS", "LAYOUTS", "TABLE_LAYOUTS", "__version__"]
 

@@ -1,15 +1,79 @@
 """Argument checks done in Python before any C call. Internal.
 
-Nothing here copies a caller's array: an array that does not fit is refused with TypeError
-(wrong type or dtype) or ValueError (shape, strides, read-only, misaligned).
+Nothing here copies a caller's in-place array: an array that does not fit is refused with
+TypeError (wrong type or dtype) or ValueError (shape, strides, read-only, misaligned). Every
+integer that reaches a ctypes parameter goes through c_int(): ctypes keeps only the low 32 or 64
+bits of a Python int, so 2**64 + 7 would silently become 7.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Optional, Tuple
 
 import numpy as np
 
-__all__ = ["positions_array", "element_kind", "head_geometry", "int32_array"]
+from ._errors import IntegerRangeError
+
+__all__ = ["c_int", "int_values", "positions_array", "pair_values", "element_kind", "head_geometry",
+           "int32_array"]
+
+
+def c_int(value: Any, name: str, bits: int = 64, low: Optional[int] = None, high: Optional[int] = None) -> int:
+    """`value` as a Python int for a C int<bits>_t parameter.
+
+    Integers of any kind (int, bool, numpy integers: anything with __index__) are accepted;
+    floats and other types raise TypeError (4096.5 is never truncated). A value outside
+    [low, high] (default: the whole int<bits>_t range) raises IntegerRangeError naming `name`
+    and the range."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError("%s must be an integer, got %s %r" % (name, type(value).__name__, value)) from None
+    lo = -(1 << (bits - 1)) if low is None else low
+    hi = (1 << (bits - 1)) - 1 if high is None else high
+    if not lo <= v <= hi:
+        raise IntegerRangeError(name, v, lo, hi)
+    return v
+
+
+def int_values(values: Any, name: str, bits: int = 64) -> np.ndarray:
+    """A 1-D input sequence of integers (list, range, numpy integer array) as a C-contiguous
+    int<bits> array; every value range-checked (IntegerRangeError names the index)."""
+    a = np.asarray(values)
+    dtype = np.dtype("int%d" % bits)
+    if a.size == 0:
+        return np.zeros(0, dtype)
+    if a.ndim != 1 or a.dtype.kind not in "iufO":
+        raise TypeError("%s must be a 1-D sequence of integers, got %s of shape %s" % (name, a.dtype, a.shape))
+    if a.dtype.kind in "iu" and np.can_cast(a.dtype, dtype):
+        return a.astype(dtype)                            # every value fits
+    # Python ints beyond int64 make numpy choose object, uint64 or even float64 (2**63 next to a
+    # negative): check each value exactly as the integer it was given as.
+    given = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    return np.array([c_int(v, "%s[%d]" % (name, i), bits) for i, v in enumerate(given)], dtype)
+
+
+def pair_values(values: Any, name: str, pair_count: Optional[int]) -> np.ndarray:
+    """A per-pair input array (short_factor, long_factor, freq_factors) as a new C-contiguous
+    float64 array of exactly `pair_count` finite values (any length when None), checked before
+    the library reads it: the C struct of version 0.1.0 passes a bare pointer, and the library
+    reads pair_count doubles from it whatever the caller's array holds."""
+    try:
+        a = np.asarray(values)
+    except (ValueError, TypeError) as e:                  # ragged lists and the like
+        raise ValueError("%s must be a 1-D array of rotary_dim / 2 numbers: %s" % (name, e)) from None
+    if a.dtype.kind not in "iuf":
+        raise TypeError("%s must hold real numbers (converted to float64), got dtype %s" % (name, a.dtype))
+    if a.ndim != 1:
+        raise ValueError("%s must be 1-D (rotary_dim / 2 values), got shape %s" % (name, a.shape))
+    if pair_count is not None and a.size != pair_count:
+        raise ValueError("%s has %d values; rotary_dim / 2 = %d are needed (one per pair)" % (name, a.size, pair_count))
+    out = np.array(a, dtype=np.float64, order="C")       # an input: copying it is harmless
+    bad = np.flatnonzero(~np.isfinite(out))
+    if bad.size:
+        raise ValueError("%s[%d] = %r is not finite" % (name, bad[0], float(out[bad[0]])))
+    return out
+
 
 _AXES = {"td": (0, None, 2), "thd": (0, 1, 3), "htd": (1, 0, 3), "bthd": (1, 2, 4), "bhtd": (2, 1, 4)}
 
@@ -31,14 +95,7 @@ def positions_array(positions: Any, name: str = "positions") -> np.ndarray:
         return positions
     if isinstance(positions, (int, np.integer)):
         raise TypeError("%s must be a sequence of positions; for one position pass [%d]" % (name, int(positions)))
-    a = np.asarray(positions)
-    if a.size == 0:
-        return np.zeros(0, np.int64)
-    if a.dtype.kind not in "iu" or a.ndim != 1:
-        raise TypeError("%s must be a 1-D sequence of integers, got %s of shape %s" % (name, a.dtype, a.shape))
-    if a.dtype.kind == "u" and a.max() > np.iinfo(np.int64).max:
-        raise ValueError("%s: position %d does not fit int64" % (name, int(a.max())))
-    return a.astype(np.int64)
+    return int_values(positions, name, 64)
 
 
 def int32_array(a: Any, name: str, ndim: Optional[int] = None) -> np.ndarray:
@@ -89,6 +146,7 @@ def head_geometry(a: Any, name: str, head_dim: int, axes: Optional[str]) -> Tupl
     d = head_dim)."""
     if not isinstance(a, np.ndarray):
         raise TypeError("%s must be a numpy array, got %s" % (name, type(a).__name__))
+    empty = a.size == 0                                   # nothing to rotate: a no-op, never refused
     if axes is None:
         axes = {2: "td", 3: "thd"}.get(a.ndim)
         if axes is None:
@@ -98,26 +156,27 @@ def head_geometry(a: Any, name: str, head_dim: int, axes: Optional[str]) -> Tupl
     t_axis, h_axis, ndim = _AXES[axes]
     if a.ndim != ndim:
         raise ValueError("%s must have %d dimensions for axes=%r, got shape %s" % (name, ndim, axes, a.shape))
-    if not a.flags.writeable:
-        raise ValueError("%s is read-only; the rotation works in place" % name)
-    if not a.flags.aligned:
-        raise ValueError("%s is not aligned to its element size; it is not copied" % name)
-    item = a.itemsize
-    if a.strides[-1] != item:
-        raise ValueError("%s must have a contiguous last axis (stride %d bytes, element size %d; strides %s); "
-                         "it is not copied" % (name, a.strides[-1], item, a.strides))
     if a.shape[-1] != head_dim:
         raise ValueError("%s has head_dim %d (last axis), this Rope has head_dim %d" % (name, a.shape[-1], head_dim))
-    strides = []
-    for axis in range(ndim - 1):
-        s = a.strides[axis]
-        if a.shape[axis] <= 1:
-            s = 0                                         # never stepped over: any stride is fine
-        if s < 0 or s % item:
-            raise ValueError("%s: stride %d bytes along axis %d is %s; the library takes non-negative "
-                             "strides in whole elements" % (name, s, axis, "negative" if s < 0 else
-                                                            "not a multiple of the element size"))
-        strides.append(s // item)
+    if not a.flags.writeable and not empty:
+        raise ValueError("%s is read-only; the rotation works in place" % name)
+    if not a.flags.aligned and not empty:
+        raise ValueError("%s is not aligned to its element size; it is not copied" % name)
+    item = a.itemsize
+    strides = [0] * (ndim - 1)                            # an empty array is never stepped over
+    if not empty:                                         # (numpy 2 gives it zero strides)
+        if a.strides[-1] != item:
+            raise ValueError("%s must have a contiguous last axis (stride %d bytes, element size %d; strides %s); "
+                             "it is not copied" % (name, a.strides[-1], item, a.strides))
+        for axis in range(ndim - 1):
+            s = a.strides[axis]
+            if a.shape[axis] <= 1:
+                s = 0                                     # never stepped over: any stride is fine
+            if s < 0 or s % item:
+                raise ValueError("%s: stride %d bytes along axis %d is %s; the library takes non-negative "
+                                 "strides in whole elements" % (name, s, axis, "negative" if s < 0 else
+                                                                "not a multiple of the element size"))
+            strides[axis] = s // item
     batch = a.shape[0] if ndim == 4 else 1
     tokens = a.shape[t_axis]
     heads = a.shape[h_axis] if h_axis is not None else 1

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple, Optional, Sequence
 import numpy as np
 
 from . import _abi
-from ._arrays import int32_array
+from ._arrays import c_int, int32_array, int_values
 from ._errors import check
 from ._lib import PosGenParams, PosGenResult, library
 
@@ -70,7 +70,7 @@ class PosGen:
                              ("train_size", train_size), ("validation_size", validation_size),
                              ("test_size", test_size)):
             if value is not None:
-                setattr(p, field, int(value))
+                setattr(p, field, c_int(value, field))
         self._p = p
 
     def __getattr__(self, name: str) -> Any:
@@ -94,12 +94,11 @@ class PosGen:
             (2, 64)
         """
         s = _pick(SPLITS, split, "split")
-        n = self.split_size(split) - int(first) if count is None else int(count)
-        if n < 0:
-            raise ValueError("count must be >= 0, got %d" % n)
+        first = c_int(first, "first")
+        n = c_int(self.split_size(split) - first if count is None else count, "count", low=0)
         out = np.empty((n, self._p.length), np.int32)
         check(self._lib, "rr_posgen_generate", self._lib.rr_posgen_generate(
-            ctypes.byref(self._p), s, int(first), n, out.ctypes.data, out.size))
+            ctypes.byref(self._p), s, first, n, out.ctypes.data, out.size))
         return out
 
     def sequence(self, seeds: Sequence[int]) -> np.ndarray:
@@ -109,14 +108,9 @@ class PosGen:
             >>> PosGen(modulus=7, length=6).sequence([2, 0, 3, 1]).tolist()
             [2, 0, 3, 1, 6, 3]
         """
-        s = np.asarray(seeds)
-        if s.dtype.kind not in "iu" or s.ndim != 1:
-            raise TypeError("seeds must be a 1-D sequence of integers")
-        if s.size != self._p.far + self._p.near:
-            raise ValueError("seeds has %d values; far + near = %d" % (s.size, self._p.far + self._p.near))
-        if np.any(s < -2**31) or np.any(s >= 2**31):
-            raise ValueError("seeds must fit int32")
-        s32 = np.ascontiguousarray(s, dtype=np.int32)     # an input: converting it is harmless
+        s32 = int_values(seeds, "seeds", 32)             # an input: converting it is harmless
+        if s32.size != self._p.far + self._p.near:
+            raise ValueError("seeds has %d values; far + near = %d" % (s32.size, self._p.far + self._p.near))
         out = np.empty(self._p.length, np.int32)
         check(self._lib, "rr_posgen_sequence", self._lib.rr_posgen_sequence(
             ctypes.byref(self._p), s32.ctypes.data, out.ctypes.data, out.size))
@@ -142,6 +136,6 @@ class PosGen:
         r.struct_size = ctypes.sizeof(PosGenResult)
         check(self._lib, "rr_posgen_score", self._lib.rr_posgen_score(
             ctypes.byref(self._p), predicted.ctypes.data, reference.ctypes.data, predicted.shape[0],
-            int(train_length), per.ctypes.data, ctypes.byref(r)))
+            c_int(train_length, "train_length"), per.ctypes.data, ctypes.byref(r)))
         return PosGenScore(r.id_correct, r.id_total, r.ood_correct, r.ood_total, r.id_accuracy,
                            r.ood_accuracy, per)

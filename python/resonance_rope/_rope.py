@@ -9,8 +9,8 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _abi, _gguf
-from ._arrays import element_kind, head_geometry, positions_array
+from . import _abi, _gguf, _overlap
+from ._arrays import c_int, element_kind, head_geometry, pair_values, positions_array
 from ._errors import check
 from ._lib import GapSummary, Library, RopeInfo, RopeParams, Rotation, library
 
@@ -106,6 +106,11 @@ class Rope:
         attention_factor: the magnitude factor for cos/sin; ``None`` = the scaling's own
             (YaRN's mscale, LongRoPE's), 1 without scaling.
 
+    Integer arguments (here and in every method) must be integers within the C parameter's
+    range, else TypeError / IntegerRangeError (never wrapped to 64 bits). short_factor,
+    long_factor and freq_factors must be 1-D with exactly rotary_dim / 2 finite real values,
+    else ValueError / TypeError naming the argument, before the library reads them.
+
     Example:
         >>> rope = Rope(rotary_dim=128, base=10000.0, resonance=True)
         >>> rope.inv_freq().shape
@@ -126,8 +131,8 @@ class Rope:
         lib = library()
         p = RopeParams()
         lib.rr_rope_params_init(ctypes.byref(p))
-        p.rotary_dim = _int32(rotary_dim, "rotary_dim")
-        p.head_dim = 0 if head_dim is None else _int32(head_dim, "head_dim")
+        p.rotary_dim = c_int(rotary_dim, "rotary_dim", 32)
+        p.head_dim = 0 if head_dim is None else c_int(head_dim, "head_dim", 32)
         p.base = float(base)
         p.resonance = 1 if resonance else 0
         p.layout = _choice(LAYOUTS, pair_layout, "pair_layout")
@@ -142,14 +147,15 @@ class Rope:
         for field, value in (("original_max_position", original_max_position), ("max_position", max_position),
                              ("sequence_length", sequence_length)):
             if value is not None:
-                setattr(p, field, int(value))
+                setattr(p, field, c_int(value, field))
         keep = []                                         # arrays alive until create returns
         for field, value in (("short_factor", short_factor), ("long_factor", long_factor),
                              ("freq_factors", freq_factors)):
             if value is not None:
-                a = np.ascontiguousarray(value, dtype=np.float64)   # an input: copied by the library
-                if a.ndim != 1:
-                    raise ValueError("%s must be 1-D (rotary_dim / 2 values), got shape %s" % (field, a.shape))
+                # Exactly the rotary_dim / 2 values the library reads; an odd or negative rotary_dim
+                # is refused by rr_rope_create before it reads any array.
+                pairs = p.rotary_dim // 2 if p.rotary_dim > 0 and p.rotary_dim % 2 == 0 else None
+                a = pair_values(value, field, pairs)
                 keep.append(a)
                 setattr(p, field, a.ctypes.data)
         handle = ctypes.c_void_p()
@@ -226,6 +232,10 @@ class Rope:
                 llama.cpp does (llama: gptj, because convert_hf_to_gguf permutes q/k).
                 ``layout=`` is its old name.
 
+        A malformed ``.gguf`` file (truncated, corrupt lengths, duplicate keys, ...) raises
+        GGUFError naming the byte offset and the field; no length is trusted beyond the file's
+        size.
+
         Example:
             >>> rope = Rope.from_gguf({"general.architecture": "llama", "llama.rope.freq_base": 500000.0,
             ...                        "llama.rope.dimension_count": 128, "llama.attention.key_length": 128})
@@ -237,12 +247,7 @@ class Rope:
         else:
             path = os.fspath(source) if isinstance(source, os.PathLike) else source
             if isinstance(path, str) and os.path.isfile(path) and _is_gguf_file(path):
-                meta, tensors = _gguf.read_gguf(path)
-                meta = dict(meta)
-                for tname, key in _gguf.ROPE_TENSORS.items():
-                    if tname in tensors:
-                        meta[key] = tensors[tname]
-                text = _gguf.metadata_text(meta).encode("utf-8")
+                text = _gguf.file_text(path).encode("utf-8")
             else:
                 text, _ = _read_source(source, "source")
         lib = library()
@@ -349,7 +354,8 @@ class Rope:
         """
         a, b = ctypes.c_int64(), ctypes.c_int64()
         check(self._lib, "rr_rope_count_pairs",
-              self._lib.rr_rope_count_pairs(self._handle(), int(train_length), ctypes.byref(a), ctypes.byref(b)))
+              self._lib.rr_rope_count_pairs(self._handle(), c_int(train_length, "train_length"), ctypes.byref(a),
+                                            ctypes.byref(b)))
         return a.value, b.value
 
     # ---- tables ------------------------------------------------------------------------------
@@ -378,11 +384,9 @@ class Rope:
         if positions is None:
             if count is None:
                 raise TypeError("cos_sin needs positions, or start and count")
-            pos, n, ptr = None, int(count), None
-            if n < 0:
-                raise ValueError("count must be >= 0, got %d" % n)
+            pos, n, ptr = None, c_int(count, "count", low=0), None
         else:
-            if count is not None or start != 0:
+            if count is not None or c_int(start, "start") != 0:
                 raise TypeError("give positions, or start and count, not both")
             pos = positions_array(positions)
             n, ptr = pos.size, pos.ctypes.data
@@ -390,7 +394,7 @@ class Rope:
         c = np.empty((n, w), np.float32)
         s = None if layout == "vllm" else np.empty((n, w), np.float32)
         check(self._lib, "rr_rope_cos_sin_f32", self._lib.rr_rope_cos_sin_f32(
-            self._handle(), tl, ATTENTION_FACTOR if attention_factor else 0, ptr, int(start), n,
+            self._handle(), tl, ATTENTION_FACTOR if attention_factor else 0, ptr, c_int(start, "start"), n,
             c.ctypes.data, None if s is None else s.ctypes.data))
         return c if s is None else (c, s)
 
@@ -418,7 +422,10 @@ class Rope:
             n_threads: threads inside the call (0 or 1: the calling thread only).
 
         Returns q. Wrong dtype, shape, read-only, misaligned or non-contiguous-last-axis arrays
-        raise TypeError / ValueError before anything is written; nothing is ever copied.
+        raise TypeError / ValueError before anything is written; nothing is ever copied. An
+        empty q is a no-op. With a batch axis (one library call per batch row), batch rows of q
+        or k that share memory with each other or across q and k, and a positions array that
+        shares memory with q or k, raise ValueError before the first call (see _overlap.py).
 
         Example:
             >>> rope = Rope(rotary_dim=64, resonance=True)
@@ -450,15 +457,16 @@ class Rope:
                 rows = [pos] * batch
         else:
             rows = [None] * batch
-        if int(n_threads) < 0:
-            raise ValueError("n_threads must be >= 0, got %d" % n_threads)
+        start, n_threads = c_int(start, "start"), c_int(n_threads, "n_threads", 32, low=0)
         fn = self._lib.require(_APPLY[kind])
         if q.size == 0:
             return q
+        if batch > 1:                                     # one C call per batch row: check across them first
+            _overlap.check_batch(q, k, positions if isinstance(positions, np.ndarray) else None)
         r = Rotation()
         self._lib.rr_rotation_init(ctypes.byref(r))
         r.flags = (ROTATE_INVERSE if inverse else 0) | (ATTENTION_FACTOR if attention_factor else 0)
-        r.n_tokens, r.start_position, r.n_threads = tokens, int(start), int(n_threads)
+        r.n_tokens, r.start_position, r.n_threads = tokens, start, n_threads
         r.q_heads, r.q_token_stride, r.q_head_stride = q_heads, q_ts, q_hs
         if k is not None:
             r.k_heads, r.k_token_stride, r.k_head_stride = k_heads, k_ts, k_hs
@@ -488,25 +496,15 @@ class Rope:
         s = GapSummary()
         s.struct_size = ctypes.sizeof(GapSummary)
         check(self._lib, "rr_rope_feature_gap", self._lib.rr_rope_feature_gap(
-            self._handle(), int(train_length), int(test_length), gaps.ctypes.data, gaps.size, ctypes.byref(s)))
+            self._handle(), c_int(train_length, "train_length"), c_int(test_length, "test_length"), gaps.ctypes.data,
+            gaps.size, ctypes.byref(s)))
         return FeatureGap(gaps, s.critical_pair, s.pre_critical_pairs, s.periodic_pairs, s.max_gap,
                           s.max_pre_critical_gap)
 
 
-def _int32(v: Any, name: str) -> int:
-    v = int(v)
-    if not -2**31 <= v < 2**31:
-        raise ValueError("%s = %d does not fit int32" % (name, v))
-    return v
-
-
 def _seq(sequence_length: Optional[int]) -> int:
-    if sequence_length is None:
-        return 0
-    n = int(sequence_length)
-    if n <= 0:
-        raise ValueError("sequence_length must be > 0 (or None), got %d" % n)
-    return n
+    """sequence_length for the C call: None means 0 (none); else > 0."""
+    return 0 if sequence_length is None else c_int(sequence_length, "sequence_length", low=1)
 
 
 def _is_gguf_file(path: str) -> bool:
