@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import pathlib
 from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -174,7 +175,10 @@ class Rope:
         """A Rope from a Hugging Face ``config.json``, read as transformers reads it.
 
         Args:
-            config: a path, the JSON text (str or bytes), an open file, or the parsed dict.
+            config: a path (a ``config.json`` or a folder holding one, as written by
+                ``save_pretrained``), the JSON text (str or bytes starting with ``{``), an open
+                file, the parsed dict, or a transformers ``PretrainedConfig``. A str that is not
+                JSON text is a path: one that does not exist raises FileNotFoundError.
             sequence_length: the current length that dynamic NTK and LongRoPE depend on.
             resonance: round the final wavelengths (e.g. Resonance YaRN, Resonance Llama 3).
 
@@ -185,8 +189,10 @@ class Rope:
         """
         if isinstance(config, Mapping):
             text = json.dumps(dict(config)).encode("utf-8")
+        elif hasattr(config, "to_json_string"):            # a transformers PretrainedConfig
+            text = config.to_json_string(use_diff=False).encode("utf-8")
         else:
-            text, _ = _read_source(config, "config")
+            text, _ = _read_source(_config_path(config), "config")
         lib = library()
         handle = ctypes.c_void_p()
         check(lib, "rr_rope_create_from_hf_config", lib.rr_rope_create_from_hf_config(
@@ -405,6 +411,10 @@ class Rope:
             >>> q = np.ones((5, 8, 64), np.float32)                 # [tokens, heads, head_dim]
             >>> _ = rope.apply_(q, np.arange(100, 105))
         """
+        if type(q).__module__.startswith("torch"):         # torch tensors: zero-copy numpy views
+            from . import torch as _torch
+            return _torch.apply_(self, q, k, positions, start=start, inverse=inverse,
+                                 attention_factor=attention_factor, axes=axes, n_threads=n_threads)
         kind = element_kind(q, element, "q") if isinstance(q, np.ndarray) else None
         qa, batch, tokens, q_heads, q_ts, q_hs = head_geometry(q, "q", self.head_dim, axes)
         if k is not None:
@@ -419,10 +429,12 @@ class Rope:
                 if positions.dtype != np.int64:
                     raise TypeError("positions must be int64, got %s (arrays are never converted silently)"
                                     % positions.dtype)
-                if positions.shape != (batch, tokens) or len(qa) != 4:
-                    raise ValueError("positions has shape %s; q needs [%d] or, with a batch axis, [%d, %d]"
-                                     % (positions.shape, tokens, batch, tokens))
-                rows = [positions_array(positions[b], "positions[%d]" % b) for b in range(batch)]
+                # [1, tokens] is broadcast over the batch (Hugging Face's position_ids often are).
+                if positions.shape not in ((batch, tokens), (1, tokens)) or len(qa) != 4:
+                    raise ValueError("positions has shape %s; q needs [%d] or, with a batch axis, [%d, %d] "
+                                     "or [1, %d]" % (positions.shape, tokens, batch, tokens, tokens))
+                rows = [positions_array(positions[b if positions.shape[0] > 1 else 0], "positions[%d]" % b)
+                        for b in range(batch)]
             else:
                 pos = positions_array(positions)
                 if pos.size != tokens:
@@ -487,6 +499,21 @@ def _seq(sequence_length: Optional[int]) -> int:
     if n <= 0:
         raise ValueError("sequence_length must be > 0 (or None), got %d" % n)
     return n
+
+
+def _config_path(config: Any) -> Any:
+    """A str / PathLike that is not JSON text is a path: a folder means its config.json, and a
+    path that does not exist is an error (never parsed as JSON)."""
+    if isinstance(config, str) and config.lstrip().startswith("{"):
+        return config
+    if isinstance(config, (str, os.PathLike)):
+        path = os.fspath(config)
+        if os.path.isdir(path):
+            path = os.path.join(path, "config.json")
+        if not os.path.isfile(path):
+            raise FileNotFoundError("config %r: no such file (JSON text must start with '{')" % os.fspath(config))
+        return pathlib.Path(path)
+    return config
 
 
 def _is_gguf_file(path: str) -> bool:
