@@ -15,10 +15,10 @@ import os
 import numpy as np
 import pytest
 
+os.environ.setdefault("HF_HUB_OFFLINE", "1")           # nothing is downloaded
 torch = pytest.importorskip("torch", reason="torch is not installed in this environment: run `make deps` "
                             "(tools/requirements/torch.txt) to run the PyTorch / transformers tests")
 transformers = pytest.importorskip("transformers", reason="transformers is not installed: run `make deps`")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SEED = 1234
 VOCAB = 97
@@ -319,3 +319,22 @@ def test_rotary_embedding_cache_is_bounded_and_exact(rr, rrt):
 def test_patch_model_errors(rr, rrt):
     with pytest.raises(ValueError, match="no rotary embedding"):
         rrt.patch_model(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/torch-section.md"])
+def test_readme_torch_snippet_runs_and_prints_its_numbers(rr, doc):
+    """The PyTorch / transformers section runs as written and prints the errors it states."""
+    import re
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    text = open(os.path.join(root, doc)).read()
+    sec = text[text.index("### PyTorch / transformers"):]
+    code = re.findall(r"```python\n(.*?)```", sec, re.S)[0]
+    stated = re.findall(r"```text\n(.*?)```", sec, re.S)[0].strip().splitlines()
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(root),
+                       env=dict(os.environ, PYTHONPATH=os.path.join(root, "python")))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[:2] == stated
+    assert "'resonance': True" in lines[2] and "'exact': True" in lines[2]
