@@ -338,3 +338,21 @@ def test_readme_torch_snippet_runs_and_prints_its_numbers(rr, doc):
     lines = r.stdout.strip().splitlines()
     assert lines[:2] == stated
     assert "'resonance': True" in lines[2] and "'exact': True" in lines[2]
+
+
+def test_dynamic_ntk_follows_transformers(rr, rrt):
+    """Dynamic NTK's state (grow with the longest length, reset below the original length), call by
+    call against transformers' own LlamaRotaryEmbedding: same cos/sin to float32-angle rounding,
+    while a wrong base would be off by far more."""
+    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+    cfg = transformers.LlamaConfig(**small(max_position_embeddings=64, rope_parameters={
+        "rope_type": "dynamic", "rope_theta": 10000.0, "factor": 4.0}))
+    hf = LlamaRotaryEmbedding(cfg)
+    ours = rrt.RotaryEmbedding(cfg, resonance=False)
+    x = torch.zeros(1)
+    for n in (32, 200, 120, 32, 500, 64):
+        pos = torch.arange(n)[None]
+        (hc, hs), (oc, os_) = hf(x, pos), ours(x, pos)
+        # |error| <= n * theta_max * 2^-24 (float32 angle) + float32 rounding of cos/sin
+        bound = n * 2.0 ** -24 * 2 + 1e-6
+        assert float((hc - oc).abs().max()) < bound and float((hs - os_).abs().max()) < bound, n
