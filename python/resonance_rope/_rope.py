@@ -393,9 +393,11 @@ class Rope:
                 numpy can express (views into a fused qkv buffer, padded rows, head-major).
                 Shape by `axes`: 'td' [tokens, head_dim] (2-D default), 'thd' [tokens, heads,
                 head_dim] (3-D default), 'htd' [heads, tokens, head_dim], 'bthd' or 'bhtd'
-                (a leading batch axis; Hugging Face's q is 'bhtd').
-            positions: int64 [tokens] (or [batch, tokens] for a batch), any values (gaps,
-                repeats, negative); None means ``start, start + 1, ...``.
+                (a leading batch axis; Hugging Face's q is 'bhtd'). CPU torch tensors are
+                taken too, through numpy views of their memory (:func:`resonance_rope.torch.apply_`;
+                4-D tensors default to 'bhtd').
+            positions: int64 [tokens] (or [batch, tokens] or [1, tokens] for a batch), any values
+                (gaps, repeats, negative); None means ``start, start + 1, ...``.
             k: optional second buffer with the same dtype, axes, tokens and head_dim (its
                 head count may differ); rotated with the same cos/sin.
             inverse: rotate by minus the angle (undo a rotation).
