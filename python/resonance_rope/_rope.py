@@ -5,6 +5,7 @@ import ctypes
 import errno
 import json
 import os
+import pathlib
 from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -193,7 +194,10 @@ class Rope:
         """A Rope from a Hugging Face ``config.json``, read as transformers reads it.
 
         Args:
-            config: a path, the JSON text (str or bytes), an open file, or the parsed dict.
+            config: a path (a ``config.json`` or a folder holding one, as written by
+                ``save_pretrained``), the JSON text (str or bytes starting with ``{``), an open
+                file, the parsed dict, or a transformers ``PretrainedConfig``. A str that is not
+                JSON text is a path: one that does not exist raises FileNotFoundError.
             sequence_length: the current length that dynamic NTK and LongRoPE depend on.
             resonance: round the final wavelengths (e.g. Resonance YaRN, Resonance Llama 3).
 
@@ -204,11 +208,10 @@ class Rope:
         """
         if isinstance(config, Mapping):
             text = json.dumps(dict(config)).encode("utf-8")
-        elif isinstance(config, str) and not config.lstrip().startswith("{") and not os.path.isfile(config):
-            # Not JSON text, so meant as a path: say so instead of parsing the path as JSON.
-            raise FileNotFoundError(errno.ENOENT, "config file does not exist", config)
+        elif hasattr(config, "to_json_string"):            # a transformers PretrainedConfig
+            text = config.to_json_string(use_diff=False).encode("utf-8")
         else:
-            text, _ = _read_source(config, "config")
+            text, _ = _read_source(_config_path(config), "config")
         lib = library()
         handle = ctypes.c_void_p()
         check(lib, "rr_rope_create_from_hf_config", lib.rr_rope_create_from_hf_config(
@@ -411,9 +414,11 @@ class Rope:
                 numpy can express (views into a fused qkv buffer, padded rows, head-major).
                 Shape by `axes`: 'td' [tokens, head_dim] (2-D default), 'thd' [tokens, heads,
                 head_dim] (3-D default), 'htd' [heads, tokens, head_dim], 'bthd' or 'bhtd'
-                (a leading batch axis; Hugging Face's q is 'bhtd').
-            positions: int64 [tokens] (or [batch, tokens] for a batch), any values (gaps,
-                repeats, negative); None means ``start, start + 1, ...``.
+                (a leading batch axis; Hugging Face's q is 'bhtd'). CPU torch tensors are
+                taken too, through numpy views of their memory (:func:`resonance_rope.torch.apply_`;
+                4-D tensors default to 'bhtd').
+            positions: int64 [tokens] (or [batch, tokens] or [1, tokens] for a batch), any values
+                (gaps, repeats, negative); None means ``start, start + 1, ...``.
             k: optional second buffer with the same dtype, axes, tokens and head_dim (its
                 head count may differ); rotated with the same cos/sin.
             inverse: rotate by minus the angle (undo a rotation).
@@ -432,6 +437,10 @@ class Rope:
             >>> q = np.ones((5, 8, 64), np.float32)                 # [tokens, heads, head_dim]
             >>> _ = rope.apply_(q, np.arange(100, 105))
         """
+        if type(q).__module__.startswith("torch"):         # torch tensors: zero-copy numpy views
+            from . import torch as _torch
+            return _torch.apply_(self, q, k, positions, start=start, inverse=inverse,
+                                 attention_factor=attention_factor, axes=axes, n_threads=n_threads)
         kind = element_kind(q, element, "q") if isinstance(q, np.ndarray) else None
         qa, batch, tokens, q_heads, q_ts, q_hs = head_geometry(q, "q", self.head_dim, axes)
         if k is not None:
@@ -446,10 +455,12 @@ class Rope:
                 if positions.dtype != np.int64:
                     raise TypeError("positions must be int64, got %s (arrays are never converted silently)"
                                     % positions.dtype)
-                if positions.shape != (batch, tokens) or len(qa) != 4:
-                    raise ValueError("positions has shape %s; q needs [%d] or, with a batch axis, [%d, %d]"
-                                     % (positions.shape, tokens, batch, tokens))
-                rows = [positions_array(positions[b], "positions[%d]" % b) for b in range(batch)]
+                # [1, tokens] is broadcast over the batch (Hugging Face's position_ids often are).
+                if positions.shape not in ((batch, tokens), (1, tokens)) or len(qa) != 4:
+                    raise ValueError("positions has shape %s; q needs [%d] or, with a batch axis, [%d, %d] "
+                                     "or [1, %d]" % (positions.shape, tokens, batch, tokens, tokens))
+                rows = [positions_array(positions[b if positions.shape[0] > 1 else 0], "positions[%d]" % b)
+                        for b in range(batch)]
             else:
                 pos = positions_array(positions)
                 if pos.size != tokens:
@@ -505,6 +516,21 @@ class Rope:
 def _seq(sequence_length: Optional[int]) -> int:
     """sequence_length for the C call: None means 0 (none); else > 0."""
     return 0 if sequence_length is None else c_int(sequence_length, "sequence_length", low=1)
+
+
+def _config_path(config: Any) -> Any:
+    """A str / PathLike that is not JSON text is a path: a folder means its config.json, and a
+    path that does not exist is an error (never parsed as JSON)."""
+    if isinstance(config, str) and config.lstrip().startswith("{"):
+        return config
+    if isinstance(config, (str, os.PathLike)):
+        path = os.fspath(config)
+        if os.path.isdir(path):
+            path = os.path.join(path, "config.json")
+        if not os.path.isfile(path):
+            raise FileNotFoundError("config %r: no such file (JSON text must start with '{')" % os.fspath(config))
+        return pathlib.Path(path)
+    return config
 
 
 def _is_gguf_file(path: str) -> bool:
