@@ -3,6 +3,8 @@
 //
 // Targets (see STYLE.md in the shared folder):
 //   ResonanceRopeCore  pure Swift numerics: no C types, no `rr_` names, no Foundation.
+//   CLibc              the C library headers the core uses (libm, malloc, pthreads), instead of
+//                      Glibc, which Embedded Swift lacks (the Makefile's Embedded build).
 //   CKernelHints       static inline hints the kernels need and Swift cannot spell (prefetch).
 //   CHalfConversion    half <-> float32 rows with F16C, used when the CPU has it (runtime check).
 //   CResonanceRope     the public C structs and macros (the only hand-written C declarations).
@@ -23,7 +25,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
   ],
   targets: [
-    .target(name: "ResonanceRopeCore", dependencies: ["CKernelHints", "CHalfConversion"]),
+    .target(name: "ResonanceRopeCore", dependencies: ["CLibc", "CKernelHints", "CHalfConversion"]),
+    .target(name: "CLibc", linkerSettings: [.linkedLibrary("m")]),
     .target(name: "CKernelHints"),
     .target(name: "CHalfConversion"),
     .target(name: "CResonanceRope"),

@@ -36,7 +36,7 @@
 //    Rounding to an integer uses the 1.5 * 2^52 trick (exact for |x| <= 2^51; every argument
 //    here is below 2^22) because baseline x86-64 (SSE2) has no roundpd: `.rounded()` on a SIMD
 //    vector becomes one libm call per lane there.
-import Glibc
+import CLibc
 
 /// Lanes of the double-precision generator.
 typealias DoubleLanes = SIMD8<Double>

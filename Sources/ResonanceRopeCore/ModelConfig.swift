@@ -423,7 +423,10 @@ package func ropeConfig(fromGGUFMetadata pairs: [(key: String, value: GGUFValue)
   } else {
     var prefixes = Set<String>()
     for (k, _) in pairs {
-      if let r = k.firstRange(of: ".rope.") { prefixes.insert(String(k[..<r.lowerBound])) }
+      // The text before the first ".rope.", matched Character by Character as firstRange(of:)
+      // does (that one is in _StringProcessing, which Embedded Swift lacks).
+      let c = Array(k), rope = Array(".rope.")
+      if let i = c.indices.first(where: { c[$0...].starts(with: rope) }) { prefixes.insert(String(c[..<i])) }
     }
     guard prefixes.count == 1, let only = prefixes.first else {
       throw RopeError(.invalidValue, "general.architecture: absent, and the <arch>.rope.* keys name \(prefixes.count) architectures")

@@ -22,7 +22,7 @@
 // The public code generates 512 tokens per sequence and truncates to the split's length; the
 // recurrences here are prefix-consistent, so any length <= 512 gives the same tokens (longer
 // lengths simply continue the recurrence where the public code would stop at 512).
-import Glibc
+import CLibc
 
 /// Where the j far tokens come from.
 package enum PosGenTask: Int32, Sendable, CaseIterable {
