@@ -11,6 +11,8 @@
 #   make check-tsan            the thread test under ThreadSanitizer (library built with TSan)
 #   make bench     release build, then the kernel benchmark table (NATIVE=1: this CPU's build)
 #   make bench-ggml [LIB="a.so=label b.so=label"] [JSON=1]   ours vs ggml's CPU rope, same run
+#   make embedded  the shipped library alone: libresonance_rope.so and .a, Embedded Swift
+#   make test-identity  the Embedded and the SwiftPM library give the same bytes (sha256)
 #   make NATIVE=1 ...   build for this CPU (may SIGILL elsewhere); default: any x86-64
 
 SHELL      := /bin/bash
@@ -31,28 +33,40 @@ VERSION    := $(shell sed -n 's/.*static let text: StaticString = "\([0-9.]*\)".
 SOVERSION  := 0
 NATIVE     ?= 0
 
+# EMB_*: the same choice for the Embedded build of the shipped library (swiftc and clang flags).
 ifeq ($(NATIVE),1)
   SCRATCH    := .build-native
   CPU_FLAGS  := -Xswiftc -target-cpu -Xswiftc native -Xcc -march=native -Xswiftc -DRESONANCE_ROPE_NATIVE
+  EMB_DIR    ?= .build-embedded-native
+  EMB_CPU    := -target-cpu native -Xcc -march=native -DRESONANCE_ROPE_NATIVE
+  EMB_CCPU   := -march=native
 else
   SCRATCH    := .build-release
   CPU_FLAGS  :=
+  EMB_DIR    ?= .build-embedded
+  EMB_CPU    :=
+  EMB_CCPU   :=
 endif
 # -static-stdlib links the Swift runtime into the .so (it must stay out of Package.swift,
-# where it breaks `swift test`).
+# where it breaks `swift test`). This SwiftPM build gives the CLI and a second
+# libresonance_rope.so (SWIFTPM_LIB, ~8 MB) that test-identity compares with the shipped one.
 RELEASE_FLAGS := -c release -Xswiftc -static-stdlib $(CPU_FLAGS) --scratch-path $(SCRATCH)
 RELEASE_DIR   := $(SCRATCH)/release
-LIB           := $(RELEASE_DIR)/libresonance_rope.so
+SWIFTPM_LIB   := $(RELEASE_DIR)/libresonance_rope.so
 CLI           := $(RELEASE_DIR)/resonance-rope
+# The shipped library: the Embedded build (see "The shipped library" below).
+LIB           := $(EMB_DIR)/libresonance_rope.so
+ARCHIVE       := $(EMB_DIR)/libresonance_rope.a
 
 C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
-.PHONY: all build deps deps-venv header check-header install stage demo test test-swift test-c test-ffi \
-        test-python test-symbols test-hostile test-threads test-header-c fuzz fuzz-build check-asan \
-        check-tsan python-wheel bench bench-ggml test-experiment test-no-toolchain check-all clean
+.PHONY: all build embedded deps deps-venv header check-header install stage demo test test-swift test-c \
+        test-ffi test-python test-symbols test-hostile test-threads test-header-c test-identity test-static \
+        fuzz fuzz-build check-asan check-tsan python-wheel bench bench-ggml test-experiment test-no-toolchain \
+        check-all clean
 
-all: build
+all: build embedded
 
 # make deps: what `make test` needs plus EXTRAS; deps-GROUP: tools/requirements/GROUP.txt (demo and
 # test also check the system tools of those targets); deps-venv: .venv alone (stdlib-only tools).
@@ -66,6 +80,92 @@ deps-%:
 
 build:
 	$(SWIFT) build $(RELEASE_FLAGS)
+
+# ---- The shipped library: Embedded Swift ------------------------------------------------------
+# libresonance_rope.so and libresonance_rope.a are compiled by swiftc in Embedded mode from the
+# same sources as the SwiftPM targets: generic code is specialized into the library and no Swift
+# runtime is linked, so both need only libc and libm (the SwiftPM .so needs libstdc++ and
+# libgcc_s and is ~8 MB stripped). swift test, the CLI and the header generator use SwiftPM.
+#   Swift modules: each is one SwiftPM target, its folders EMB_SRC_<m> (default Sources/<m>)
+#   compiled whole (-wmo) into $(EMB_DIR)/<m>.o, in the order of EMB_MODULES; EMB_DEPS_<m> names
+#   the modules it imports and EMB_FLAGS_<m> its own swiftc flags. A module with its own flags
+#   keeps private copies of the generic and runtime functions it specializes (its weak function
+#   definitions are made local: the linker would otherwise keep one copy of each for all
+#   modules, possibly this module's, and bind baseline callers to code built for another CPU).
+#   C targets: every Sources/<t>/*.c of EMB_C_TARGETS, with Sources/<t>/include.
+# They mirror Package.swift: a new Swift target X goes into EMB_MODULES after the modules it
+# imports, with EMB_DEPS_X (those modules), EMB_FLAGS_X (its swiftSettings) and X added to the
+# EMB_DEPS of its importers; a new C target into EMB_C_TARGETS.
+EMB_MODULES := ResonanceRopeKernelTypes ResonanceRopeKernels ResonanceRopeKernelsAVX2 ResonanceRopeCore \
+               ResonanceRope
+EMB_DEPS_ResonanceRopeKernels     := ResonanceRopeKernelTypes
+EMB_DEPS_ResonanceRopeKernelsAVX2 := ResonanceRopeKernelTypes
+EMB_FLAGS_ResonanceRopeKernelsAVX2 := -DRR_KERNEL_AVX2 -Xcc -march=x86-64-v3
+EMB_DEPS_ResonanceRopeCore        := ResonanceRopeKernelTypes ResonanceRopeKernels ResonanceRopeKernelsAVX2
+EMB_DEPS_ResonanceRope            := ResonanceRopeCore
+EMB_C_TARGETS := CLibc CKernelHints CCPUFeatures CResonanceRope
+# Sanitizer builds (fuzz, check-asan, check-tsan) set these on a sub-make with their own EMB_DIR.
+EMB_SAN    ?=
+EMB_CSAN   ?=
+EMB_ZDEFS  ?= defs
+
+TOOLBIN    := $(dir $(shell command -v $(SWIFT)))
+SWIFTC     := $(TOOLBIN)swiftc
+EMB_CC     := $(TOOLBIN)clang
+# Pieces of the Swift runtime that Embedded code may call: the Unicode tables (String comparison,
+# Character iteration), linked from the toolchain's archive; the rest is Sources/CLibc's
+# embedded_runtime.c.
+EMB_RT     := $(TOOLBIN)../lib/swift/embedded/x86_64-unknown-linux-gnu/libswiftUnicodeDataTables.a
+# -function-sections and --gc-sections drop the unused specializations (1036 KB -> 545 KB
+# stripped); -swift-version 6 and -O as SwiftPM's release build; -mtls-dialect=gnu2 (TLS
+# descriptors) spares the C error buffer's __tls_get_addr, i.e. a NEEDED on ld-linux.
+EMB_SWIFTFLAGS := -enable-experimental-feature Embedded -wmo -parse-as-library -O -swift-version 6 \
+  -package-name resonance_rope -Xcc -fPIC -Xfrontend -function-sections $(EMB_CPU) $(EMB_SAN) \
+  -I $(EMB_DIR) $(foreach t,$(EMB_C_TARGETS),-I Sources/$(t)/include)
+EMB_CFLAGS := -O2 -fPIC -fno-omit-frame-pointer -ffunction-sections -fdata-sections -mtls-dialect=gnu2 \
+  -DRESONANCE_ROPE_EMBEDDED $(EMB_CCPU) $(EMB_CSAN)
+EMB_C_HEADERS := $(foreach t,$(EMB_C_TARGETS),$(wildcard Sources/$(t)/include/*))
+EMB_C_OBJS    := $(patsubst Sources/%.c,$(EMB_DIR)/c/%.o,$(foreach t,$(EMB_C_TARGETS),$(wildcard Sources/$(t)/*.c)))
+EMB_OBJS      := $(foreach m,$(EMB_MODULES),$(EMB_DIR)/$(m).o) $(EMB_C_OBJS)
+# Every flag in one file, rewritten when it changes, so that a changed flag rebuilds everything.
+EMB_STAMP     := $(EMB_DIR)/flags
+EMB_ALLFLAGS  := $(EMB_SWIFTFLAGS) $(foreach m,$(EMB_MODULES),$(m): $(EMB_FLAGS_$(m))) | $(EMB_CFLAGS) | $(EMB_ZDEFS)
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+  $(shell mkdir -p $(EMB_DIR) && { echo '$(EMB_ALLFLAGS)' | cmp -s - $(EMB_STAMP) || echo '$(EMB_ALLFLAGS)' > $(EMB_STAMP); })
+endif
+
+embedded: $(LIB) $(ARCHIVE)
+
+# $(call emb_module,M): the rule for Swift module M.
+define emb_module
+EMB_SRC_$(1) ?= Sources/$(1)
+$(EMB_DIR)/$(1).o: $$(wildcard $$(addsuffix /*.swift,$$(EMB_SRC_$(1)))) $$(foreach d,$$(EMB_DEPS_$(1)),$(EMB_DIR)/$$(d).o) $$(EMB_C_HEADERS) $$(EMB_STAMP)
+	@echo "swiftc (Embedded) $(1) -> $$@"
+	@$$(SWIFTC) $$(EMB_SWIFTFLAGS) $$(EMB_FLAGS_$(1)) -module-name $(1) -emit-module-path $(EMB_DIR)/$(1).swiftmodule \
+	  -c -o $$@ $$(wildcard $$(addsuffix /*.swift,$$(EMB_SRC_$(1))))
+	$$(if $$(strip $$(EMB_FLAGS_$(1))),@$(TOOLBIN)llvm-nm --defined-only $$@ | awk '$$$$2 == "W" { print $$$$3 }' > $$@.weak && \
+	  $(TOOLBIN)llvm-objcopy --localize-symbols=$$@.weak $$@)
+endef
+$(foreach m,$(EMB_MODULES),$(eval $(call emb_module,$(m))))
+
+$(EMB_DIR)/c/%.o: Sources/%.c $(EMB_C_HEADERS) $(EMB_STAMP)
+	@mkdir -p $(dir $@)
+	$(EMB_CC) $(EMB_CFLAGS) -I Sources/$(firstword $(subst /, ,$*))/include -c $< -o $@
+
+# The .so: the version script exports exactly rr_*, -z defs refuses undefined symbols.
+$(LIB): $(EMB_OBJS) $(EMB_RT) Sources/ResonanceRope/exports.map
+	$(EMB_CC) -shared -fuse-ld=lld $(EMB_CSAN) -o $@ $(EMB_OBJS) $(EMB_RT) -lm \
+	  -Wl,--version-script=Sources/ResonanceRope/exports.map -Wl,-soname=libresonance_rope.so.$(SOVERSION) \
+	  -Wl,-z,$(EMB_ZDEFS) -Wl,--gc-sections
+	ln -sf libresonance_rope.so $(EMB_DIR)/libresonance_rope.so.$(SOVERSION)
+
+# The .a: ONE relocatable object (the objects and the runtime pieces they use, merged by ld -r)
+# in which every symbol but the rr_* of tools/abi/symbols.txt is local, so that it links with
+# `cc prog.c libresonance_rope.a -lm` and clashes with nothing in the program.
+$(ARCHIVE): $(EMB_OBJS) $(EMB_RT) tools/abi/symbols.txt
+	$(TOOLBIN)ld.lld -r -o $(EMB_DIR)/resonance_rope.o $(EMB_OBJS) $(EMB_RT)
+	$(TOOLBIN)llvm-objcopy --keep-global-symbols=tools/abi/symbols.txt $(EMB_DIR)/resonance_rope.o
+	rm -f $@ && $(TOOLBIN)llvm-ar rcs $@ $(EMB_DIR)/resonance_rope.o
 
 # Release build (never benchmark debug), then the benchmark table; `$(CLI) bench --json` for JSON.
 bench: build
@@ -132,13 +232,15 @@ check-header: deps-venv
 	$(SWIFT) build
 	$(PYTHON) tools/gen_header.py --check
 
-install: build
+install: build embedded
 	install -d $(PREFIX)/lib/pkgconfig $(PREFIX)/include $(PREFIX)/bin
 	@# A new file renamed into place: a program that has the old copy loaded keeps it (install
 	@# writes over an existing file in place, which would change that program's mapped pages).
 	install -m 755 $(LIB) $(PREFIX)/lib/libresonance_rope.so.$(VERSION).new
 	strip --strip-unneeded $(PREFIX)/lib/libresonance_rope.so.$(VERSION).new
 	mv -f $(PREFIX)/lib/libresonance_rope.so.$(VERSION).new $(PREFIX)/lib/libresonance_rope.so.$(VERSION)
+	install -m 644 $(ARCHIVE) $(PREFIX)/lib/libresonance_rope.a
+	strip --strip-unneeded $(PREFIX)/lib/libresonance_rope.a
 	ln -sf libresonance_rope.so.$(VERSION) $(PREFIX)/lib/libresonance_rope.so.$(SOVERSION)
 	ln -sf libresonance_rope.so.$(SOVERSION) $(PREFIX)/lib/libresonance_rope.so
 	install -m 644 Include/resonance_rope.h $(PREFIX)/include/resonance_rope.h
@@ -156,7 +258,7 @@ demo: deps-demo stage
 # Every target below declares what it needs (the C and Python tests need `stage`), so each works
 # alone and under -j. Long fuzzing and the sanitizer builds are `make check-all` only.
 test: deps-test check-header test-swift test-symbols test-header-c test-c test-hostile test-threads test-ffi \
-      test-python test-no-toolchain test-experiment
+      test-python test-no-toolchain test-static test-identity test-experiment
 	@echo "make test: all suites passed"
 
 check-all: test fuzz check-asan check-tsan
@@ -169,6 +271,38 @@ test-swift:
 
 test-symbols: stage
 	$(PYTHON) tools/check_symbols.py $(STAGE)/lib/libresonance_rope.so
+	$(PYTHON) tools/check_symbols.py $(STAGE)/lib/libresonance_rope.a
+	@libs=$$(readelf -d $(STAGE)/lib/libresonance_rope.so | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' '); \
+	  if [ "$$libs" = "libc.so.6 libm.so.6 " ]; then echo "test-symbols: NEEDED $${libs% } only"; \
+	  else echo "test-symbols: NEEDED $$libs: expected libc.so.6 libm.so.6 only"; exit 1; fi
+
+# The C example linked with the static archive alone (`cc demo.c libresonance_rope.a -lm`), run.
+test-static: stage
+	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig demo-static
+	Examples/c/demo-static > /dev/null
+	@echo "test-static: Examples/c/demo-static (libresonance_rope.a, -lm) ran and passed its checks"
+
+# The shipped Embedded library and the SwiftPM one ($(SWIFTPM_LIB), built by `make build`) give
+# the same bytes: Tests/c/identity.c writes a fixed set of outputs (rotations f32/f16/bf16,
+# both layouts, RoPE and Resonance, consecutive and random int64 positions; cos/sin tables;
+# parsed configs; PosGen) through the C ABI with each library; the sha256 of every output must
+# agree. Table: $(IDENTITY_DIR)/sha256.txt (output, Embedded, SwiftPM).
+IDENTITY_DIR := .build/identity
+test-identity: stage
+	@mkdir -p $(TEST_C_BIN) $(IDENTITY_DIR)
+	$(CC) $(C_WARN) $$($(PKG) --cflags resonance_rope) Tests/c/identity.c -o $(TEST_C_BIN)/identity \
+	  $$($(PKG) --libs resonance_rope) -ldl
+	@ln -sf libresonance_rope.so $(RELEASE_DIR)/libresonance_rope.so.$(SOVERSION)
+	@for b in embedded:$(STAGE)/lib swiftpm:$(RELEASE_DIR); do \
+	  rm -rf $(IDENTITY_DIR)/$${b%%:*} && mkdir -p $(IDENTITY_DIR)/$${b%%:*} && \
+	  LD_LIBRARY_PATH=$${b#*:} $(TEST_C_BIN)/identity $(IDENTITY_DIR)/$${b%%:*} Tests/Fixtures/hf_configs/*.json || exit 1; \
+	  (cd $(IDENTITY_DIR)/$${b%%:*} && sha256sum *.bin) > $(IDENTITY_DIR)/$${b%%:*}.sha256; done
+	@join -j 2 -o 0,1.1,2.1 $(IDENTITY_DIR)/embedded.sha256 $(IDENTITY_DIR)/swiftpm.sha256 > $(IDENTITY_DIR)/sha256.txt
+	@n=$$(wc -l < $(IDENTITY_DIR)/embedded.sha256); \
+	  if cmp -s $(IDENTITY_DIR)/embedded.sha256 $(IDENTITY_DIR)/swiftpm.sha256 && [ $$n -gt 0 ]; then \
+	    echo "test-identity: $$n outputs, sha256 identical in the Embedded and the SwiftPM build (all: $$(sha256sum < $(IDENTITY_DIR)/embedded.sha256 | cut -c1-16))"; \
+	  else diff $(IDENTITY_DIR)/embedded.sha256 $(IDENTITY_DIR)/swiftpm.sha256 | head -20; \
+	    echo "test-identity: the builds differ (table: $(IDENTITY_DIR)/sha256.txt)"; exit 1; fi
 
 TEST_C_BIN := Tests/c/bin
 test-c: stage
@@ -207,13 +341,13 @@ test-header-c: check-header
 	@echo "test-header-c: header clean as C99, C11, C++11, C++17; layout asserts hold"
 
 # ---- Fuzzing and sanitizers -------------------------------------------------------------------
-# The library is rebuilt with Swift's sanitizers into its own scratch path. The sanitizer runtimes
-# live in the test executables (clang links them only into programs), so an instrumented .so has
-# undefined __asan_*/__tsan_*/__sanitizer_cov_* symbols: `-z undefs` overrides Package.swift's
-# `-z defs` for these builds only. Swift has no -sanitize=undefined on Linux, so UBSan covers the
-# C code (the tests and CResonanceRope); Swift's own checks trap on overflow and bounds anyway.
-SAN_CC       ?= $(dir $(shell command -v $(SWIFT)))clang
-SWIFT_RT     := $(dir $(shell command -v $(SWIFT)))../lib/swift/linux
+# The shipped (Embedded) library is rebuilt with Swift's sanitizers into its own directory
+# (swiftc -sanitize= works in Embedded mode). The sanitizer runtimes live in the test executables
+# (clang links them only into programs), so an instrumented .so has undefined
+# __asan_*/__tsan_*/__sanitizer_cov_* symbols: `-z undefs` replaces `-z defs` for these builds
+# only. Swift has no -sanitize=undefined on Linux, so UBSan covers the C code (the tests and the
+# C targets); Swift's own checks trap on overflow and bounds anyway.
+SAN_CC       ?= $(EMB_CC)
 FUZZ_SECONDS ?= 30
 FUZZ_DIR     := .build-hostile-fuzz
 ASAN_DIR     := .build-hostile-asan
@@ -223,20 +357,19 @@ SAN_C        := -std=c99 -Wall -Wextra -Werror -pedantic -g -O1 -fuse-ld=lld -fn
 SAN_ENV      := SWIFT_BACKTRACE=enable=no
 comma        := ,
 
-# $(call san_lib,SCRATCH,SANITIZE FLAGS): the instrumented release library, build log in SCRATCH.
+# $(call san_lib,DIR,SWIFTC FLAGS,CLANG FLAGS): the instrumented Embedded library in DIR (log there).
 define san_lib
 	@mkdir -p $(1) $(TEST_C_BIN)
-	@$(SWIFT) build -c release --product resonance_rope -Xlinker -z -Xlinker undefs $(2) --scratch-path $(1) \
-	  > $(1)/build.log 2>&1 || { tail -30 $(1)/build.log; exit 1; }
-	@ln -sf libresonance_rope.so $(1)/release/libresonance_rope.so.0
-	@echo "built $(1)/release/libresonance_rope.so ($(2))"
+	@$(MAKE) --no-print-directory $(1)/libresonance_rope.so EMB_DIR=$(1) EMB_SAN='$(2)' EMB_CSAN='$(3)' \
+	  EMB_ZDEFS=undefs > $(1)/build.log 2>&1 || { tail -30 $(1)/build.log; exit 1; }
+	@echo "built $(1)/libresonance_rope.so (Embedded, $(2) / $(3))"
 endef
-san_link = -L$(1)/release -lresonance_rope -Wl,-rpath,$(CURDIR)/$(1)/release -lm
+san_link = -L$(1) -lresonance_rope -Wl,-rpath,$(CURDIR)/$(1) -lm
 
-# Both sanitizers in ONE flag: swiftc keeps only the last of several -sanitize= flags (measured:
-# SwiftPM's `--sanitize=fuzzer --sanitize=address` gave coverage or ASan, not both).
+# Both sanitizers in ONE flag: swiftc keeps only the last of several -sanitize= flags (measured
+# with SwiftPM's `--sanitize=fuzzer --sanitize=address`: coverage or ASan, not both).
 fuzz-build:
-	$(call san_lib,$(FUZZ_DIR),-Xswiftc -sanitize=fuzzer$(comma)address -Xcc -fsanitize=fuzzer-no-link$(comma)address)
+	$(call san_lib,$(FUZZ_DIR),-sanitize=fuzzer$(comma)address,-fsanitize=fuzzer-no-link$(comma)address)
 	$(SAN_CC) $(SAN_C) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all Tests/fuzz/fuzz_abi.c \
 	  -o $(TEST_C_BIN)/fuzz_abi $(call san_link,$(FUZZ_DIR))
 
@@ -244,7 +377,7 @@ fuzz: fuzz-build
 	@bash tools/run_fuzz.sh $(TEST_C_BIN)/fuzz_abi $(FUZZ_SECONDS) $(FUZZ_DIR)/corpus Tests/fuzz/corpus
 
 check-asan:
-	$(call san_lib,$(ASAN_DIR),--sanitize=address -Xcc -fsanitize=undefined)
+	$(call san_lib,$(ASAN_DIR),-sanitize=address,-fsanitize=address$(comma)undefined)
 	@for t in test_abi test_hostile test_threads; do \
 	  $(SAN_CC) $(SAN_C) -fsanitize=address,undefined -fno-sanitize-recover=all Tests/c/$$t.c \
 	    -o $(TEST_C_BIN)/$${t}_asan $(call san_link,$(ASAN_DIR)) || exit 1; \
@@ -252,9 +385,9 @@ check-asan:
 	    $(TEST_C_BIN)/$${t}_asan | sed "s/^$$t:/$$t (asan+ubsan):/" ; test $${PIPESTATUS[0]} -eq 0 || exit 1; done
 
 check-tsan:
-	$(call san_lib,$(TSAN_DIR),--sanitize=thread)
+	$(call san_lib,$(TSAN_DIR),-sanitize=thread,-fsanitize=thread)
 	@$(SAN_CC) $(SAN_C) -fsanitize=thread Tests/c/test_threads.c -o $(TEST_C_BIN)/test_threads_tsan \
-	  $(call san_link,$(TSAN_DIR)) -L$(SWIFT_RT) -ldispatch -lBlocksRuntime -Wl,-rpath,$(SWIFT_RT)
+	  $(call san_link,$(TSAN_DIR))
 	@$(SAN_ENV) TSAN_OPTIONS=halt_on_error=1 $(TEST_C_BIN)/test_threads_tsan | sed 's/^test_threads:/test_threads (tsan):/'; \
 	  test $${PIPESTATUS[0]} -eq 0
 	@# The check can fail: a deliberate race (two threads filling one cos/sin table) must be
@@ -298,6 +431,7 @@ test-experiment: deps-experiment stage
 	RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope $(PYTHON) Examples/posgen-experiment/posgen_experiment.py --smoke
 
 clean:
-	rm -rf .build .build-release .build-native .build-hostile-fuzz .build-hostile-asan .build-hostile-tsan \
+	rm -rf .build .build-release .build-native .build-embedded .build-embedded-native .build-hostile-fuzz \
+	  .build-hostile-asan .build-hostile-tsan \
 	  $(STAGE) $(TEST_C_BIN) dist python/build
 	$(MAKE) -C Examples/c clean

@@ -8,6 +8,8 @@
 //   ResonanceRopeKernels      the hot loops (rotation, angle rows, table fills), baseline x86-64.
 //   ResonanceRopeKernelsAVX2  the SAME source files (symlinks), compiled for x86-64-v3; the core
 //                      picks it at run time when the CPU has every x86-64-v3 feature.
+//   CLibc              the C library headers the Swift code uses (libm, malloc, pthreads),
+//                      instead of Glibc, which Embedded Swift lacks (the Makefile's Embedded build).
 //   CKernelHints       static inline hints the kernels need and Swift cannot spell (prefetch, F16C).
 //   CCPUFeatures       CPU feature checks (CPUID, XGETBV) for the kernel dispatch.
 //   CResonanceRope     the public C structs and macros (the only hand-written C declarations).
@@ -29,8 +31,9 @@ let package = Package(
   ],
   targets: [
     .target(name: "ResonanceRopeCore",
-            dependencies: ["ResonanceRopeKernelTypes", "ResonanceRopeKernels", "ResonanceRopeKernelsAVX2", "CCPUFeatures"]),
-    .target(name: "ResonanceRopeKernelTypes"),
+            dependencies: ["CLibc", "ResonanceRopeKernelTypes", "ResonanceRopeKernels", "ResonanceRopeKernelsAVX2", "CCPUFeatures"]),
+    .target(name: "CLibc", linkerSettings: [.linkedLibrary("m")]),
+    .target(name: "ResonanceRopeKernelTypes", dependencies: ["CLibc"]),
     .target(name: "ResonanceRopeKernels", dependencies: ["ResonanceRopeKernelTypes", "CKernelHints"]),
     // -Xcc -march=x86-64-v3 steers Swift's code generation too (ymm, AVX2, F16C); RR_KERNEL_AVX2
     // selects the F16C element. Never called unless the CPU has x86-64-v3 (see Dispatch.swift).

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The ABI check: the .so exports exactly the committed symbol list, each declared in the header.
 
-  python3 tools/check_symbols.py LIB.so            compare with tools/abi/symbols.txt
+  python3 tools/check_symbols.py LIB.so            compare with tools/abi/symbols.txt (or LIB.a)
   python3 tools/check_symbols.py LIB.so --update   rewrite the list (an ABI change: review it)
 """
 import os
@@ -15,8 +15,10 @@ HEADER = os.path.join(ROOT, "Include", "resonance_rope.h")
 
 
 def exported(lib):
-    """Defined dynamic symbols with GLOBAL or WEAK binding (nm -D: upper-case type letter)."""
-    out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True, capture_output=True, text=True).stdout
+    """Defined dynamic symbols with GLOBAL or WEAK binding (nm -D: upper-case type letter); for a
+    static archive (.a), its defined global symbols."""
+    which = ["-g"] if lib.endswith(".a") else ["-D"]
+    out = subprocess.run(["nm"] + which + ["--defined-only", lib], check=True, capture_output=True, text=True).stdout
     syms = []
     for line in out.splitlines():
         parts = line.split()

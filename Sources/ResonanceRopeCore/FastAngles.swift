@@ -11,7 +11,7 @@
 //   below 2^38 in magnitude (exact in double), and x mod P follows (KernelAngles.swift).
 // - Polynomial pairs: sigma_j = 2^(21 j) tau mod 1 split for exact products, and the steps
 //   (cos j theta, sin j theta), j < anchorSpan, by the exact path.
-import Glibc
+import CLibc
 import ResonanceRopeKernels
 
 /// Largest period the periodic table takes.

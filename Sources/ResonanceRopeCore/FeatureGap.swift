@@ -21,7 +21,7 @@
 // Pair-level shortcuts, both exact: Resonance pairs with P <= L give 0 without any work; a pair
 // whose angle never wraps before L' (turns(L'-1) < 1/2 with increasing angles) has its nearest
 // training feature at m = L - 1 for every n, so h_i is the chord from L - 1 to L' - 1.
-import Glibc
+import CLibc
 
 /// Per-pair feature gaps of one frequency table for training length L and test length L'.
 package struct FeatureGapReport: Sendable, Equatable {

@@ -1,6 +1,6 @@
 // The immutable frequency table behind every handle: frequencies in double, Resonance rounding,
 // and exact per-pair angle generation.
-import Glibc
+import CLibc
 
 /// How one pair's angle is generated, in turns (1 turn = 2*pi radians).
 

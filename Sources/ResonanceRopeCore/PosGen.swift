@@ -22,7 +22,7 @@
 // The public code generates 512 tokens per sequence and truncates to the split's length; the
 // recurrences here are prefix-consistent, so any length <= 512 gives the same tokens (longer
 // lengths simply continue the recurrence where the public code would stop at 512).
-import Glibc
+import CLibc
 
 // The C ABI's rr_posgen_task, rr_posgen_arith, rr_posgen_split and rr_posgen_split_mode:
 // tools/gen_header.py writes the values and doc comments of these four enums into the header.

@@ -1,6 +1,6 @@
 // In-place rotation of strided q/k buffers and cos/sin cache fills: the core's side (job
 // descriptions, scratch, dispatch); the loops are in Sources/ResonanceRopeKernels.
-import Glibc
+import CLibc
 import ResonanceRopeKernels
 
 extension HeadBuffer {

@@ -6,7 +6,7 @@
 // tests compare against an independent float64 transcription (agreement ~1e-16 relative).
 // Branch conditions (llama3's band edges, YaRN's floor/ceil and low == high) use exactly the
 // comparisons transformers uses, so a pair on an edge lands in the same band.
-import Glibc
+import CLibc
 
 /// YaRN parameters (Peng et al. 2023, arXiv 2309.00071), as Hugging Face transformers reads them.
 package struct YarnParameters: Sendable, Equatable {

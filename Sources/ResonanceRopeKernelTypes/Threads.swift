@@ -4,7 +4,7 @@
 // per thread, so this pays off for prefill-sized calls; engines with their own pools should use
 // token_begin / token_end instead. If pthread_create fails, that chunk runs on the caller's
 // thread: the call still completes, and results never depend on how chunks are run.
-import Glibc
+import CLibc
 
 /// Largest number of threads one call uses.
 package let maxThreads = 256

@@ -1,0 +1,13 @@
+/* The C library as ResonanceRopeCore sees it: libm (sin, cos, pow, log, ...), malloc/free,
+ * memcpy, POSIX threads. One clang module over the system headers instead of `import Glibc`,
+ * because Glibc is a Swift overlay that Embedded Swift does not have: the SwiftPM build and the
+ * Embedded build (Makefile, `make embedded`) import the same declarations from here. */
+#ifndef RESONANCE_ROPE_CLIBC_H
+#define RESONANCE_ROPE_CLIBC_H
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#endif
