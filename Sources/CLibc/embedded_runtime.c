@@ -1,7 +1,7 @@
-/* The two pieces of the Swift runtime that the Embedded build of the library needs and Embedded
- * Swift does not provide as the normal runtime does. Compiled only by the Embedded build, which
- * defines RESONANCE_ROPE_EMBEDDED; in the SwiftPM build this file is empty (SwiftPM also needs
- * one source file in the CLibc target). Both are hidden: the library exports only rr_*.
+/* The pieces of the Swift runtime that the Embedded build of the library needs and Embedded
+ * Swift (6.3.1) does not provide as the normal runtime does. Compiled only by the Embedded
+ * build, which defines RESONANCE_ROPE_EMBEDDED; in the SwiftPM build this file is empty (SwiftPM
+ * also needs one source file in the CLibc target). All are hidden: the library exports only rr_*.
  *
  * _swift_stdlib_strtod_clocale: what Double(String) calls (the JSON reader and the GGUF metadata
  * text parser). Same contract as the runtime's (stdlib/public/stubs/Stubs.cpp): parse with
@@ -53,6 +53,7 @@ void arc4random_buf(void *buf, size_t n) {
     }
     while (n > 0) { *p++ = 0; n--; }
 }
+
 #else
 typedef int resonance_rope_clibc_translation_unit_is_not_empty;
 #endif

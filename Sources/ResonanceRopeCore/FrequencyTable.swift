@@ -61,7 +61,10 @@ package final class FrequencyTable: Sendable {
 
   /// `periodicBudget`: most entries (8 bytes each) of the periodic cos/sin table of Resonance
   /// pairs; 0 computes every pair by the polynomial. Throws `.outOfMemory` if malloc fails.
-  package init(_ config: RopeConfig, periodicBudget: Int = FastAngles.defaultBudgetEntries) throws(RopeError) {
+  /// A convenience init: everything that can throw runs before the object exists (a designated
+  /// init that throws releases its object through swift_deallocPartialClassInstance, which in
+  /// Embedded Swift 6.3.1 does not free it: 216 bytes leaked per failed rr_rope_create).
+  package convenience init(_ config: RopeConfig, periodicBudget: Int = FastAngles.defaultBudgetEntries) throws(RopeError) {
     try config.validate()
     let scaled = try scaledFrequencies(rotaryDim: config.rotaryDim, base: config.base, scaling: config.scaling)
     let half = config.pairCount
@@ -105,18 +108,24 @@ package final class FrequencyTable: Sendable {
         angles[i] = PairAngle(period: 0, turnsHi: hi, turnsLo: lo)
       }
     }
-    self.config = config
-    self.scaledInvFreq = scaled.invFreq
-    self.wavelengths = lambdas
-    self.resonanceWavelengths = rounded
-    self.invFreq = inUse
-    self.attentionFactor = config.attentionFactor ?? scaled.attentionFactor
-    self.correctionRange = scaled.correctionRange
-    self.angles = angles
     guard let f = FastAngles(resonance: config.resonance, angles: angles, budgetEntries: max(0, periodicBudget)) else {
       throw RopeError(.outOfMemory, "could not allocate the cos/sin tables (\(half) pairs)")
     }
-    self.fast = f
+    self.init(config: config, scaled: scaled, wavelengths: lambdas, resonanceWavelengths: rounded, invFreq: inUse,
+              angles: angles, fast: f)
+  }
+
+  private init(config: RopeConfig, scaled: ScaledFrequencies, wavelengths: [Double], resonanceWavelengths: [Int64],
+               invFreq: [Double], angles: [PairAngle], fast: FastAngles) {
+    self.config = config
+    self.scaledInvFreq = scaled.invFreq
+    self.wavelengths = wavelengths
+    self.resonanceWavelengths = resonanceWavelengths
+    self.invFreq = invFreq
+    self.attentionFactor = config.attentionFactor ?? scaled.attentionFactor
+    self.correctionRange = scaled.correctionRange
+    self.angles = angles
+    self.fast = fast
   }
 
   package var pairCount: Int { config.pairCount }
