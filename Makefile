@@ -91,7 +91,9 @@ build:
 #   the modules it imports and EMB_FLAGS_<m> its own swiftc flags. A module with its own flags
 #   keeps private copies of the generic and runtime functions it specializes (its weak function
 #   definitions are made local: the linker would otherwise keep one copy of each for all
-#   modules, possibly this module's, and bind baseline callers to code built for another CPU).
+#   modules, possibly this module's, and bind baseline callers to code built for another CPU),
+#   and the functions other modules call in it must be @export(interface) (Dispatch.swift):
+#   Embedded Swift gives importers every other function's body, compiled with THEIR flags.
 #   C targets: every Sources/<t>/*.c of EMB_C_TARGETS, with Sources/<t>/include.
 # They mirror Package.swift: a new Swift target X goes into EMB_MODULES after the modules it
 # imports, with EMB_DEPS_X (those modules), EMB_FLAGS_X (its swiftSettings) and X added to the

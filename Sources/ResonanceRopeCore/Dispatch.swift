@@ -3,6 +3,11 @@
 // MOVBE), and the x86-64-v3 copy is used when CPUID and XGETBV report every one of those
 // features (checked once per process). Both give the same bits: float32 arithmetic without FMA
 // (Swift never contracts), and F16C rounds exactly as the software half conversion.
+// The kernels' entry points called here are @export(interface) (SE-0497): Embedded Swift (the
+// shipped library, `make embedded`) otherwise gives clients every function body, so the core
+// would compile the x86-64-v3 copy's code again with its own baseline flags (losing x86-64-v3;
+// swiftc 6.3.1 even crashes on the F16C element: "Do not know how to split the result of this
+// operator!"). With it the core calls the copy's own symbols, as in the SwiftPM build.
 @_exported import ResonanceRopeKernelTypes
 import CCPUFeatures
 import ResonanceRopeKernels
