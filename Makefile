@@ -61,9 +61,10 @@ ARCHIVE       := $(EMB_DIR)/libresonance_rope.a
 C_WARN     := -std=c99 -Wall -Wextra -Werror -pedantic
 PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
-.PHONY: all build embedded deps deps-venv header check-header install stage demo test test-swift test-c test-ffi \
-        test-python test-symbols test-hostile test-threads test-header-c test-identity test-leaks test-static fuzz fuzz-build \
-        check-asan check-tsan python-wheel bench bench-ggml test-experiment test-no-toolchain check-all clean
+.PHONY: all build embedded deps deps-venv header check-header install stage demo test test-swift test-c \
+        test-ffi test-python test-symbols test-hostile test-threads test-header-c test-identity test-static \
+        test-leaks fuzz fuzz-build check-asan check-tsan python-wheel bench bench-ggml test-experiment \
+        test-no-toolchain check-all clean
 
 all: build embedded
 
@@ -90,19 +91,21 @@ build:
 #   the modules it imports and EMB_FLAGS_<m> its own swiftc flags. A module with its own flags
 #   keeps private copies of the generic and runtime functions it specializes (its weak function
 #   definitions are made local: the linker would otherwise keep one copy of each for all
-#   modules, possibly this module's, and bind baseline callers to code built for another CPU).
+#   modules, possibly this module's, and bind baseline callers to code built for another CPU),
+#   and the functions other modules call in it must be @export(interface) (Dispatch.swift):
+#   Embedded Swift gives importers every other function's body, compiled with THEIR flags.
 #   C targets: every Sources/<t>/*.c of EMB_C_TARGETS, with Sources/<t>/include.
-# To add a Swift target X that imports ResonanceRopeCore and is imported by ResonanceRope, with
-# AVX2 code generation:
-#   EMB_MODULES := ResonanceRopeCore X ResonanceRope      EMB_DEPS_X := ResonanceRopeCore
-#   EMB_DEPS_ResonanceRope += X                            EMB_FLAGS_X := -Xcc -march=x86-64-v3
-EMB_MODULES            := ResonanceRopeKernelTypes ResonanceRopeKernels ResonanceRopeKernelsAVX2 ResonanceRopeCore ResonanceRope
+# They mirror Package.swift: a new Swift target X goes into EMB_MODULES after the modules it
+# imports, with EMB_DEPS_X (those modules), EMB_FLAGS_X (its swiftSettings) and X added to the
+# EMB_DEPS of its importers; a new C target into EMB_C_TARGETS.
+EMB_MODULES := ResonanceRopeKernelTypes ResonanceRopeKernels ResonanceRopeKernelsAVX2 ResonanceRopeCore \
+               ResonanceRope
 EMB_DEPS_ResonanceRopeKernels     := ResonanceRopeKernelTypes
 EMB_DEPS_ResonanceRopeKernelsAVX2 := ResonanceRopeKernelTypes
-EMB_FLAGS_ResonanceRopeKernelsAVX2 := -Xcc -march=x86-64-v3 -D RR_KERNEL_AVX2
-EMB_DEPS_ResonanceRopeCore := ResonanceRopeKernelTypes ResonanceRopeKernels ResonanceRopeKernelsAVX2  # the last by symbol name only
-EMB_DEPS_ResonanceRope := ResonanceRopeCore
-EMB_C_TARGETS          := CLibc CKernelHints CCPUFeatures CResonanceRope
+EMB_FLAGS_ResonanceRopeKernelsAVX2 := -DRR_KERNEL_AVX2 -Xcc -march=x86-64-v3
+EMB_DEPS_ResonanceRopeCore        := ResonanceRopeKernelTypes ResonanceRopeKernels ResonanceRopeKernelsAVX2
+EMB_DEPS_ResonanceRope            := ResonanceRopeCore
+EMB_C_TARGETS := CLibc CKernelHints CCPUFeatures CResonanceRope
 # Sanitizer builds (fuzz, check-asan, check-tsan) set these on a sub-make with their own EMB_DIR.
 EMB_SAN    ?=
 EMB_CSAN   ?=
@@ -278,7 +281,7 @@ test-symbols: stage
 # No leak on any path, errors included: test_abi and test_hostile with LeakSanitizer in the
 # program (it intercepts malloc/free for the uninstrumented staged library too). It caught the
 # Embedded runtime's swift_deallocPartialClassInstance, which does not free (FrequencyTable.swift).
-test-leaks:
+test-leaks: stage
 	@mkdir -p $(TEST_C_BIN)
 	@for t in test_abi test_hostile; do \
 	  $(SAN_CC) $(SAN_C) -fsanitize=leak Tests/c/$$t.c -o $(TEST_C_BIN)/$${t}_lsan \
@@ -287,7 +290,7 @@ test-leaks:
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; done
 
 # The C example linked with the static archive alone (`cc demo.c libresonance_rope.a -lm`), run.
-test-static:
+test-static: stage
 	$(MAKE) --no-print-directory -C Examples/c PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig demo-static
 	Examples/c/demo-static > /dev/null
 	@echo "test-static: Examples/c/demo-static (libresonance_rope.a, -lm) ran and passed its checks"

@@ -10,6 +10,8 @@
 //   ResonanceRopeKernels      the hot loops (rotation, angle rows, table fills), baseline x86-64.
 //   ResonanceRopeKernelsAVX2  the SAME source files (symlinks), compiled for x86-64-v3; the core
 //                      picks it at run time when the CPU has every x86-64-v3 feature.
+//   CLibc              the C library headers the Swift code uses (libm, malloc, pthreads),
+//                      instead of Glibc, which Embedded Swift lacks (the Makefile's Embedded build).
 //   CKernelHints       static inline hints the kernels need and Swift cannot spell (prefetch, F16C).
 //   CCPUFeatures       CPU feature checks (CPUID, XGETBV) for the kernel dispatch.
 //   CResonanceRope     the public C structs and macros (the only hand-written C declarations).

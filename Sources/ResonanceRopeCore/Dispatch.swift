@@ -3,9 +3,15 @@
 // MOVBE), and the x86-64-v3 copy is used when CPUID and XGETBV report every one of those
 // features (checked once per process). Both give the same bits: float32 arithmetic without FMA
 // (Swift never contracts), and F16C rounds exactly as the software half conversion.
+// The kernels' entry points called here are @export(interface) (SE-0497): Embedded Swift (the
+// shipped library, `make embedded`) otherwise gives clients every function body, so the core
+// would compile the x86-64-v3 copy's code again with its own baseline flags (losing x86-64-v3;
+// swiftc 6.3.1 even crashes on the F16C element: "Do not know how to split the result of this
+// operator!"). With it the core calls the copy's own symbols, as in the SwiftPM build.
 @_exported import ResonanceRopeKernelTypes
 import CCPUFeatures
 import ResonanceRopeKernels
+import ResonanceRopeKernelsAVX2
 
 /// One compiled copy of the kernels.
 package enum Kernels: Sendable, CaseIterable {
@@ -22,14 +28,14 @@ package enum Kernels: Sendable, CaseIterable {
   func rotate(_ a: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelRotate(a, job, scratch: scratch)
-    case .avx2: v3Rotate(a, job, scratch)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelRotate(a, job, scratch: scratch)
     }
   }
 
   func fillTable(_ a: AngleData, _ job: KernelTableFill, scratch: UnsafeMutableRawPointer) {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelFillTable(a, job, scratch: scratch)
-    case .avx2: v3FillTable(a, job, scratch)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelFillTable(a, job, scratch: scratch)
     }
   }
 
@@ -37,7 +43,7 @@ package enum Kernels: Sendable, CaseIterable {
                     entries: UnsafeMutablePointer<SIMD2<Float>>) {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries)
-    case .avx2: v3FillPeriodic(periods, offsets, count, entries)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries)
     }
   }
 
@@ -45,7 +51,7 @@ package enum Kernels: Sendable, CaseIterable {
                     scratch: UnsafeMutableRawPointer) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
-    case .avx2: v3PreparedRows(a, format, gptj, position, scratch)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
     }
   }
 
@@ -53,7 +59,7 @@ package enum Kernels: Sendable, CaseIterable {
                    cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelRotateToken(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
-    case .avx2: v3RotateToken(a, format, gptj, q, k, token, cos, sin)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelRotateToken(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
     }
   }
 
@@ -61,14 +67,14 @@ package enum Kernels: Sendable, CaseIterable {
   package func memoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, prefetch: Bool, one: Float) {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
-    case .avx2: v3MemoryPass(p, bytes, threads, prefetch, one)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
     }
   }
 
   package func memoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, prefetch: Bool, one: Float) {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelMemoryFill(p, bytes: bytes, prefetch: prefetch, one: one)
-    case .avx2: v3MemoryFill(p, bytes, prefetch, one)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryFill(p, bytes: bytes, prefetch: prefetch, one: one)
     }
   }
 
@@ -76,38 +82,14 @@ package enum Kernels: Sendable, CaseIterable {
   package func widenHalves(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count: Int, bfloat16: Bool = false) {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
-    case .avx2: v3WidenHalves(src, dst, count, bfloat16)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
     }
   }
 
   package func narrowHalves(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count: Int, bfloat16: Bool = false) {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelNarrowHalves(src, dst, count: count, bfloat16: bfloat16)
-    case .avx2: v3NarrowHalves(src, dst, count, bfloat16)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelNarrowHalves(src, dst, count: count, bfloat16: bfloat16)
     }
   }
 }
-
-// The x86-64-v3 copy, by symbol name (Sources/ResonanceRopeKernels/KernelExports.swift says why
-// the core does not import it). Same signatures as the definitions there.
-@_silgen_name("resonance_rope_v3_rotate")
-func v3Rotate(_ a: AngleData, _ job: KernelRotation, _ scratch: UnsafeMutableRawPointer)
-@_silgen_name("resonance_rope_v3_fill_table")
-func v3FillTable(_ a: AngleData, _ job: KernelTableFill, _ scratch: UnsafeMutableRawPointer)
-@_silgen_name("resonance_rope_v3_fill_periodic")
-func v3FillPeriodic(_ periods: UnsafePointer<Int64>, _ offsets: UnsafePointer<Int>, _ count: Int,
-                    _ entries: UnsafeMutablePointer<SIMD2<Float>>)
-@_silgen_name("resonance_rope_v3_prepared_rows")
-func v3PreparedRows(_ a: AngleData, _ format: KernelFormat, _ gptj: Bool, _ position: Int64,
-                    _ scratch: UnsafeMutableRawPointer) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>)
-@_silgen_name("resonance_rope_v3_rotate_token")
-func v3RotateToken(_ a: AngleData, _ format: KernelFormat, _ gptj: Bool, _ q: HeadBuffer, _ k: HeadBuffer?,
-                   _ token: Int, _ cos: UnsafePointer<Float>, _ sin: UnsafePointer<Float>)
-@_silgen_name("resonance_rope_v3_memory_pass")
-func v3MemoryPass(_ p: UnsafeMutableRawPointer, _ bytes: Int, _ threads: Int, _ prefetch: Bool, _ one: Float)
-@_silgen_name("resonance_rope_v3_memory_fill")
-func v3MemoryFill(_ p: UnsafeMutableRawPointer, _ bytes: Int, _ prefetch: Bool, _ one: Float)
-@_silgen_name("resonance_rope_v3_widen_halves")
-func v3WidenHalves(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, _ count: Int, _ bfloat16: Bool)
-@_silgen_name("resonance_rope_v3_narrow_halves")
-func v3NarrowHalves(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, _ count: Int, _ bfloat16: Bool)

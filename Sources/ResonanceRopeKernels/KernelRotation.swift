@@ -171,6 +171,7 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
 
 /// Rotates `job`. `scratch` holds min(job.threads, tokens, maxThreads) (at least 1) blocks of
 /// `kernelScratchBytes(angles)` bytes, 64-byte aligned.
+@export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelRotate(_ angles: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
   switch job.format {
   case .float32: _rotate(Float32Element.self, angles, job, scratch: scratch)
@@ -192,6 +193,7 @@ package func kernelRotate(_ angles: AngleData, _ job: KernelRotation, scratch: U
 /// The rows `kernelRotateToken` takes for one position: cos and sin (`kernelScratchBytes`
 /// bytes of scratch, the rows at its start) prepared for the format (the benchmark's
 /// rotation-only case).
+@export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelPreparedRows(_ angles: AngleData, format: KernelFormat, gptj: Bool, position m: Int64,
                                 scratch: UnsafeMutableRawPointer) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
   var (rows, cursor) = _scratch(angles, scratch)
@@ -217,6 +219,7 @@ package func kernelPreparedRows(_ angles: AngleData, format: KernelFormat, gptj:
 
 /// Rotates token t of q (and k) with rows from `kernelPreparedRows` (the benchmark's
 /// rotation-only case).
+@export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelRotateToken(_ angles: AngleData, format: KernelFormat, gptj: Bool, q: HeadBuffer, k: HeadBuffer?,
                                token t: Int, cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>) {
   let h = angles.pairCount

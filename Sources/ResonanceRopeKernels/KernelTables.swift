@@ -6,6 +6,7 @@ import ResonanceRopeKernelTypes
 
 /// Fills a cos/sin cache (see `KernelCacheLayout`) from the fast rows. `scratch`: one
 /// `kernelScratchBytes` block.
+@export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelFillTable(_ a: AngleData, _ job: KernelTableFill, scratch: UnsafeMutableRawPointer) {
   let h = a.pairCount
   var (rows, cursor) = _scratch(a, scratch)
@@ -60,6 +61,7 @@ private let roundingMargin = 0x1p-40
 /// exact value and the exact path's double (both within 2^-40 of x) round to it too. The rest
 /// (about 0.1 %: values near a rounding midpoint or near 0) are NaN. Measured: d = 128 Resonance
 /// (405,898 entries) took 20 ms by libm sin/cos per entry.
+@export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelFillPeriodic(periods: UnsafePointer<Int64>, offsets: UnsafePointer<Int>, count k: Int,
                                 entries: UnsafeMutablePointer<SIMD2<Float>>) {
   let lanes = DoubleLanes(0, 1, 2, 3, 4, 5, 6, 7)
@@ -110,6 +112,7 @@ package func kernelFillPeriodic(periods: UnsafePointer<Int64>, offsets: UnsafePo
 
 /// x *= c over `bytes` bytes in place, as floats, in contiguous chunks over `threads` threads;
 /// `prefetch`: with a software prefetch (for writing) 2 KiB ahead. The benchmark's yardstick.
+@export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelMemoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, prefetch: Bool, one: Float) {
   let c = SIMD16<Float>(repeating: one)
   let blocks = bytes / 64
@@ -123,6 +126,7 @@ package func kernelMemoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads:
 }
 
 /// A fill of `bytes` bytes (stores only), the table build's yardstick; `prefetch` as above.
+@export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelMemoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, prefetch: Bool, one: Float) {
   let c = SIMD16<Float>(repeating: one)
   for b in 0 ..< bytes / 64 {
@@ -135,6 +139,7 @@ package func kernelMemoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, prefetch
 /// handling (test hook: the F16C element of the x86-64-v3 copy against the software element of
 /// the baseline copy, bit for bit).
 /// `bfloat16`: the bfloat16 element instead of the half one.
+@export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelWidenHalves(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count n: Int, bfloat16: Bool) {
   #if RR_KERNEL_AVX2
     if bfloat16 { _widen(BFloat16AVX2Element.self, src, dst, n) } else { _widen(Float16F16CElement.self, src, dst, n) }
@@ -143,6 +148,7 @@ package func kernelWidenHalves(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutabl
   #endif
 }
 
+@export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelNarrowHalves(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count n: Int, bfloat16: Bool) {
   #if RR_KERNEL_AVX2
     if bfloat16 { _narrow(BFloat16AVX2Element.self, src, dst, n) } else { _narrow(Float16F16CElement.self, src, dst, n) }

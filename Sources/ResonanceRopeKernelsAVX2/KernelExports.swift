@@ -1,1 +1,0 @@
-../ResonanceRopeKernels/KernelExports.swift
