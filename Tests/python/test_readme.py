@@ -30,12 +30,15 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```[ \t]*$", re.S | re.M)
 DIRECTIVE = re.compile(r"<!-- readme-test: (.*?) -->\n\Z")
 DROP = ("PYTHONPATH", "RESONANCE_ROPE_LIB", "RESONANCE_ROPE_CLI", "VIRTUAL_ENV", "MAKEFLAGS", "MFLAGS",
         "MAKELEVEL", "MAKEOVERRIDES", "PYTHONHOME", "PWD", "OLDPWD", "SHLVL", "_")
+# The one version (Sources/ResonanceRopeCore/Version.swift), as generated into _abi.py.
+VERSION = re.search(r"^VERSION = '([^']+)'$", open(os.path.join(ROOT, "python", "resonance_rope", "_abi.py")).read(),
+                    re.M).group(1)
 # What some blocks must print (a marker in the block -> strings its output must contain).
 EXPECT = {
     "./demo": ["success"],
     "rope.apply_(q, np.arange(1000, 1016))": ["(8, 128)", "llama3"],
     "hf_cos = np.cos(emb)": ["(64, 128) (64, 128)"],
-    "resonance-rope --version": ["0.1.0"],
+    "resonance-rope --version": [VERSION],
 }
 
 
