@@ -399,7 +399,7 @@ def plot_curves(curve_dir):
                      f"({m['n_layers']}L d{m['d_model']}, {c['parameters'] / 1e6:.2f} M)\n"
                      f"lr {cfg['lr']:g} one-cycle over {c['steps']} steps, {c.get('cpu_seconds_per_step', c['seconds_per_step']):.3f} CPU s/step "
                      "(one thread)", fontsize=9)
-        a2.plot(steps, [h["train_loss"] for h in c["history"]], color="k", label="training loss (mean since last point)")
+        a2.plot(steps, [h["train_loss"] for h in c["history"]], color="k", label="training loss (dropout on; mean since the last point)")
         a2.plot(steps, [h["val"][c["model"]]["id_loss"] for h in c["history"]], color="tab:blue", ls="--",
                 label="validation ID loss")
         a2.set_yscale("log")
