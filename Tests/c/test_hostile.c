@@ -231,7 +231,7 @@ static void test_create(void) {
     }
     CREATE(RR_STATUS_STRUCT_SIZE, "reserved0 1", p->reserved0 = 1);
     CREATE(RR_STATUS_STRUCT_SIZE, "reserved0 -1", p->reserved0 = -1);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < (int)(sizeof p->reserved / sizeof p->reserved[0]); i++) {
         snprintf(what, sizeof what, "reserved[%d] != 0", i);
         CREATE(RR_STATUS_STRUCT_SIZE, what, p->reserved[i] = (uint64_t)1 << (i * 8));
     }
