@@ -17,7 +17,7 @@ func textBytes(_ text: UnsafePointer<CChar>?, _ length: Int64, _ name: String) t
   guard n <= Int64(JSONValue.maxBytes) else { throw CallError(.bufferTooSmall, "\(name)_length = \(n): larger than \(JSONValue.maxBytes) bytes") }
   // The copy and the parse allocate Swift memory: prove its bound first (n <= 64 MiB: no overflow).
   try core { () throws(RopeError) in
-    try requireMemory(bytes: Int(n) * textParseBytesPerInputByte + (1 << 20), "the copy and parse of \(name) (\(n) bytes)")
+    try requireMemory(bytes: Int(n) * textParseBytesPerInputByte, "the copy and parse of \(name) (\(n) bytes)")
   }
   return text.withMemoryRebound(to: UInt8.self, capacity: Int(n)) { Array(UnsafeBufferPointer(start: $0, count: Int(n))) }
 }
@@ -26,7 +26,7 @@ func textBytes(_ text: UnsafePointer<CChar>?, _ length: Int64, _ name: String) t
 /// -DRESONANCE_ROPE_FUZZ) uses a small one: most of its time went into filling 4 MiB tables,
 /// and a small budget still exercises both the table and the polynomial kernels.
 #if RESONANCE_ROPE_FUZZ
-let handlePeriodicBudget = 1 << 12
+let handlePeriodicBudget = 1 << 9
 #else
 let handlePeriodicBudget = FastAngles.defaultBudgetEntries
 #endif
@@ -50,8 +50,8 @@ func createHandle(_ config: RopeConfig, _ out: UnsafeMutablePointer<OpaquePointe
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_OVERFLOW (json_length < -1),
 /// RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB; checked before any byte is read),
-/// RR_STATUS_OUT_OF_MEMORY (64 bytes per text byte plus 1 MiB, for the copy and the parse, are
-/// proven available before the text is copied), RR_STATUS_OVERLAP (*out_rope inside the text),
+/// RR_STATUS_OUT_OF_MEMORY (64 bytes per text byte, for the copy and the parse, are proven
+/// available before the text is copied), RR_STATUS_OVERLAP (*out_rope inside the text),
 /// RR_STATUS_PARSE_ERROR (not strict JSON: truncated, malformed, invalid UTF-8, duplicate keys,
 /// nesting deeper than 64, a number outside the double range; the message gives the byte
 /// offset), RR_STATUS_UNSUPPORTED (an unknown rope_type), RR_STATUS_INVALID_VALUE (a field of the

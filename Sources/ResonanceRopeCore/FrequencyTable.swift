@@ -152,10 +152,10 @@ package final class FrequencyTable: Sendable {
   static let bytesPerPairBound = 512
 
   /// Refuses `x` whose float32 rounding is infinite or 0 (x is finite and > 0 here).
-  static func requireFloat32(_ x: Double, _ what: String) throws(RopeError) {
+  static func requireFloat32(_ x: Double, _ what: @autoclosure () -> String) throws(RopeError) {
     let f = Float(x)
     guard f.isFinite, f > 0 else {
-      throw RopeError(.invalidValue, "\(what) = \(x): its float32 value would be \(f); must be in [2^-149, FLT_MAX]")
+      throw RopeError(.invalidValue, "\(what()) = \(x): its float32 value would be \(f); must be in [2^-149, FLT_MAX]")
     }
   }
 

@@ -18,10 +18,10 @@ package struct CheckedBuffer<Element: BitwiseCopyable>: ~Copyable {
   package let count: Int
 
   /// Throws `.outOfMemory` (naming `what`) when count * stride overflows or malloc fails.
-  package init(count: Int, _ what: String) throws(RopeError) {
+  package init(count: Int, _ what: @autoclosure () -> String) throws(RopeError) {
     let (bytes, o) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
     guard count >= 0, !o, let raw = malloc(bytes) else {
-      throw RopeError(.outOfMemory, "could not allocate \(what) (\(count) x \(MemoryLayout<Element>.stride) bytes)")
+      throw RopeError(.outOfMemory, "could not allocate \(what()) (\(count) x \(MemoryLayout<Element>.stride) bytes)")
     }
     base = raw.bindMemory(to: Element.self, capacity: max(count, 1))
     self.count = count
@@ -41,12 +41,17 @@ package struct CheckedBuffer<Element: BitwiseCopyable>: ~Copyable {
 /// refused exactly where malloc's own mapping would be (RLIMIT_AS, the overcommit policy), and,
 /// unlike a malloc/free pair with nothing in between, the compiler cannot remove it (LLVM
 /// deletes such pairs, which made a first version of this check a no-op).
-package func requireMemory(bytes: Int, _ what: String) throws(RopeError) {
+///
+/// Bounds below 64 KiB are not probed: malloc serves them from memory it already holds, like
+/// the fixed-size allocations (the handle object, an error message) no check can cover, and two
+/// system calls per small handle would cost more than creating it.
+package func requireMemory(bytes: Int, _ what: @autoclosure () -> String) throws(RopeError) {
+  if bytes >= 0 && bytes < 1 << 16 { return }
   let n = max(bytes, 1)
   // MAP_FAILED is (void *)-1, a macro Swift does not import.
   guard bytes >= 0, let p = mmap(nil, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
         Int(bitPattern: p) != -1 else {
-    throw RopeError(.outOfMemory, "could not allocate \(what) (\(bytes) bytes)")
+    throw RopeError(.outOfMemory, "could not allocate \(what()) (\(bytes) bytes)")
   }
   munmap(p, n)
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define GB_POOL /* reuse guard-page mappings: most of the harness's time went to mmap/munmap */
 #include "../c/guarded_buffer.h"
 
 #define FUZZ_MAX_ELEMS (1 << 15) /* largest buffer the harness maps, in 4-byte elements */
@@ -120,6 +121,8 @@ static int64_t wrap_mul(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (
 
 /* ---- the handle -------------------------------------------------------------------------------- */
 
+static rr_rope *default_rope; /* d = 8, created by the first input, never freed */
+
 typedef struct {
     rr_rope *rope;
     int half, head_dim, layout, resonance;
@@ -211,7 +214,7 @@ static void op_create(reader *r, handle *h) {
             return;
         }
         if (out == NULL || out == canary) die("rr_rope_create", "OK without a handle", st);
-        rr_rope_free(h->rope);
+        if (h->rope != default_rope) rr_rope_free(h->rope);
         h->rope = out;
     }
     {
@@ -730,7 +733,7 @@ static void op_config(reader *r, handle *h) {
         if (info.rotary_dim < 2 || info.rotary_dim % 2 || info.rotary_dim > RR_MAX_DIM || info.head_dim < info.rotary_dim ||
             info.pair_count != info.rotary_dim / 2 || !(info.base > 1) || !isfinite(info.base) || !(info.attention_factor > 0))
             die(fn, "the handle's info is out of its documented ranges", st);
-        rr_rope_free(h->rope);
+        if (h->rope != default_rope) rr_rope_free(h->rope);
         h->rope = out;
         h->half = info.pair_count;
         h->head_dim = info.head_dim;
@@ -762,12 +765,12 @@ static void op_gap(reader *r, handle *h) {
     if (with_summary && sum->struct_size != sizeof *sum) ALLOW(must, RR_STATUS_STRUCT_SIZE);
     if (L < 1 || Lp <= L) ALLOW(must, RR_STATUS_INVALID_VALUE);
     if (L > (int64_t)1 << 24 || Lp > (int64_t)1 << 40) ALLOW(must, RR_STATUS_OVERFLOW);
-    if (!h->resonance && Lp <= (int64_t)1 << 40 && (int64_t)h->half * Lp > (int64_t)1 << 27) ALLOW(must, RR_STATUS_OVERFLOW);
+    if (!h->resonance && Lp > 0 && Lp <= (int64_t)1 << 40 && (int64_t)h->half * Lp > (int64_t)1 << 27) ALLOW(must, RR_STATUS_OVERFLOW);
     if (with_summary && (uintptr_t)(void *)sum < (uintptr_t)(void *)(gaps + h->half) &&
         (uintptr_t)(void *)gaps < (uintptr_t)(void *)(sum + 1) && cap >= h->half)
         ALLOW(must, RR_STATUS_OVERLAP);
     /* valid but slow: without Resonance the work is (d/2) (L + L'); under Resonance it is O(d) */
-    if (must == 0 && !h->resonance && (Lp > (int64_t)1 << 15 || (int64_t)h->half * (L + Lp) > (int64_t)1 << 20)) goto out;
+    if (must == 0 && !h->resonance && (Lp > (int64_t)1 << 10 || (int64_t)h->half * (L + Lp) > (int64_t)1 << 10)) goto out;
     memcpy(snap_g, g.data, g.n);
     memcpy(snap_s, sb.data, sb.n);
     st = rr_rope_feature_gap(h->rope, L, Lp, gaps, cap, with_summary ? sum : NULL);
@@ -935,13 +938,15 @@ static void op_posgen(reader *r) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size};
     handle h = {NULL, 4, 8, 0, 0, 1.0};
-    {
-        /* a default handle, so that every op has one even when the input never creates one */
+    if (default_rope == NULL) {
+        /* a default handle, so that every op has one even when the input never creates one;
+         * handles are immutable, so one serves every input */
         rr_rope_params p;
         rr_rope_params_init(&p);
         p.rotary_dim = 8;
-        if (rr_rope_create(&p, &h.rope) != RR_STATUS_OK) abort();
+        if (rr_rope_create(&p, &default_rope) != RR_STATUS_OK) abort();
     }
+    h.rope = default_rope;
     for (int ops = 0; ops < 12 && r.n > 0; ops++) {
         switch (u8(&r) % 10) {
         case 0: op_create(&r, &h); break;
@@ -954,6 +959,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         default: op_apply(&r, &h); break;
         }
     }
-    rr_rope_free(h.rope);
+    if (h.rope != default_rope) rr_rope_free(h.rope);
     return 0;
 }
