@@ -435,8 +435,8 @@ rr_status rr_rope_get_info(const rr_rope *rope, rr_rope_info *info) RR_NOEXCEPT 
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_OVERFLOW (json_length < -1),
  * RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB; checked before any byte is read),
- * RR_STATUS_OUT_OF_MEMORY (64 bytes per text byte plus 1 MiB, for the copy and the parse, are
- * proven available before the text is copied), RR_STATUS_OVERLAP (*out_rope inside the text),
+ * RR_STATUS_OUT_OF_MEMORY (64 bytes per text byte, for the copy and the parse, are proven
+ * available before the text is copied), RR_STATUS_OVERLAP (*out_rope inside the text),
  * RR_STATUS_PARSE_ERROR (not strict JSON: truncated, malformed, invalid UTF-8, duplicate keys,
  * nesting deeper than 64, a number outside the double range; the message gives the byte
  * offset), RR_STATUS_UNSUPPORTED (an unknown rope_type), RR_STATUS_INVALID_VALUE (a field of the
