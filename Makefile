@@ -7,6 +7,7 @@
 #   make python-wheel   a wheel of the Python package with the library inside (dist/)
 #   make header    regenerate Include/resonance_rope.h from the Swift sources
 #   make fuzz FUZZ_SECONDS=N   libFuzzer on the C ABI (library built with -sanitize=fuzzer,address)
+#   make fuzz-long FUZZ_RUNS=N  the same for N inputs (default 10 million; not in make test)
 #   make check-asan            C tests under AddressSanitizer + UBSan (library built with ASan)
 #   make check-tsan            the thread test under ThreadSanitizer (library built with TSan)
 #   make bench     release build, then the kernel benchmark table (NATIVE=1: this CPU's build)
@@ -63,8 +64,8 @@ PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 
 .PHONY: all build embedded deps deps-venv header check-header install stage demo test test-swift test-c \
         test-ffi test-python test-symbols test-hostile test-threads test-header-c test-identity test-static \
-        test-leaks fuzz fuzz-build check-asan check-tsan python-wheel bench bench-ggml test-experiment \
-        test-no-toolchain check-all clean
+        test-leaks test-limits test-abi-compat fuzz fuzz-build fuzz-long check-asan check-tsan python-wheel \
+        bench bench-ggml test-experiment test-no-toolchain check-all clean
 
 all: build embedded
 
@@ -259,7 +260,7 @@ demo: deps-demo stage
 
 # Every target below declares what it needs (the C and Python tests need `stage`), so each works
 # alone and under -j. Long fuzzing and the sanitizer builds are `make check-all` only.
-test: deps-test check-header test-swift test-symbols test-header-c test-c test-hostile test-threads test-ffi \
+test: deps-test check-header test-swift test-symbols test-header-c test-c test-hostile test-limits test-abi-compat test-threads test-ffi \
       test-python test-no-toolchain test-leaks test-static test-identity test-experiment
 	@echo "make test: all suites passed"
 
@@ -335,6 +336,24 @@ test-hostile: stage
 	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib -lm
 	$(TEST_C_BIN)/test_hostile
 
+# Limits of every entry point: factor-array counts, out-of-memory under RLIMIT_AS (forked
+# children), the final attention factor and float32 outputs, bounded feature-gap work, overlaps.
+test-limits: stage
+	mkdir -p $(TEST_C_BIN)
+	$(CC) $(C_WARN) $$($(PKG) --cflags resonance_rope) Tests/c/test_limits.c -o $(TEST_C_BIN)/test_limits \
+	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib -lm
+	$(TEST_C_BIN)/test_limits
+
+# A caller compiled against the 0.1.0 header (from git history, commit f2c6fe3) runs against the
+# current library: the ABI promise for structs grown into their reserved fields.
+ABI_0_1_0 := f2c6fe3
+test-abi-compat: stage
+	mkdir -p $(TEST_C_BIN)/abi-0.1.0
+	git show $(ABI_0_1_0):Include/resonance_rope.h > $(TEST_C_BIN)/abi-0.1.0/resonance_rope.h
+	$(CC) $(C_WARN) -I$(TEST_C_BIN)/abi-0.1.0 Tests/c/test_abi_compat.c -o $(TEST_C_BIN)/test_abi_compat \
+	  $$($(PKG) --libs resonance_rope) -Wl,-rpath,$(STAGE)/lib -lm
+	$(TEST_C_BIN)/test_abi_compat
+
 # Many threads, one handle: bit-identical to the single-thread run (TSan: make check-tsan).
 test-threads: stage
 	mkdir -p $(TEST_C_BIN)
@@ -384,13 +403,19 @@ san_link = -L$(1) -lresonance_rope -Wl,-rpath,$(CURDIR)/$(1) -lm
 
 # Both sanitizers in ONE flag: swiftc keeps only the last of several -sanitize= flags (measured
 # with SwiftPM's `--sanitize=fuzzer --sanitize=address`: coverage or ASan, not both).
+# -DRESONANCE_ROPE_FUZZ: handles get a small periodic-table budget (Sources/ResonanceRope/Config.swift).
 fuzz-build:
-	$(call san_lib,$(FUZZ_DIR),-sanitize=fuzzer$(comma)address,-fsanitize=fuzzer-no-link$(comma)address)
+	$(call san_lib,$(FUZZ_DIR),-sanitize=fuzzer$(comma)address -DRESONANCE_ROPE_FUZZ,-fsanitize=fuzzer-no-link$(comma)address)
 	$(SAN_CC) $(SAN_C) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all Tests/fuzz/fuzz_abi.c \
 	  -o $(TEST_C_BIN)/fuzz_abi $(call san_link,$(FUZZ_DIR))
 
 fuzz: fuzz-build
 	@bash tools/run_fuzz.sh $(TEST_C_BIN)/fuzz_abi $(FUZZ_SECONDS) $(FUZZ_DIR)/corpus Tests/fuzz/corpus
+
+# At least FUZZ_RUNS inputs (default 10 million; not part of `make test`), log in $(FUZZ_DIR)/fuzz-long.log.
+FUZZ_RUNS ?= 10000000
+fuzz-long: fuzz-build
+	@bash tools/run_fuzz.sh $(TEST_C_BIN)/fuzz_abi runs=$(FUZZ_RUNS) $(FUZZ_DIR)/corpus Tests/fuzz/corpus
 
 check-asan:
 	$(call san_lib,$(ASAN_DIR),-sanitize=address,-fsanitize=address$(comma)undefined)

@@ -86,7 +86,15 @@ typedef struct rr_rope_params {
     const double *short_factor;    /* scaling (longrope): rotary_dim / 2 values, copied at create */
     const double *long_factor;     /* scaling (longrope): rotary_dim / 2 values, copied at create */
     const double *freq_factors;    /* scaling (freq_factors): rotary_dim / 2 divisors, copied */
-    uint64_t reserved[8];          /* must be 0: room to grow without a _v2 */
+    /* The number of doubles each array above holds. 0 means rotary_dim / 2 (the meaning of
+     * 0.1.0, whose callers have 0 here: these were reserved[0 .. 2]). Any other value must be
+     * exactly rotary_dim / 2, else RR_STATUS_INVALID_DIMENSION before the array is read; the
+     * library never reads more than the count. Give the count: it is the only way the library
+     * can know an array is too short. Added after 0.1.0 (same size and offsets). */
+    int64_t short_factor_count;
+    int64_t long_factor_count;
+    int64_t freq_factors_count;
+    uint64_t reserved[5];          /* must be 0: room to grow without a _v2 */
 } rr_rope_params;
 
 /* ---- rr_rotation: one in-place rotation of q (and k) -------------------------------------- */
@@ -208,7 +216,7 @@ enum {
     RR_STATUS_INVALID_VALUE = 4,  /* A real parameter is NaN, infinite or out of its domain (base <= 1, factor <= 0, ...). */
     RR_STATUS_OVERFLOW = 5,  /* A count is negative, or a size, product of sizes or position range overflows int64. */
     RR_STATUS_INVALID_STRIDE = 6,  /* A stride is negative or makes rows of one buffer overlap. */
-    RR_STATUS_OVERLAP = 7,  /* The q and k buffers overlap. */
+    RR_STATUS_OVERLAP = 7,  /* An output's bytes overlap another output or an input (q and k, positions inside q, a cos/sin table over its positions, ...). q/k views into one fused qkv row that share no element are accepted. */
     RR_STATUS_BUFFER_TOO_SMALL = 8,  /* An output capacity is smaller than the result. */
     RR_STATUS_UNKNOWN_ENUM = 9,  /* An enumeration value or flag bit is not one this library defines. */
     RR_STATUS_MISALIGNED = 10,  /* A data pointer is not aligned to its element type. */
@@ -375,17 +383,27 @@ void rr_rope_params_init(rr_rope_params *params) RR_NOEXCEPT;
  * Wang et al. 2024, arXiv 2403.00071, eq. 4). Arrays passed by pointer are copied: nothing is
  * kept after return. Release the handle with rr_rope_free(). Thread-safe.
  *
+ * Every value the handle reports is finite and nonzero in its output type: a handle whose
+ * float32 inverse frequencies (rr_rope_inv_freq_f32) would round to 0 or infinity, whose
+ * Resonance factors (rr_rope_resonance_freq_factors) would overflow float, or whose final
+ * attention factor (params->attention_factor, or the one the scaling derives, e.g. YaRN's
+ * mscale / mscale_all_dim ratio) is not finite, > 0 and <= FLT_MAX, is refused.
+ *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (params, out_rope, or a factor array the
  * scaling needs), RR_STATUS_STRUCT_SIZE (struct_size, reserved fields),
  * RR_STATUS_UNKNOWN_ENUM (layout, scaling), RR_STATUS_INVALID_DIMENSION (rotary_dim,
- * head_dim, factor array lengths, rotary_dim 2 with ntk or dynamic), RR_STATUS_INVALID_VALUE
- * (base, factor, attention_factor, truncate, beta_fast/beta_slow, mscale, low/high_freq_factor,
- * a factor array entry, negative max_position / original_max_position / sequence_length, a
- * parameter the scaling needs left 0, a scaled base or wavelength that overflows, a wavelength
- * >= 2^53 under Resonance), RR_STATUS_MISALIGNED (a factor array not aligned to 8 bytes),
- * RR_STATUS_UNSUPPORTED, RR_STATUS_OUT_OF_MEMORY (the handle keeps a float32 cos/sin table of
- * its Resonance pairs with period <= 2^16, at most 4 MiB, for the fast kernels). On error
- * *out_rope is left unchanged. Added in 0.1.0.
+ * head_dim, a nonzero short_factor_count / long_factor_count / freq_factors_count other than
+ * rotary_dim / 2, rotary_dim 2 with ntk or dynamic), RR_STATUS_INVALID_VALUE
+ * (base, factor, the final attention factor, truncate, beta_fast/beta_slow, mscale,
+ * low/high_freq_factor, a factor array entry, negative max_position / original_max_position /
+ * sequence_length, a parameter the scaling needs left 0, a scaled base or wavelength that
+ * overflows, a float32 inverse frequency or Resonance factor that would be 0 or infinite, a
+ * wavelength >= 2^53 under Resonance), RR_STATUS_MISALIGNED (a factor array not aligned to 8
+ * bytes), RR_STATUS_OVERLAP (*out_rope inside *params), RR_STATUS_UNSUPPORTED,
+ * RR_STATUS_OUT_OF_MEMORY (memory is checked before it is used: about 512 bytes per pair for
+ * the per-pair arrays, and a float32 cos/sin table of the Resonance pairs with period <= 2^16,
+ * at most 4 MiB, for the fast kernels; no allocation failure aborts, short of another thread
+ * taking the memory just proven free). On error *out_rope is left unchanged. Added in 0.1.0.
  */
 rr_status rr_rope_create(const rr_rope_params *params, rr_rope **out_rope) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -417,6 +435,8 @@ rr_status rr_rope_get_info(const rr_rope *rope, rr_rope_info *info) RR_NOEXCEPT 
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_OVERFLOW (json_length < -1),
  * RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB; checked before any byte is read),
+ * RR_STATUS_OUT_OF_MEMORY (64 bytes per text byte, for the copy and the parse, are proven
+ * available before the text is copied), RR_STATUS_OVERLAP (*out_rope inside the text),
  * RR_STATUS_PARSE_ERROR (not strict JSON: truncated, malformed, invalid UTF-8, duplicate keys,
  * nesting deeper than 64, a number outside the double range; the message gives the byte
  * offset), RR_STATUS_UNSUPPORTED (an unknown rope_type), RR_STATUS_INVALID_VALUE (a field of the
@@ -454,7 +474,8 @@ rr_status rr_rope_inv_freq_f64(const rr_rope *rope, double *values, int64_t capa
 
 /*
  * The inverse frequencies in use rounded to float (nearest): a drop-in for Hugging Face's
- * `inv_freq` buffer. Same contract as rr_rope_inv_freq_f64(). Added in 0.1.0.
+ * `inv_freq` buffer. Never 0 or infinite (rr_rope_create refuses such handles); may be
+ * subnormal. Same contract as rr_rope_inv_freq_f64(). Added in 0.1.0.
  */
 rr_status rr_rope_inv_freq_f32(const rr_rope *rope, float *values, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -478,8 +499,8 @@ rr_status rr_rope_resonance_wavelengths(const rr_rope *rope, int64_t *values, in
  * the exactly periodic pairs (Resonance on and lambda~_i <= train_length: their
  * out-of-distribution feature gap is zero; 0 without Resonance). Either output may be NULL.
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope), RR_STATUS_INVALID_VALUE
- * (train_length <= 0), RR_STATUS_MISALIGNED (an output not aligned to 8 bytes). On error
- * nothing is written. Added in 0.1.0.
+ * (train_length <= 0), RR_STATUS_MISALIGNED (an output not aligned to 8 bytes),
+ * RR_STATUS_OVERLAP (the two outputs overlap). On error nothing is written. Added in 0.1.0.
  */
 rr_status rr_rope_count_pairs(const rr_rope *rope, int64_t train_length, int64_t *pre_critical, int64_t *periodic) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -489,8 +510,9 @@ rr_status rr_rope_count_pairs(const rr_rope *rope, int64_t train_length, int64_t
  * divides each pair's frequency by an optional `rope_freqs` tensor, so writing these factors
  * there makes any llama.cpp model use Resonance RoPE (or Resonance YaRN on top of its own
  * scaling) without touching llama.cpp. Written as float (GGUF tensors are f32), `capacity`
- * elements (>= rotary_dim / 2). Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER,
- * RR_STATUS_BUFFER_TOO_SMALL. Added in 0.1.0.
+ * elements (>= rotary_dim / 2); every value is finite and > 0 (rr_rope_create refuses a
+ * handle whose factors would overflow float). Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER,
+ * RR_STATUS_MISALIGNED, RR_STATUS_BUFFER_TOO_SMALL. Added in 0.1.0.
  */
 rr_status rr_rope_resonance_freq_factors(const rr_rope *rope, float *values, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -514,8 +536,9 @@ rr_status rr_rope_resonance_freq_factors(const rr_rope *rope, float *values, int
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_UNKNOWN_ENUM (layout, flags),
  * RR_STATUS_INVALID_ARGUMENT (sin_out given for RR_TABLE_LAYOUT_VLLM), RR_STATUS_OVERFLOW
  * (n_positions < 0, n_positions * width or the position range overflows int64),
- * RR_STATUS_MISALIGNED (cos_out, sin_out, positions), RR_STATUS_OVERLAP (cos_out and sin_out
- * share a float). On error nothing is written. Added in 0.1.0.
+ * RR_STATUS_MISALIGNED (cos_out, sin_out, positions), RR_STATUS_OVERLAP (the bytes written to
+ * cos_out and sin_out intersect each other or the n_positions positions). On error nothing is
+ * written. Added in 0.1.0.
  */
 rr_status rr_rope_cos_sin_f32(const rr_rope *rope, int32_t layout, uint32_t flags, const int64_t *positions, int64_t start_position, int64_t n_positions, float *cos_out, float *sin_out) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -549,8 +572,9 @@ void rr_rotation_init(rr_rotation *rotation) RR_NOEXCEPT;
  * RR_STATUS_STRUCT_SIZE (struct_size, reserved fields), RR_STATUS_UNKNOWN_ENUM (flags),
  * RR_STATUS_OVERFLOW (n_tokens < 0, q_heads < 1, k_heads < 1 when k is set, spans or
  * positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
- * overlap), RR_STATUS_OVERLAP (the byte extents of q and k intersect; q/k views into one fused
- * qkv row with the same token stride and disjoint per-token footprints are accepted),
+ * overlap), RR_STATUS_OVERLAP (the byte extents of q and k intersect, q/k views into one fused
+ * qkv row with the same token stride and disjoint per-token footprints excepted; or the
+ * n_tokens positions lie inside the byte extent of q or k),
  * RR_STATUS_MISALIGNED (q, k, positions), RR_STATUS_INVALID_ARGUMENT (token range,
  * n_threads < 0). On error nothing is written. Added in 0.1.0.
  */
@@ -587,16 +611,23 @@ rr_status rr_rope_apply_bf16_inplace(const rr_rope *rope, const rr_rotation *rot
  *     gap_i = max over n in [L, L') of min over m in [0, L) of |f(n)_i - f(m)_i|
  *
  * with f(m)_i = (cos a_i(m), sin a_i(m)) and a_i the handle's exact angle (rr_rope_cos_sin_f32),
- * so the distance is the chord 2 |sin(delta / 2)| of the angle difference. Exact (angles sorted
- * per pair, nearest neighbours found by bucketing), O(L + L') per pair: L = 32768, L' = 131072,
- * d = 128 takes about 0.4 s. Under Resonance every pair with lambda~_i <= L has gap exactly 0.
+ * so the distance is the chord 2 |sin(delta / 2)| of the angle difference. Exact. Work:
+ * under Resonance every pair is periodic and computed in closed form from its integer period,
+ * O(rotary_dim) whatever L and L', no scratch. Without Resonance each pair whose angle wraps
+ * before L' is scanned (angles sorted by bucketing, nearest neighbours of every test position):
+ * O(L + L') time per pair (about 25-50 ns per pair and position: L = 32768, L' = 131072,
+ * d = 128 takes about 0.4 s) and 48 bytes of scratch per training position, so the inputs are
+ * capped at (rotary_dim / 2) * L' <= 2^27 (a few seconds at most; d = 128 up to L' = 2^21). Under Resonance every pair
+ * with lambda~_i <= L has gap exactly 0.
  * Writes rotary_dim / 2 gaps (dimensionless, in [0, 2]) to `gaps` (`capacity` elements) and,
  * when `summary` is not NULL (its struct_size set), the critical pair, counts and maxima.
  * Thread-safe. Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, gaps), RR_STATUS_STRUCT_SIZE
  * (summary->struct_size), RR_STATUS_INVALID_VALUE (L < 1, L' <= L), RR_STATUS_OVERFLOW
- * (L > 2^24, L' > 2^40: the caps on the work), RR_STATUS_BUFFER_TOO_SMALL (capacity <
- * rotary_dim / 2), RR_STATUS_MISALIGNED (gaps), RR_STATUS_OUT_OF_MEMORY. On error nothing is
- * written. Added in 0.1.0.
+ * (L > 2^24, L' > 2^40, or without Resonance (rotary_dim / 2) * L' > 2^27: the caps on the
+ * work), RR_STATUS_BUFFER_TOO_SMALL (capacity < rotary_dim / 2), RR_STATUS_MISALIGNED (gaps,
+ * summary), RR_STATUS_OVERLAP (the rotary_dim / 2 gaps and *summary overlap),
+ * RR_STATUS_OUT_OF_MEMORY (the scratch, up to 768 MiB at L = 2^24, is malloc'd and checked).
+ * On error nothing is written. Added in 0.1.0.
  */
 rr_status rr_rope_feature_gap(const rr_rope *rope, int64_t train_length, int64_t test_length, double *gaps, int64_t capacity, rr_gap_summary *summary) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 
@@ -620,7 +651,8 @@ void rr_posgen_params_init(rr_posgen_params *params) RR_NOEXCEPT;
  * far + near > modulus, too few combinations for a disjoint split), RR_STATUS_OVERFLOW (negative
  * first/count/sizes, first + count beyond the split, near + far, (near + far) * (modulus - 1),
  * validation_size + test_size or count * length overflowing), RR_STATUS_BUFFER_TOO_SMALL
- * (capacity < count * length), RR_STATUS_MISALIGNED (tokens). On error nothing is written.
+ * (capacity < count * length), RR_STATUS_MISALIGNED (tokens), RR_STATUS_OVERLAP (the
+ * count * length tokens overlap *params). On error nothing is written.
  * Added in 0.1.0.
  */
 rr_status rr_posgen_generate(const rr_posgen_params *params, int32_t split, int64_t first, int64_t count, int32_t *tokens, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
@@ -629,7 +661,8 @@ rr_status rr_posgen_generate(const rr_posgen_params *params, int32_t split, int6
  * Writes one sequence of params->length tokens grown from explicit `seeds` (far + near values,
  * each in [0, modulus)), e.g. the paper's worked example (m = 7, seeds 2 0 3 1). Split fields
  * are ignored. Returns the statuses of rr_posgen_generate(), plus RR_STATUS_INVALID_VALUE for
- * a seed outside [0, modulus) and RR_STATUS_MISALIGNED for seeds not aligned to 4 bytes.
+ * a seed outside [0, modulus), RR_STATUS_MISALIGNED for seeds not aligned to 4 bytes and
+ * RR_STATUS_OVERLAP when the params->length tokens overlap the seeds or *params.
  * Added in 0.1.0.
  */
 rr_status rr_posgen_sequence(const rr_posgen_params *params, const int32_t *seeds, int32_t *tokens, int64_t capacity) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
@@ -644,8 +677,9 @@ rr_status rr_posgen_sequence(const rr_posgen_params *params, const int32_t *seed
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE,
  * RR_STATUS_UNKNOWN_ENUM, RR_STATUS_INVALID_VALUE (train_length < 0, parameters),
- * RR_STATUS_OVERFLOW (count < 0, count * length overflowing), RR_STATUS_MISALIGNED.
- * Added in 0.1.0.
+ * RR_STATUS_OVERFLOW (count < 0, count * length overflowing), RR_STATUS_MISALIGNED,
+ * RR_STATUS_OVERLAP (per_position or *result overlaps each other, predicted, reference or
+ * *params). Added in 0.1.0.
  */
 rr_status rr_posgen_score(const rr_posgen_params *params, const int32_t *predicted, const int32_t *reference, int64_t count, int64_t train_length, double *per_position, rr_posgen_result *result) RR_NOEXCEPT RR_WARN_UNUSED_RESULT;
 

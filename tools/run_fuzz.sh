@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer harness for a fixed time and prints a short summary.
 #   tools/run_fuzz.sh FUZZER SECONDS WORK_CORPUS SEED_CORPUS
+#   tools/run_fuzz.sh FUZZER runs=N WORK_CORPUS SEED_CORPUS      (N inputs, log fuzz-long.log)
 # New inputs go to WORK_CORPUS (not committed); SEED_CORPUS (Tests/fuzz/corpus) is only read.
 # The full libFuzzer log is WORK_CORPUS/../fuzz.log; a crashing input is saved next to it as
 # crash-<sha1> and its report is printed.
@@ -9,10 +10,17 @@ fuzzer=$1 seconds=$2 work=$3 seeds=$4
 out=$(dirname "$work")
 mkdir -p "$work"
 log="$out/fuzz.log"
+limit=(-max_total_time="$seconds")
+if [[ $seconds == runs=* ]]; then
+  limit=(-runs="${seconds#runs=}")
+  log="$out/fuzz-long.log"
+fi
+start=$(date +%s)
 # Swift's crash backtracer would intercept the sanitizers' signals; leaks are checked per input.
-SWIFT_BACKTRACE=enable=no "$fuzzer" -max_total_time="$seconds" -max_len=1024 -timeout=20 -rss_limit_mb=3072 \
+SWIFT_BACKTRACE=enable=no "$fuzzer" "${limit[@]}" -max_len=1024 -timeout=20 -rss_limit_mb=3072 \
   -print_final_stats=1 -artifact_prefix="$out/" "$work" "$seeds" >"$log" 2>&1
 rc=$?
+seconds=$(( $(date +%s) - start ))
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)

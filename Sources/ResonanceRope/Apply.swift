@@ -15,10 +15,11 @@ let rotationSize = UInt32(MemoryLayout<rr_rotation>.size)
   rotation.pointee = r
 }
 
-/// A fully validated rotation, ready for the kernel.
+/// A fully validated rotation, ready for the kernel: it carries its own pointers, so nothing
+/// reads the caller's struct again after validation.
 struct ValidatedRotation {
-  var q: HeadGeometry
-  var k: HeadGeometry?
+  var q: HeadBuffer
+  var k: HeadBuffer?
   var positions: Positions
   var tokens: Range<Int>
   var inverse: Bool
@@ -28,12 +29,8 @@ struct ValidatedRotation {
 
 /// Validates an rr_rotation for a handle and an element size; all checks use checked arithmetic.
 func validateRotation(_ r: rr_rotation, _ t: FrequencyTable, elementSize: Int) throws(CallError) -> ValidatedRotation {
-  guard r.struct_size == rotationSize else {
-    throw CallError(.structSize, "rotation->struct_size = \(r.struct_size): expected \(rotationSize) (call rr_rotation_init)")
-  }
-  var reservedZero = r.reserved0 == 0
-  withUnsafeBytes(of: r.reserved) { reservedZero = reservedZero && $0.allSatisfy { $0 == 0 } }
-  guard reservedZero else { throw CallError(.structSize, "rotation->reserved fields must be 0") }
+  try requireStructHeader("rotation", size: r.struct_size, expected: rotationSize,
+                          reservedZero: isZero(r.reserved0) && isZero(r.reserved), hint: " (call rr_rotation_init)")
   guard r.flags & ~(RR_ROTATE_INVERSE | RR_ATTENTION_FACTOR) == 0 else {
     throw CallError(.unknownEnum, "rotation->flags = \(r.flags): unknown bits")
   }
@@ -46,28 +43,33 @@ func validateRotation(_ r: rr_rotation, _ t: FrequencyTable, elementSize: Int) t
   }
   let positions = try positionsArgument(r.positions, start: r.start_position, count: n)
   let dim = t.config.headDim
-  func view(_ p: UnsafeMutableRawPointer?, _ g: HeadGeometry, _ name: String) throws(CallError) -> Int64 {
+  /// One view: non-NULL, aligned, its span validated; returns the view and its byte range.
+  func view(_ p: UnsafeMutableRawPointer?, _ g: HeadGeometry, _ name: String) throws(CallError) -> (HeadBuffer, ByteRange, Int64) {
     let p = try required(p, "rotation->\(name)")
-    guard UInt(bitPattern: p) % UInt(elementSize) == 0 else {
-      throw CallError(.misaligned, "rotation->\(name) is not aligned to \(elementSize) bytes")
-    }
-    return try core { () throws(RopeError) in try g.span(tokens: n, headDim: dim, elementSize: elementSize, name: name) }
+    try requireAligned(p, to: elementSize, "rotation->\(name)")
+    let span = try core { () throws(RopeError) in try g.span(tokens: n, headDim: dim, elementSize: elementSize, name: name) }
+    return (HeadBuffer(base: p, geometry: g), ByteRange(name, p, bytes: span * Int64(elementSize)), span)
   }
   let qg = HeadGeometry(heads: r.q_heads, tokenStride: r.q_token_stride, headStride: r.q_head_stride)
-  let qSpan = try view(r.q, qg, "q")
-  var kg: HeadGeometry? = nil
+  let (q, qBytes, qSpan) = try view(r.q, qg, "q")
+  var k: HeadBuffer? = nil
+  var outputs = [qBytes]
   if r.k != nil {
     let g = HeadGeometry(heads: r.k_heads, tokenStride: r.k_token_stride, headStride: r.k_head_stride)
-    let kSpan = try view(r.k, g, "k")
-    if viewsOverlap(a: UInt(bitPattern: r.q), spanA: qSpan, geometryA: qg,
-                    b: UInt(bitPattern: r.k), spanB: kSpan, geometryB: g,
+    let (kb, kBytes, kSpan) = try view(r.k, g, "k")
+    // q and k are compared element by element (a fused qkv row interleaves them), not by extent.
+    if viewsOverlap(a: qBytes.start, spanA: qSpan, geometryA: qg, b: kBytes.start, spanB: kSpan, geometryB: g,
                     tokens: n, headDim: dim, elementSize: elementSize) {
       throw CallError(.overlap, "the q and k views share elements")
     }
-    kg = g
+    k = kb
+    outputs.append(kBytes)
+  }
+  for o in outputs {
+    try requireDisjoint(outputs: [o], inputs: [ByteRange("positions", r.positions, count: n)])
   }
   return ValidatedRotation(
-    q: qg, k: kg, positions: positions, tokens: Int(begin) ..< Int(end),
+    q: q, k: k, positions: positions, tokens: Int(begin) ..< Int(end),
     inverse: r.flags & RR_ROTATE_INVERSE != 0, attention: r.flags & RR_ATTENTION_FACTOR != 0,
     threads: Int(r.n_threads))
 }
@@ -77,12 +79,9 @@ private func applyInplace(_ function: StaticString, _ format: ElementFormat, _ r
                           _ rotation: UnsafePointer<rr_rotation>?) -> Status {
   guarded(function) { () throws(CallError) in
     let t = table(try required(rope, "rope"))
-    let r = try required(rotation, "rotation").pointee
-    let v = try validateRotation(r, t, elementSize: format.size)
-    let q = HeadBuffer(base: r.q!, geometry: v.q)
-    let k = v.k.map { HeadBuffer(base: r.k!, geometry: $0) }
+    let v = try validateRotation(try required(rotation, "rotation").pointee, t, elementSize: format.size)
     try core { () throws(RopeError) in
-      try t.rotate(format: format, q: q, k: k, tokens: v.tokens, positions: v.positions, inverse: v.inverse,
+      try t.rotate(format: format, q: v.q, k: v.k, tokens: v.tokens, positions: v.positions, inverse: v.inverse,
                    applyAttentionFactor: v.attention, threads: v.threads)
     }
   }
@@ -110,8 +109,9 @@ private func applyInplace(_ function: StaticString, _ format: ElementFormat, _ r
 /// RR_STATUS_STRUCT_SIZE (struct_size, reserved fields), RR_STATUS_UNKNOWN_ENUM (flags),
 /// RR_STATUS_OVERFLOW (n_tokens < 0, q_heads < 1, k_heads < 1 when k is set, spans or
 /// positions overflowing int64), RR_STATUS_INVALID_STRIDE (negative strides, rows that
-/// overlap), RR_STATUS_OVERLAP (the byte extents of q and k intersect; q/k views into one fused
-/// qkv row with the same token stride and disjoint per-token footprints are accepted),
+/// overlap), RR_STATUS_OVERLAP (the byte extents of q and k intersect, q/k views into one fused
+/// qkv row with the same token stride and disjoint per-token footprints excepted; or the
+/// n_tokens positions lie inside the byte extent of q or k),
 /// RR_STATUS_MISALIGNED (q, k, positions), RR_STATUS_INVALID_ARGUMENT (token range,
 /// n_threads < 0). On error nothing is written. Added in 0.1.0.
 @c(rr_rope_apply_f32_inplace) public func rrRopeApplyF32Inplace(_ rope: OpaquePointer?, _ rotation: UnsafePointer<rr_rotation>?) -> Status {

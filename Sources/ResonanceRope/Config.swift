@@ -15,12 +15,25 @@ func textBytes(_ text: UnsafePointer<CChar>?, _ length: Int64, _ name: String) t
   }
   guard n >= 0 else { throw CallError(.overflow, "\(name)_length = \(length): must be >= 0 or -1 (NUL-terminated)") }
   guard n <= Int64(JSONValue.maxBytes) else { throw CallError(.bufferTooSmall, "\(name)_length = \(n): larger than \(JSONValue.maxBytes) bytes") }
+  // The copy and the parse allocate Swift memory: prove its bound first (n <= 64 MiB: no overflow).
+  try core { () throws(RopeError) in
+    try requireMemory(bytes: Int(n) * textParseBytesPerInputByte, "the copy and parse of \(name) (\(n) bytes)")
+  }
   return text.withMemoryRebound(to: UInt8.self, capacity: Int(n)) { Array(UnsafeBufferPointer(start: $0, count: Int(n))) }
 }
 
+/// The periodic cos/sin table budget of every handle. The fuzzing build (make fuzz-build,
+/// -DRESONANCE_ROPE_FUZZ) uses a small one: most of its time went into filling 4 MiB tables,
+/// and a small budget still exercises both the table and the polynomial kernels.
+#if RESONANCE_ROPE_FUZZ
+let handlePeriodicBudget = 1 << 9
+#else
+let handlePeriodicBudget = FastAngles.defaultBudgetEntries
+#endif
+
 /// Stores a new handle for `config` in `out`.
 func createHandle(_ config: RopeConfig, _ out: UnsafeMutablePointer<OpaquePointer?>) throws(CallError) {
-  let t = try core { () throws(RopeError) in try FrequencyTable(config) }
+  let t = try core { () throws(RopeError) in try FrequencyTable(config, periodicBudget: handlePeriodicBudget) }
   out.pointee = OpaquePointer(Unmanaged.passRetained(t).toOpaque())
 }
 
@@ -37,6 +50,8 @@ func createHandle(_ config: RopeConfig, _ out: UnsafeMutablePointer<OpaquePointe
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_OVERFLOW (json_length < -1),
 /// RR_STATUS_BUFFER_TOO_SMALL (text over 64 MiB; checked before any byte is read),
+/// RR_STATUS_OUT_OF_MEMORY (64 bytes per text byte, for the copy and the parse, are proven
+/// available before the text is copied), RR_STATUS_OVERLAP (*out_rope inside the text),
 /// RR_STATUS_PARSE_ERROR (not strict JSON: truncated, malformed, invalid UTF-8, duplicate keys,
 /// nesting deeper than 64, a number outside the double range; the message gives the byte
 /// offset), RR_STATUS_UNSUPPORTED (an unknown rope_type), RR_STATUS_INVALID_VALUE (a field of the
@@ -50,6 +65,7 @@ func createHandle(_ config: RopeConfig, _ out: UnsafeMutablePointer<OpaquePointe
   guarded("rr_rope_create_from_hf_config") { () throws(CallError) in
     let bytes = try textBytes(json, json_length, "json")
     let out = try required(out_rope, "out_rope")
+    try requireDisjoint(outputs: [ByteRange("out_rope", out, count: 1)], inputs: [ByteRange("json", json, count: Int64(bytes.count))])
     guard sequence_length >= 0 else { throw CallError(.invalidValue, "sequence_length = \(sequence_length): must be >= 0 (0 = none)") }
     let settings = try core { () throws(RopeError) -> ModelRopeSettings in
       guard let root = try JSONValue.parse(utf8: bytes).objectValue else {
@@ -78,6 +94,7 @@ func createHandle(_ config: RopeConfig, _ out: UnsafeMutablePointer<OpaquePointe
   guarded("rr_rope_create_from_gguf_metadata") { () throws(CallError) in
     let bytes = try textBytes(text, text_length, "text")
     let out = try required(out_rope, "out_rope")
+    try requireDisjoint(outputs: [ByteRange("out_rope", out, count: 1)], inputs: [ByteRange("text", text, count: Int64(bytes.count))])
     guard sequence_length >= 0 else { throw CallError(.invalidValue, "sequence_length = \(sequence_length): must be >= 0 (0 = none)") }
     var pairLayout: PairLayout? = nil
     if layout != -1 {

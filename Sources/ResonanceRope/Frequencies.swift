@@ -1,15 +1,17 @@
 // Frequencies, wavelengths and pair analysis of a handle.
 import ResonanceRopeCore
 
-/// Copies `values` into a caller buffer of `capacity` elements after checking it is aligned and fits.
-func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: Int64, _ name: String,
-                   _ convert: (T) -> U) throws(CallError) {
+/// Writes the handle's rotary_dim / 2 per-pair values `value(i)` into a caller buffer of
+/// `capacity` elements after checking it is aligned and fits (no allocation).
+func copyOut<U>(_ t: FrequencyTable, _ out: UnsafeMutablePointer<U>?, _ capacity: Int64, _ name: String,
+                _ value: (Int) -> U) throws(CallError) {
   let out = try required(out, name)
   try requireAligned(UnsafePointer(out), name)
-  guard capacity >= Int64(values.count) else {
-    throw CallError(.bufferTooSmall, "capacity = \(capacity): \(name) needs rotary_dim / 2 = \(values.count) elements")
+  let n = t.pairCount
+  guard capacity >= Int64(n) else {
+    throw CallError(.bufferTooSmall, "capacity = \(capacity): \(name) needs rotary_dim / 2 = \(n) elements")
   }
-  for (i, v) in values.enumerated() { out[i] = convert(v) }
+  for i in 0 ..< n { out[i] = value(i) }
 }
 
 /// Writes the rotary_dim / 2 inverse frequencies in use (radians per position) as double:
@@ -23,16 +25,17 @@ func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: I
 @c(rr_rope_inv_freq_f64) public func rrRopeInvFreqF64(_ rope: OpaquePointer?, _ values: UnsafeMutablePointer<Double>?, _ capacity: Int64) -> Status {
   guarded("rr_rope_inv_freq_f64") { () throws(CallError) in
     let t = table(try required(rope, "rope"))
-    try copyOut(t.invFreq, values, capacity, "values") { $0 }
+    try copyOut(t, values, capacity, "values") { t.invFreq[$0] }
   }
 }
 
 /// The inverse frequencies in use rounded to float (nearest): a drop-in for Hugging Face's
-/// `inv_freq` buffer. Same contract as rr_rope_inv_freq_f64(). Added in 0.1.0.
+/// `inv_freq` buffer. Never 0 or infinite (rr_rope_create refuses such handles); may be
+/// subnormal. Same contract as rr_rope_inv_freq_f64(). Added in 0.1.0.
 @c(rr_rope_inv_freq_f32) public func rrRopeInvFreqF32(_ rope: OpaquePointer?, _ values: UnsafeMutablePointer<Float>?, _ capacity: Int64) -> Status {
   guarded("rr_rope_inv_freq_f32") { () throws(CallError) in
     let t = table(try required(rope, "rope"))
-    try copyOut(t.invFreq, values, capacity, "values") { Float($0) }
+    try copyOut(t, values, capacity, "values") { Float(t.invFreq[$0]) }
   }
 }
 
@@ -42,7 +45,7 @@ func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: I
 @c(rr_rope_wavelengths) public func rrRopeWavelengths(_ rope: OpaquePointer?, _ values: UnsafeMutablePointer<Double>?, _ capacity: Int64) -> Status {
   guarded("rr_rope_wavelengths") { () throws(CallError) in
     let t = table(try required(rope, "rope"))
-    try copyOut(t.wavelengths, values, capacity, "values") { $0 }
+    try copyOut(t, values, capacity, "values") { t.wavelengths[$0] }
   }
 }
 
@@ -52,7 +55,7 @@ func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: I
 @c(rr_rope_resonance_wavelengths) public func rrRopeResonanceWavelengths(_ rope: OpaquePointer?, _ values: UnsafeMutablePointer<Int64>?, _ capacity: Int64) -> Status {
   guarded("rr_rope_resonance_wavelengths") { () throws(CallError) in
     let t = table(try required(rope, "rope"))
-    try copyOut(t.resonanceWavelengths, values, capacity, "values") { $0 }
+    try copyOut(t, values, capacity, "values") { t.resonanceWavelengths[$0] }
   }
 }
 
@@ -61,8 +64,8 @@ func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: I
 /// the exactly periodic pairs (Resonance on and lambda~_i <= train_length: their
 /// out-of-distribution feature gap is zero; 0 without Resonance). Either output may be NULL.
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope), RR_STATUS_INVALID_VALUE
-/// (train_length <= 0), RR_STATUS_MISALIGNED (an output not aligned to 8 bytes). On error
-/// nothing is written. Added in 0.1.0.
+/// (train_length <= 0), RR_STATUS_MISALIGNED (an output not aligned to 8 bytes),
+/// RR_STATUS_OVERLAP (the two outputs overlap). On error nothing is written. Added in 0.1.0.
 @c(rr_rope_count_pairs) public func rrRopeCountPairs(
   _ rope: OpaquePointer?, _ train_length: Int64,
   _ pre_critical: UnsafeMutablePointer<Int64>?, _ periodic: UnsafeMutablePointer<Int64>?
@@ -72,6 +75,7 @@ func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: I
     guard train_length > 0 else { throw CallError(.invalidValue, "train_length = \(train_length): must be > 0") }
     if let pre_critical { try requireAligned(UnsafePointer(pre_critical), "pre_critical") }
     if let periodic { try requireAligned(UnsafePointer(periodic), "periodic") }
+    try requireDisjoint(outputs: [ByteRange("pre_critical", pre_critical, count: 1), ByteRange("periodic", periodic, count: 1)])
     pre_critical?.pointee = Int64(t.preCriticalPairs(trainLength: train_length))
     periodic?.pointee = Int64(t.periodicPairs(trainLength: train_length))
   }
@@ -82,12 +86,12 @@ func copyOut<T, U>(_ values: [T], _ out: UnsafeMutablePointer<U>?, _ capacity: I
 /// divides each pair's frequency by an optional `rope_freqs` tensor, so writing these factors
 /// there makes any llama.cpp model use Resonance RoPE (or Resonance YaRN on top of its own
 /// scaling) without touching llama.cpp. Written as float (GGUF tensors are f32), `capacity`
-/// elements (>= rotary_dim / 2). Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER,
-/// RR_STATUS_BUFFER_TOO_SMALL. Added in 0.1.0.
+/// elements (>= rotary_dim / 2); every value is finite and > 0 (rr_rope_create refuses a
+/// handle whose factors would overflow float). Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER,
+/// RR_STATUS_MISALIGNED, RR_STATUS_BUFFER_TOO_SMALL. Added in 0.1.0.
 @c(rr_rope_resonance_freq_factors) public func rrRopeResonanceFreqFactors(_ rope: OpaquePointer?, _ values: UnsafeMutablePointer<Float>?, _ capacity: Int64) -> Status {
   guarded("rr_rope_resonance_freq_factors") { () throws(CallError) in
     let t = table(try required(rope, "rope"))
-    let factors = zip(t.scaledInvFreq, t.invFreq).map { $0 / $1 }
-    try copyOut(factors, values, capacity, "values") { Float($0) }
+    try copyOut(t, values, capacity, "values") { Float(t.resonanceFreqFactor(pair: $0)) }
   }
 }

@@ -25,12 +25,8 @@ private func optionalCount(_ x: Int64) -> Int64? { x == 0 ? nil : x }
 
 /// Converts validated C parameters into a core configuration.
 func ropeConfig(_ p: rr_rope_params) throws(CallError) -> RopeConfig {
-  guard p.struct_size == paramsSize else {
-    throw CallError(.structSize, "params->struct_size = \(p.struct_size): expected \(paramsSize) (call rr_rope_params_init)")
-  }
-  var reservedZero = p.reserved0 == 0
-  withUnsafeBytes(of: p.reserved) { reservedZero = reservedZero && $0.allSatisfy { $0 == 0 } }
-  guard reservedZero else { throw CallError(.structSize, "params->reserved fields must be 0") }
+  try requireStructHeader("params", size: p.struct_size, expected: paramsSize,
+                          reservedZero: isZero(p.reserved0) && isZero(p.reserved), hint: " (call rr_rope_params_init)")
   guard let layout = PairLayout(rawValue: p.layout) else {
     throw CallError(.unknownEnum, "params->layout = \(p.layout) is not an rr_layout")
   }
@@ -40,11 +36,17 @@ func ropeConfig(_ p: rr_rope_params) throws(CallError) -> RopeConfig {
   guard p.rotary_dim > 0, p.rotary_dim % 2 == 0, Int(p.rotary_dim) <= RopeConfig.maxDim else {
     throw CallError(.invalidDimension, "params->rotary_dim = \(p.rotary_dim): must be even, > 0 and <= \(RopeConfig.maxDim)")
   }
-  let half = Int(p.rotary_dim) / 2
+  let half = Int64(p.rotary_dim) / 2
+  // Counts first, for every array (0 = rotary_dim / 2, the 0.1.0 meaning): a wrong count is
+  // refused before any array is read, whether or not the scaling reads that array.
+  for (name, count) in [("short_factor", p.short_factor_count), ("long_factor", p.long_factor_count),
+                        ("freq_factors", p.freq_factors_count)] where count != 0 && count != half {
+    throw CallError(.invalidDimension, "params->\(name)_count = \(count): must be rotary_dim / 2 = \(half) (or 0, meaning that)")
+  }
   func array(_ ptr: UnsafePointer<Double>?, _ name: String) throws(CallError) -> [Double] {
     let ptr = try required(ptr, "params->\(name)")
     try requireAligned(ptr, "params->\(name)")
-    return Array(UnsafeBufferPointer(start: ptr, count: half))
+    return Array(UnsafeBufferPointer(start: ptr, count: Int(half)))
   }
   var f = ScalingFields(kind: kind)
   f.factor = optionalPositive(p.factor)
@@ -73,9 +75,8 @@ func ropeConfig(_ p: rr_rope_params) throws(CallError) -> RopeConfig {
   guard p.factor.isFinite, p.factor >= 0 else {
     throw CallError(.invalidValue, "params->factor = \(p.factor): must be finite and > 0 (0 = not set)")
   }
-  guard p.attention_factor.isFinite, p.attention_factor >= 0 else {
-    throw CallError(.invalidValue, "params->attention_factor = \(p.attention_factor): must be finite and > 0 (0 = from the scaling)")
-  }
+  // 0 means "from the scaling"; any other value is the final factor, checked by the core's one
+  // rule (finite, > 0, <= FLT_MAX) together with a derived one.
   let scaling = try core { () throws(RopeError) in try f.makeScaling() }
   return RopeConfig(
     rotaryDim: Int(p.rotary_dim), headDim: p.head_dim == 0 ? Int(p.rotary_dim) : Int(p.head_dim),
@@ -97,26 +98,37 @@ func table(_ rope: OpaquePointer) -> FrequencyTable {
 /// Wang et al. 2024, arXiv 2403.00071, eq. 4). Arrays passed by pointer are copied: nothing is
 /// kept after return. Release the handle with rr_rope_free(). Thread-safe.
 ///
+/// Every value the handle reports is finite and nonzero in its output type: a handle whose
+/// float32 inverse frequencies (rr_rope_inv_freq_f32) would round to 0 or infinity, whose
+/// Resonance factors (rr_rope_resonance_freq_factors) would overflow float, or whose final
+/// attention factor (params->attention_factor, or the one the scaling derives, e.g. YaRN's
+/// mscale / mscale_all_dim ratio) is not finite, > 0 and <= FLT_MAX, is refused.
+///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (params, out_rope, or a factor array the
 /// scaling needs), RR_STATUS_STRUCT_SIZE (struct_size, reserved fields),
 /// RR_STATUS_UNKNOWN_ENUM (layout, scaling), RR_STATUS_INVALID_DIMENSION (rotary_dim,
-/// head_dim, factor array lengths, rotary_dim 2 with ntk or dynamic), RR_STATUS_INVALID_VALUE
-/// (base, factor, attention_factor, truncate, beta_fast/beta_slow, mscale, low/high_freq_factor,
-/// a factor array entry, negative max_position / original_max_position / sequence_length, a
-/// parameter the scaling needs left 0, a scaled base or wavelength that overflows, a wavelength
-/// >= 2^53 under Resonance), RR_STATUS_MISALIGNED (a factor array not aligned to 8 bytes),
-/// RR_STATUS_UNSUPPORTED, RR_STATUS_OUT_OF_MEMORY (the handle keeps a float32 cos/sin table of
-/// its Resonance pairs with period <= 2^16, at most 4 MiB, for the fast kernels). On error
-/// *out_rope is left unchanged. Added in 0.1.0.
+/// head_dim, a nonzero short_factor_count / long_factor_count / freq_factors_count other than
+/// rotary_dim / 2, rotary_dim 2 with ntk or dynamic), RR_STATUS_INVALID_VALUE
+/// (base, factor, the final attention factor, truncate, beta_fast/beta_slow, mscale,
+/// low/high_freq_factor, a factor array entry, negative max_position / original_max_position /
+/// sequence_length, a parameter the scaling needs left 0, a scaled base or wavelength that
+/// overflows, a float32 inverse frequency or Resonance factor that would be 0 or infinite, a
+/// wavelength >= 2^53 under Resonance), RR_STATUS_MISALIGNED (a factor array not aligned to 8
+/// bytes), RR_STATUS_OVERLAP (*out_rope inside *params), RR_STATUS_UNSUPPORTED,
+/// RR_STATUS_OUT_OF_MEMORY (memory is checked before it is used: about 512 bytes per pair for
+/// the per-pair arrays, and a float32 cos/sin table of the Resonance pairs with period <= 2^16,
+/// at most 4 MiB, for the fast kernels; no allocation failure aborts, short of another thread
+/// taking the memory just proven free). On error *out_rope is left unchanged. Added in 0.1.0.
 @c(rr_rope_create) public func rrRopeCreate(
   _ params: UnsafePointer<rr_rope_params>?, _ out_rope: UnsafeMutablePointer<OpaquePointer?>?
 ) -> Status {
   guarded("rr_rope_create") { () throws(CallError) in
-    let p = try required(params, "params").pointee
+    let params = try required(params, "params")
     let result = try required(out_rope, "out_rope")
-    let config = try ropeConfig(p)
-    let t = try core { () throws(RopeError) in try FrequencyTable(config) }
-    result.pointee = OpaquePointer(Unmanaged.passRetained(t).toOpaque())
+    let config = try ropeConfig(params.pointee)
+    try requireDisjoint(outputs: [ByteRange("out_rope", result, count: 1)],
+                        inputs: [ByteRange("params", params, count: 1)])
+    try createHandle(config, result)
   }
 }
 
@@ -135,9 +147,7 @@ func table(_ rope: OpaquePointer) -> FrequencyTable {
   guarded("rr_rope_get_info") { () throws(CallError) in
     let t = table(try required(rope, "rope"))
     let out = try required(info, "info")
-    guard out.pointee.struct_size == infoSize else {
-      throw CallError(.structSize, "info->struct_size = \(out.pointee.struct_size): expected \(infoSize)")
-    }
+    try requireStructHeader("info", size: out.pointee.struct_size, expected: infoSize)
     var r = rr_rope_info()
     r.struct_size = infoSize
     r.rotary_dim = Int32(t.config.rotaryDim)

@@ -30,12 +30,8 @@ let posgenResultSize = UInt32(MemoryLayout<rr_posgen_result>.size)
 func posgenArguments(_ params: UnsafePointer<rr_posgen_params>?) throws(CallError)
   -> (spec: PosGenSpec, mode: PosGenSplitMode, sizes: PosGenSplitSizes) {
   let p = try required(params, "params").pointee
-  guard p.struct_size == posgenParamsSize else {
-    throw CallError(.structSize, "params->struct_size = \(p.struct_size): expected \(posgenParamsSize) (call rr_posgen_params_init)")
-  }
-  var reservedZero = true
-  withUnsafeBytes(of: p.reserved) { reservedZero = $0.allSatisfy { $0 == 0 } }
-  guard reservedZero else { throw CallError(.structSize, "params->reserved fields must be 0") }
+  try requireStructHeader("params", size: p.struct_size, expected: posgenParamsSize, reservedZero: isZero(p.reserved),
+                          hint: " (call rr_posgen_params_init)")
   guard let task = PosGenTask(rawValue: p.task) else { throw CallError(.unknownEnum, "params->task = \(p.task) is not an rr_posgen_task") }
   guard let arith = PosGenArithmetic(rawValue: p.arith) else { throw CallError(.unknownEnum, "params->arith = \(p.arith) is not an rr_posgen_arith") }
   guard let mode = PosGenSplitMode(rawValue: p.split_mode) else {
@@ -50,7 +46,7 @@ func posgenArguments(_ params: UnsafePointer<rr_posgen_params>?) throws(CallErro
 /// Checks an int32 token buffer of `capacity` elements against `needed`.
 func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: Int64, _ name: String) throws(CallError) -> UnsafeMutablePointer<Int32> {
   let p = try required(p, name)
-  guard UInt(bitPattern: p) % 4 == 0 else { throw CallError(.misaligned, "\(name) is not aligned to 4 bytes") }
+  try requireAligned(UnsafePointer(p), name)
   guard capacity >= needed else { throw CallError(.bufferTooSmall, "capacity = \(capacity): \(name) needs \(needed) tokens") }
   return p
 }
@@ -67,7 +63,8 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
 /// far + near > modulus, too few combinations for a disjoint split), RR_STATUS_OVERFLOW (negative
 /// first/count/sizes, first + count beyond the split, near + far, (near + far) * (modulus - 1),
 /// validation_size + test_size or count * length overflowing), RR_STATUS_BUFFER_TOO_SMALL
-/// (capacity < count * length), RR_STATUS_MISALIGNED (tokens). On error nothing is written.
+/// (capacity < count * length), RR_STATUS_MISALIGNED (tokens), RR_STATUS_OVERLAP (the
+/// count * length tokens overlap *params). On error nothing is written.
 /// Added in 0.1.0.
 @c(rr_posgen_generate) public func rrPosgenGenerate(
   _ params: UnsafePointer<rr_posgen_params>?, _ split: Int32, _ first: Int64, _ count: Int64,
@@ -80,6 +77,7 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
     let (needed, o) = count.multipliedReportingOverflow(by: Int64(spec.length))
     guard !o else { throw CallError(.overflow, "count * length overflows int64") }
     let out = try tokenBuffer(tokens, capacity, needed: needed, "tokens")
+    try requireDisjoint(outputs: [ByteRange("tokens", out, count: needed)], inputs: [ByteRange("params", params, count: 1)])
     try core { () throws(RopeError) in
       try posgenGenerate(spec: spec, split: s, mode: mode, sizes: sizes, first: Int(first), count: Int(count), into: out)
     }
@@ -89,7 +87,8 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
 /// Writes one sequence of params->length tokens grown from explicit `seeds` (far + near values,
 /// each in [0, modulus)), e.g. the paper's worked example (m = 7, seeds 2 0 3 1). Split fields
 /// are ignored. Returns the statuses of rr_posgen_generate(), plus RR_STATUS_INVALID_VALUE for
-/// a seed outside [0, modulus) and RR_STATUS_MISALIGNED for seeds not aligned to 4 bytes.
+/// a seed outside [0, modulus), RR_STATUS_MISALIGNED for seeds not aligned to 4 bytes and
+/// RR_STATUS_OVERLAP when the params->length tokens overlap the seeds or *params.
 /// Added in 0.1.0.
 @c(rr_posgen_sequence) public func rrPosgenSequence(
   _ params: UnsafePointer<rr_posgen_params>?, _ seeds: UnsafePointer<Int32>?,
@@ -100,10 +99,10 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
     let seeds = try required(seeds, "seeds")
     try requireAligned(seeds, "seeds")
     let out = try tokenBuffer(tokens, capacity, needed: Int64(spec.length), "tokens")
-    let seq = try core { () throws(RopeError) in
-      try posgenSequence(spec: spec, seeds: Array(UnsafeBufferPointer(start: seeds, count: spec.seedCount)))
-    }
-    out.update(from: seq, count: seq.count)
+    try requireDisjoint(outputs: [ByteRange("tokens", out, count: Int64(spec.length))],
+                        inputs: [ByteRange("seeds", seeds, count: Int64(spec.seedCount)), ByteRange("params", params, count: 1)])
+    // Seeds are checked before the first token is written (nothing written on error).
+    try core { () throws(RopeError) in try posgenSequence(spec: spec, seeds: seeds, into: out) }
   }
 }
 
@@ -116,8 +115,9 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_STRUCT_SIZE,
 /// RR_STATUS_UNKNOWN_ENUM, RR_STATUS_INVALID_VALUE (train_length < 0, parameters),
-/// RR_STATUS_OVERFLOW (count < 0, count * length overflowing), RR_STATUS_MISALIGNED.
-/// Added in 0.1.0.
+/// RR_STATUS_OVERFLOW (count < 0, count * length overflowing), RR_STATUS_MISALIGNED,
+/// RR_STATUS_OVERLAP (per_position or *result overlaps each other, predicted, reference or
+/// *params). Added in 0.1.0.
 @c(rr_posgen_score) public func rrPosgenScore(
   _ params: UnsafePointer<rr_posgen_params>?, _ predicted: UnsafePointer<Int32>?, _ reference: UnsafePointer<Int32>?,
   _ count: Int64, _ train_length: Int64, _ per_position: UnsafeMutablePointer<Double>?,
@@ -127,15 +127,18 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
     let (spec, _, _) = try posgenArguments(params)
     let pred = try required(predicted, "predicted"), ref = try required(reference, "reference")
     let res = try required(result, "result")
-    guard res.pointee.struct_size == posgenResultSize else {
-      throw CallError(.structSize, "result->struct_size = \(res.pointee.struct_size): expected \(posgenResultSize)")
-    }
-    guard UInt(bitPattern: pred) % 4 == 0, UInt(bitPattern: ref) % 4 == 0 else {
-      throw CallError(.misaligned, "predicted and reference must be aligned to 4 bytes")
-    }
-    if let pp = per_position, UInt(bitPattern: pp) % 8 != 0 { throw CallError(.misaligned, "per_position is not aligned to 8 bytes") }
+    try requireAligned(UnsafePointer(res), "result")
+    try requireStructHeader("result", size: res.pointee.struct_size, expected: posgenResultSize)
+    try requireAligned(pred, "predicted")
+    try requireAligned(ref, "reference")
+    if let pp = per_position { try requireAligned(UnsafePointer(pp), "per_position") }
     guard count >= 0 else { throw CallError(.overflow, "count = \(count): must be >= 0") }
     guard train_length >= 0 else { throw CallError(.invalidValue, "train_length = \(train_length): must be >= 0") }
+    let (tokens, o) = count.multipliedReportingOverflow(by: Int64(spec.length))
+    guard !o else { throw CallError(.overflow, "count * length = \(count) * \(spec.length) overflows int64") }
+    try requireDisjoint(outputs: [ByteRange("per_position", per_position, count: Int64(spec.length)), ByteRange("result", res, count: 1)],
+                        inputs: [ByteRange("predicted", pred, count: tokens), ByteRange("reference", ref, count: tokens),
+                                 ByteRange("params", params, count: 1)])
     let s = try core { () throws(RopeError) in
       try posgenScore(predicted: pred, reference: ref, count: Int(count), length: spec.length, seedCount: spec.seedCount,
                       trainLength: Int(min(train_length, Int64(Int32.max))), perPosition: per_position)

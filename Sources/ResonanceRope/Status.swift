@@ -21,7 +21,9 @@ import ResonanceRopeCore
   case overflow = 5
   /// A stride is negative or makes rows of one buffer overlap.
   case invalidStride = 6
-  /// The q and k buffers overlap.
+  /// An output's bytes overlap another output or an input (q and k, positions inside q, a
+  /// cos/sin table over its positions, ...). q/k views into one fused qkv row that share no
+  /// element are accepted.
   case overlap = 7
   /// An output capacity is smaller than the result.
   case bufferTooSmall = 8
@@ -64,7 +66,7 @@ extension Status {
     case .invalidValue: "a parameter is NaN, infinite or out of its domain"
     case .overflow: "a count is negative or a size overflows int64"
     case .invalidStride: "a stride is negative or makes rows overlap"
-    case .overlap: "the q and k buffers overlap"
+    case .overlap: "an output overlaps another argument"
     case .bufferTooSmall: "an output buffer is too small"
     case .unknownEnum: "unknown enumeration value or flag bit"
     case .misaligned: "a data pointer is misaligned for its element type"
@@ -136,12 +138,73 @@ func core<T>(_ body: () throws(RopeError) -> T) throws(CallError) -> T {
   do { return try body() } catch { throw CallError(error) }
 }
 
-/// Fails with RR_STATUS_MISALIGNED unless `p` is aligned for `T` (C callers can pass any address;
-/// a misaligned typed access is undefined behaviour in Swift as in C).
+/// The one alignment check: RR_STATUS_MISALIGNED unless `p` is a multiple of `alignment` (C
+/// callers can pass any address; a misaligned typed access is undefined behaviour in Swift as in C).
+@inline(__always)
+func requireAligned(_ p: UnsafeRawPointer, to alignment: Int, _ name: String) throws(CallError) {
+  guard UInt(bitPattern: p) % UInt(alignment) == 0 else {
+    throw CallError(.misaligned, "\(name) is not aligned to \(alignment) bytes")
+  }
+}
+
+/// `requireAligned(_:to:_:)` for a typed pointer: aligned for `T`.
 @inline(__always)
 func requireAligned<T>(_ p: UnsafePointer<T>, _ name: String) throws(CallError) {
-  guard UInt(bitPattern: p) % UInt(MemoryLayout<T>.alignment) == 0 else {
-    throw CallError(.misaligned, "\(name) is not aligned to \(MemoryLayout<T>.alignment) bytes")
+  try requireAligned(UnsafeRawPointer(p), to: MemoryLayout<T>.alignment, name)
+}
+
+/// Whether every byte of `value` is 0 (reserved fields).
+func isZero<T>(_ value: T) -> Bool {
+  withUnsafeBytes(of: value) { $0.allSatisfy { $0 == 0 } }
+}
+
+/// The one struct-header check: `size` (the caller's struct_size) must be `expected`, and every
+/// reserved field (`reservedZero`, from isZero) must be 0. Output structs pass no reserved fields.
+func requireStructHeader(_ name: String, size: UInt32, expected: UInt32, reservedZero: Bool = true,
+                         hint: String = "") throws(CallError) {
+  guard size == expected else {
+    throw CallError(.structSize, "\(name)->struct_size = \(size): expected \(expected)\(hint)")
+  }
+  guard reservedZero else { throw CallError(.structSize, "\(name)->reserved fields must be 0") }
+}
+
+/// One argument's bytes, for the overlap check: [start, start + count) of the caller's memory.
+struct ByteRange {
+  var name: String
+  var start: UInt
+  var count: UInt
+
+  /// `count` bytes from `p` (nothing for NULL or count <= 0). Counts are validated products.
+  init(_ name: String, _ p: UnsafeRawPointer?, bytes: Int64) {
+    self.name = name
+    self.start = p.map { UInt(bitPattern: $0) } ?? 0
+    self.count = p == nil || bytes <= 0 ? 0 : UInt(bytes)
+  }
+
+  /// `count` elements of `T` from `p`.
+  init<T>(_ name: String, _ p: UnsafePointer<T>?, count: Int64) {
+    let (b, o) = count.multipliedReportingOverflow(by: Int64(MemoryLayout<T>.stride))
+    self.init(name, p.map(UnsafeRawPointer.init), bytes: o ? Int64.max : b)
+  }
+
+  init<T>(_ name: String, _ p: UnsafeMutablePointer<T>?, count: Int64) {
+    self.init(name, p.map { UnsafePointer($0) }, count: count)
+  }
+
+  func intersects(_ o: ByteRange) -> Bool {
+    // Both extents are validated byte counts of caller buffers, which cannot wrap the address space.
+    count > 0 && o.count > 0 && start < o.start &+ o.count && o.start < start &+ count
+  }
+}
+
+/// The one overlap check: RR_STATUS_OVERLAP when the bytes an output is written to intersect
+/// another output or any input (reads of an input would see the output being written).
+/// Inputs may overlap each other. Called after every other check, on validated extents.
+func requireDisjoint(outputs: [ByteRange], inputs: [ByteRange] = []) throws(CallError) {
+  for (i, a) in outputs.enumerated() {
+    for b in outputs[(i + 1)...] + inputs where a.intersects(b) {
+      throw CallError(.overlap, "\(a.name) (\(a.count) bytes) overlaps \(b.name) (\(b.count) bytes)")
+    }
   }
 }
 

@@ -9,9 +9,9 @@ func floatPointer(_ p: UnsafeMutablePointer<Float>?, _ name: String) throws(Call
   return p
 }
 
-/// Checks positions for n tokens: an explicit list (non-NULL) or start + t without overflow.
+/// Checks positions for `count` (>= 0, checked by the caller) tokens: an explicit list (non-NULL)
+/// or start + t without overflow.
 func positionsArgument(_ list: UnsafePointer<Int64>?, start: Int64, count: Int64) throws(CallError) -> Positions {
-  guard count >= 0 else { throw CallError(.overflow, "n = \(count): must be >= 0") }
   if let list {
     try requireAligned(list, "positions")
     return .list(list)
@@ -39,8 +39,9 @@ func positionsArgument(_ list: UnsafePointer<Int64>?, start: Int64, count: Int64
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER, RR_STATUS_UNKNOWN_ENUM (layout, flags),
 /// RR_STATUS_INVALID_ARGUMENT (sin_out given for RR_TABLE_LAYOUT_VLLM), RR_STATUS_OVERFLOW
 /// (n_positions < 0, n_positions * width or the position range overflows int64),
-/// RR_STATUS_MISALIGNED (cos_out, sin_out, positions), RR_STATUS_OVERLAP (cos_out and sin_out
-/// share a float). On error nothing is written. Added in 0.1.0.
+/// RR_STATUS_MISALIGNED (cos_out, sin_out, positions), RR_STATUS_OVERLAP (the bytes written to
+/// cos_out and sin_out intersect each other or the n_positions positions). On error nothing is
+/// written. Added in 0.1.0.
 @c(rr_rope_cos_sin_f32) public func rrRopeCosSinF32(
   _ rope: OpaquePointer?, _ layout: Int32, _ flags: UInt32,
   _ positions: UnsafePointer<Int64>?, _ start_position: Int64, _ n_positions: Int64,
@@ -61,16 +62,13 @@ func positionsArgument(_ list: UnsafePointer<Int64>?, start: Int64, count: Int64
     } else if sin_out != nil {
       throw CallError(.invalidArgument, "sin_out must be NULL for RR_TABLE_LAYOUT_VLLM (cos and sin share cos_out)")
     }
+    guard n_positions >= 0 else { throw CallError(.overflow, "n_positions = \(n_positions): must be >= 0") }
     let pos = try positionsArgument(positions, start: start_position, count: n_positions)
     let (bytes, o) = n_positions.multipliedReportingOverflow(by: Int64(tl.rowWidth(pairs: t.pairCount)) * 4)
     guard !o else { throw CallError(.overflow, "n_positions * width * 4 bytes overflows int64") }
-    if let s, bytes > 0 {
-      // Both extents are validated byte counts; a caller's buffer cannot wrap the address space.
-      let cb = UInt(bitPattern: c), sb = UInt(bitPattern: s), n = UInt(bytes)
-      guard cb &+ n <= sb || sb &+ n <= cb else {
-        throw CallError(.overlap, "cos_out and sin_out overlap (each needs \(bytes) bytes)")
-      }
-    }
+    try requireDisjoint(outputs: [ByteRange("cos_out", UnsafeRawPointer(c), bytes: bytes),
+                                  ByteRange("sin_out", s.map { UnsafeRawPointer($0) }, bytes: bytes)],
+                        inputs: [ByteRange("positions", positions, count: n_positions)])
     let scale = flags & RR_ATTENTION_FACTOR != 0 ? t.attentionFactor : 1
     try core { () throws(RopeError) in try t.fillTable(layout: tl, positions: pos, count: Int(n_positions), scale: scale, cos: c, sin: s) }
   }

@@ -40,6 +40,6 @@ extension FrequencyTable {
   /// that replaces one already carrying the scaling). Divided in double.
   package func resonanceFreqFactors(relativeToBase: Bool) -> [Float] {
     let reference = relativeToBase ? baseInverseFrequencies(rotaryDim: config.rotaryDim, base: config.base) : scaledInvFreq
-    return zip(reference, invFreq).map { Float($0 / $1) }
+    return (0 ..< pairCount).map { Float(frequencyFactor(pair: $0, relativeTo: reference[$0])) }
   }
 }

@@ -14,13 +14,19 @@
 // angles (m mod P) / P exactly, so when P <= L every residue occurs in [0, L) and h_i = 0
 // exactly (the paper's Theorem: no feature gap for pre-critical Resonance dimensions).
 //
-// Cost per pair: bucket-sort the L in-distribution angles into L equal buckets of [0, 1), then
-// for each of the L' - L test positions find its circular neighbours inside its own bucket
-// (a short scan, or a binary search in a crowded bucket): O(L + L') in practice,
-// O((L + L') log L) at worst.
-// Pair-level shortcuts, both exact: Resonance pairs with P <= L give 0 without any work; a pair
-// whose angle never wraps before L' (turns(L'-1) < 1/2 with increasing angles) has its nearest
-// training feature at m = L - 1 for every n, so h_i is the chord from L - 1 to L' - 1.
+// Periodic pairs (every pair under Resonance) are computed in closed form, O(1) per pair: with
+// integer period P > L the training residues are exactly {0, ..., L - 1}, test position n has
+// residue r = n mod P, and its nearest training residues are L - 1 and P (= 0), so the gap is
+// that of the residue r in [L, min(L', P) - 1] farthest from both, found by integer arithmetic
+// and evaluated with the same double-double distance the scan uses.
+//
+// Other pairs (no Resonance) are scanned: bucket-sort the L in-distribution angles into L equal
+// buckets of [0, 1), then for each of the L' - L test positions find its circular neighbours
+// inside its own bucket (a short scan, or a binary search in a crowded bucket): O(L + L') in
+// practice, O((L + L') log L) at worst; the inputs are capped so that (d/2) L' <= 2^27.
+// Pair-level shortcut, exact: a pair whose angle never wraps before L' (turns(L'-1) < 1/2 with
+// increasing angles) has its nearest training feature at m = L - 1 for every n, so h_i is the
+// chord from L - 1 to L' - 1.
 import CLibc
 
 /// Per-pair feature gaps of one frequency table for training length L and test length L'.
@@ -48,12 +54,15 @@ package struct FeatureGapReport: Sendable, Equatable {
 }
 
 package enum FeatureGap {
-  /// Largest training length: the scratch takes 48 bytes per training position (768 MiB at
-  /// 2^24), kept well below what an allocation failure (which would trap) needs.
+  /// Largest training length: a scanned pair takes 48 bytes of scratch per training position
+  /// (768 MiB at 2^24, allocated fallibly, only when some pair is scanned).
   package static let maxTrainLength: Int64 = 1 << 24
-  /// Largest test length: the work is linear in L' - L (about 25 ns per position and pair in
-  /// release on the development machine); no memory depends on it.
+  /// Largest test length (periodic pairs are O(1) whatever L').
   package static let maxTestLength: Int64 = 1 << 40
+  /// Largest (rotary_dim / 2) * L' for a table without Resonance, whose pairs are scanned:
+  /// about 25-50 ns per pair and position, so at most about 3-7 s on one core. It admits
+  /// d = 128 up to L' = 2^21.
+  package static let maxScanWork: Int64 = 1 << 27
 }
 
 /// Circular distance in turns (in [0, 1/2]) between two angles in [0, 1) given as double-doubles.
@@ -68,8 +77,12 @@ func _circularTurns(_ ah: Double, _ al: Double, _ bh: Double, _ bl: Double) -> D
 extension FrequencyTable {
   /// The feature gap of every pair for training length `trainLength` (L >= 1) and test length
   /// `testLength` (L' > L). Throws `.invalidValue` for L < 1 or L' <= L, `.overflow` for
-  /// lengths above `FeatureGap.maxTrainLength` / `FeatureGap.maxTestLength`.
-  package func featureGaps(trainLength: Int64, testLength: Int64) throws(RopeError) -> FeatureGapReport {
+  /// lengths above `FeatureGap.maxTrainLength` / `FeatureGap.maxTestLength` or, without
+  /// Resonance, (d/2) L' above `FeatureGap.maxScanWork`, `.outOfMemory` when the scratch cannot
+  /// be allocated. `progress(done, total)` is called after each scanned pair (total = pairs
+  /// that need the scan; none under Resonance).
+  package func featureGaps(trainLength: Int64, testLength: Int64,
+                           progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws(RopeError) -> FeatureGapReport {
     guard trainLength >= 1 else { throw RopeError(.invalidValue, "train_length = \(trainLength): must be >= 1") }
     guard testLength > trainLength else {
       throw RopeError(.invalidValue, "test_length = \(testLength): must be > train_length = \(trainLength)")
@@ -81,12 +94,21 @@ extension FrequencyTable {
       throw RopeError(.overflow, "test_length = \(testLength): must be <= 2^40")
     }
     let h = pairCount
+    guard config.resonance || Int64(h) * testLength <= FeatureGap.maxScanWork else {
+      throw RopeError(.overflow, "(rotary_dim / 2) * test_length = \(h) * \(testLength): must be <= 2^27 without Resonance (the work of the scan)")
+    }
+    try requireMemory(bytes: h * 64, "the gaps of \(h) pairs")
     var gaps = [Double](repeating: 0, count: h)
-    let l = Int(trainLength)
-    let scratch = _GapScratch(trainLength: l)
-    defer { scratch.deallocate() }
-    for i in 0 ..< h {
-      gaps[i] = _pairGap(pair: i, trainLength: trainLength, testLength: testLength, scratch: scratch)
+    let scanned = (0 ..< h).filter { _needsScan(pair: $0, trainLength: trainLength, testLength: testLength) }
+    if !scanned.isEmpty {
+      let scratch = try _GapScratch(trainLength: Int(trainLength))
+      for (done, i) in scanned.enumerated() {
+        gaps[i] = _scannedGap(pair: i, trainLength: trainLength, testLength: testLength, scratch: scratch)
+        progress?(done + 1, scanned.count)
+      }
+    }
+    for i in 0 ..< h where !_needsScan(pair: i, trainLength: trainLength, testLength: testLength) {
+      gaps[i] = _directGap(pair: i, trainLength: trainLength, testLength: testLength)
     }
     var critical = h
     for i in 0 ..< h where wavelengths[i] >= Double(trainLength) { critical = i; break }
@@ -95,26 +117,42 @@ extension FrequencyTable {
                             periodicPairs: periodicPairs(trainLength: trainLength))
   }
 
-  /// h_i for one pair.
-  func _pairGap(pair i: Int, trainLength: Int64, testLength: Int64, scratch: _GapScratch) -> Double {
-    let period = angles[i].period
-    if period > 0 && period <= trainLength { return 0 }  // every residue is seen in training
-    // No wrap before L' - 1: angles increase with position and all differences stay below 1/2,
-    // so the nearest training angle to every n is that of L - 1, farthest at n = L' - 1.
-    // (Periodic pairs have turns (m mod P)/P; the same holds when L' - 1 < P / 2.)
-    let noWrap: Bool
-    if period > 0 {
-      noWrap = 2 * (testLength - 1) < period
-    } else {
-      // tau (L' - 1) < 1/2 in exact arithmetic (0.499 leaves room for rounding): the reduced
-      // angle equals the unreduced one.
-      noWrap = angles[i].turnsHi * Double(testLength - 1) < 0.499
+  /// Circular distance in turns between the angles of positions a and b of pair i.
+  @inline(__always)
+  func _distance(pair i: Int, _ a: Int64, _ b: Int64) -> Double {
+    let x = turns(pair: i, position: a), y = turns(pair: i, position: b)
+    return _circularTurns(x.hi, x.lo, y.hi, y.lo)
+  }
+
+  /// Whether pair i needs the O(L + L') scan: not periodic, and its angle wraps before L'.
+  func _needsScan(pair i: Int, trainLength: Int64, testLength: Int64) -> Bool {
+    // tau (L' - 1) < 1/2 in exact arithmetic (0.499 leaves room for rounding): the reduced
+    // angle equals the unreduced one, so angles increase with position and never wrap.
+    angles[i].period == 0 && !(angles[i].turnsHi * Double(testLength - 1) < 0.499)
+  }
+
+  /// h_i in O(1) for a pair that needs no scan: periodic (closed form) or never wrapping.
+  func _directGap(pair i: Int, trainLength l: Int64, testLength lp: Int64) -> Double {
+    let p = angles[i].period
+    if p == 0 {
+      // No wrap: the nearest training angle to every n is that of L - 1, farthest at n = L' - 1.
+      return 2 * sin(Double.pi * _distance(pair: i, lp - 1, l - 1))
     }
-    if noWrap {
-      let last = turns(pair: i, position: testLength - 1)
-      let t = turns(pair: i, position: trainLength - 1)
-      return 2 * sin(Double.pi * _circularTurns(last.hi, last.lo, t.hi, t.lo))
+    if p <= l { return 0 }  // every residue is seen in training
+    // Training residues {0 .. L - 1}; test residues r in [L, min(L', P) - 1] (n < P gives r = n,
+    // and L' >= P reaches every residue). r is min(r - (L - 1), P - r) residues from training,
+    // largest at r = (P + L - 1) / 2 or the end of the range when it stops before that.
+    let last = min(lp, p) - 1
+    let mid = (p + l - 1) / 2
+    var worst = 0.0
+    for r in [mid - 1, mid, mid + 1, last] where r >= l && r <= last {
+      worst = max(worst, min(_distance(pair: i, r, l - 1), _distance(pair: i, r, 0)))
     }
+    return 2 * sin(Double.pi * worst)
+  }
+
+  /// h_i for one pair by the scan (see the file comment).
+  func _scannedGap(pair i: Int, trainLength: Int64, testLength: Int64, scratch: borrowing _GapScratch) -> Double {
     let l = Int(trainLength)
     let hi = scratch.hi, lo = scratch.lo, start = scratch.bucketStart
     let buckets = l, bd = Double(l)
@@ -196,36 +234,55 @@ func _sortBucket(hi: UnsafeMutablePointer<Double>, lo: UnsafeMutablePointer<Doub
     }
     return
   }
-  var items = (from ..< to).map { DoubleDouble(hi[$0], lo[$0]) }
-  items.sort { less($0.hi, $0.lo, $1.hi, $1.lo) }
-  for (k, x) in items.enumerated() { hi[from + k] = x.hi; lo[from + k] = x.lo }
+  // Heapsort in place: O(n log n) and no allocation (the standard library's sort allocates).
+  let n = to - from
+  @inline(__always) func swap(_ a: Int, _ b: Int) {
+    (hi[from + a], hi[from + b]) = (hi[from + b], hi[from + a])
+    (lo[from + a], lo[from + b]) = (lo[from + b], lo[from + a])
+  }
+  func siftDown(_ root: Int, _ end: Int) {
+    var r = root
+    while 2 * r + 1 < end {
+      var c = 2 * r + 1
+      if c + 1 < end && less(hi[from + c], lo[from + c], hi[from + c + 1], lo[from + c + 1]) { c += 1 }
+      guard less(hi[from + r], lo[from + r], hi[from + c], lo[from + c]) else { return }
+      swap(r, c)
+      r = c
+    }
+  }
+  for root in stride(from: n / 2 - 1, through: 0, by: -1) { siftDown(root, n) }
+  for end in stride(from: n - 1, to: 0, by: -1) {
+    swap(0, end)
+    siftDown(0, end)
+  }
 }
 
-/// Scratch for one `featureGaps` call, reused across pairs (freed by `deallocate`).
-struct _GapScratch {
+/// Scratch for one `featureGaps` call, reused across pairs: one checked malloc of 6L + 1 words.
+struct _GapScratch: ~Copyable {
+  let block: CheckedBuffer<UInt64>
   let rawHi, rawLo, hi, lo: UnsafeMutablePointer<Double>
   let bucketStart, fill: UnsafeMutablePointer<Int>
 
-  init(trainLength l: Int) {
-    rawHi = .allocate(capacity: l); rawLo = .allocate(capacity: l)
-    hi = .allocate(capacity: l); lo = .allocate(capacity: l)
-    bucketStart = .allocate(capacity: l + 1); fill = .allocate(capacity: l)
-  }
-
-  func deallocate() {
-    rawHi.deallocate(); rawLo.deallocate(); hi.deallocate(); lo.deallocate()
-    bucketStart.deallocate(); fill.deallocate()
+  init(trainLength l: Int) throws(RopeError) {
+    block = try CheckedBuffer(count: 6 * l + 1, "the feature-gap scratch (48 bytes per training position, L = \(l))")
+    let raw = UnsafeMutableRawPointer(block.base)
+    func doubles(_ k: Int) -> UnsafeMutablePointer<Double> { (raw + 8 * k * l).bindMemory(to: Double.self, capacity: l) }
+    rawHi = doubles(0); rawLo = doubles(1); hi = doubles(2); lo = doubles(3)
+    bucketStart = (raw + 8 * 4 * l).bindMemory(to: Int.self, capacity: l + 1)
+    fill = (raw + 8 * (5 * l + 1)).bindMemory(to: Int.self, capacity: l)
   }
 }
 
 /// RoPE and Resonance RoPE side by side: the same configuration with `resonance` off and on.
-package func featureGapComparison(config: RopeConfig, trainLength: Int64, testLength: Int64)
+/// `progress` as in `featureGaps` (only the RoPE side is scanned).
+package func featureGapComparison(config: RopeConfig, trainLength: Int64, testLength: Int64,
+                                  progress: ((_ done: Int, _ total: Int) -> Void)? = nil)
   throws(RopeError) -> (rope: FeatureGapReport, resonance: FeatureGapReport) {
   var off = config
   off.resonance = false
   var on = config
   on.resonance = true
-  let rope = try FrequencyTable(off).featureGaps(trainLength: trainLength, testLength: testLength)
+  let rope = try FrequencyTable(off).featureGaps(trainLength: trainLength, testLength: testLength, progress: progress)
   let res = try FrequencyTable(on).featureGaps(trainLength: trainLength, testLength: testLength)
   return (rope, res)
 }

@@ -66,8 +66,12 @@ package final class FrequencyTable: Sendable {
   /// Embedded Swift 6.3.1 does not free it: 216 bytes leaked per failed rr_rope_create).
   package convenience init(_ config: RopeConfig, periodicBudget: Int = FastAngles.defaultBudgetEntries) throws(RopeError) {
     try config.validate()
-    let scaled = try scaledFrequencies(rotaryDim: config.rotaryDim, base: config.base, scaling: config.scaling)
     let half = config.pairCount
+    // Allocation: the per-pair Swift arrays below and in the scaling (about 10 of 8 to 24 bytes
+    // per pair) must not trap, so their bound is proven available first (Memory.swift); the
+    // periodic table is malloc'd and checked by FastAngles itself.
+    try requireMemory(bytes: half * Self.bytesPerPairBound, "the per-pair arrays of \(half) pairs")
+    let scaled = try scaledFrequencies(rotaryDim: config.rotaryDim, base: config.base, scaling: config.scaling)
     guard scaled.invFreq.count == half else {
       throw RopeError(.invalidDimension, "scaling produced \(scaled.invFreq.count) frequencies, expected \(half)")
     }
@@ -84,6 +88,9 @@ package final class FrequencyTable: Sendable {
       guard lambda.isFinite else {
         throw RopeError(.invalidValue, "wavelength of pair \(i) overflows (theta = \(theta))")
       }
+      // Every output must be finite and nonzero in its own type: float32 inv_freq (and the
+      // angles' scale) for theta, so theta is refused outside [2^-149, FLT_MAX].
+      try Self.requireFloat32(theta, "inverse frequency of pair \(i)")
       lambdas[i] = lambda
       // Rounded for reporting even when Resonance is off; saturate instead of trapping.
       let r = lambda.rounded(.toNearestOrEven)
@@ -94,6 +101,9 @@ package final class FrequencyTable: Sendable {
         }
         inUse[i] = twoPiHi / Double(rounded[i])
         angles[i] = PairAngle(period: rounded[i], turnsHi: 0, turnsLo: 0)
+        // The llama.cpp divisor theta / theta~ (rr_rope_resonance_freq_factors) is written as
+        // float: it is lambda~ / lambda in (2/3, 4/3] for lambda >= 1 and theta / (2 pi) below,
+        // so theta <= FLT_MAX (checked above) keeps it finite and > 0.
       } else {
         inUse[i] = theta
         let t = turnsPerPosition(theta)
@@ -108,27 +118,59 @@ package final class FrequencyTable: Sendable {
         angles[i] = PairAngle(period: 0, turnsHi: hi, turnsLo: lo)
       }
     }
+    // One rule for the final factor, given or derived by the scaling (YaRN's mscale ratio,
+    // LongRoPE's sqrt): cos/sin are float32, so it must be finite, > 0 and <= FLT_MAX.
+    let attention = config.attentionFactor ?? scaled.attentionFactor
+    guard attention.isFinite, attention > 0, attention <= Double(Float.greatestFiniteMagnitude) else {
+      let source = config.attentionFactor == nil ? "the scaling's attention factor" : "attention_factor"
+      throw RopeError(.invalidValue, "\(source) = \(attention): must be finite, > 0 and <= FLT_MAX")
+    }
     guard let f = FastAngles(resonance: config.resonance, angles: angles, budgetEntries: max(0, periodicBudget)) else {
       throw RopeError(.outOfMemory, "could not allocate the cos/sin tables (\(half) pairs)")
     }
     self.init(config: config, scaled: scaled, wavelengths: lambdas, resonanceWavelengths: rounded, invFreq: inUse,
-              angles: angles, fast: f)
+              attentionFactor: attention, angles: angles, fast: f)
   }
 
   private init(config: RopeConfig, scaled: ScaledFrequencies, wavelengths: [Double], resonanceWavelengths: [Int64],
-               invFreq: [Double], angles: [PairAngle], fast: FastAngles) {
+               invFreq: [Double], attentionFactor: Double, angles: [PairAngle], fast: FastAngles) {
     self.config = config
     self.scaledInvFreq = scaled.invFreq
     self.wavelengths = wavelengths
     self.resonanceWavelengths = resonanceWavelengths
     self.invFreq = invFreq
-    self.attentionFactor = config.attentionFactor ?? scaled.attentionFactor
+    self.attentionFactor = attentionFactor
     self.correctionRange = scaled.correctionRange
     self.angles = angles
     self.fast = fast
   }
 
   package var pairCount: Int { config.pairCount }
+
+  /// Bytes per pair that creating a table allocates in Swift arrays, with room to spare (the
+  /// actual figure is below 200): the bound `requireMemory` proves before creation.
+  static let bytesPerPairBound = 512
+
+  /// Refuses `x` whose float32 rounding is infinite or 0 (x is finite and > 0 here).
+  static func requireFloat32(_ x: Double, _ what: @autoclosure () -> String) throws(RopeError) {
+    let f = Float(x)
+    guard f.isFinite, f > 0 else {
+      throw RopeError(.invalidValue, "\(what()) = \(x): its float32 value would be \(f); must be in [2^-149, FLT_MAX]")
+    }
+  }
+
+  /// The divisor that turns frequency `reference` into pair i's frequency in use:
+  /// reference / theta~_i (the llama.cpp `rope_freqs` convention). Finite and > 0 in float32 for
+  /// reference = the scaled theta_i (checked at creation).
+  package func frequencyFactor(pair i: Int, relativeTo reference: Double) -> Double {
+    reference / invFreq[i]
+  }
+
+  /// scaled theta_i / theta~_i = lambda~_i / lambda_i under Resonance (1 without): the
+  /// `rope_freqs` divisors of rr_rope_resonance_freq_factors and `resonance-rope freq-factors`.
+  package func resonanceFreqFactor(pair i: Int) -> Double {
+    frequencyFactor(pair: i, relativeTo: scaledInvFreq[i])
+  }
 
   /// Pairs whose wavelength (before rounding) is shorter than the training length: the paper's
   /// "pre-critical" dimensions, which see whole periods during training.

@@ -278,6 +278,17 @@ func _posgenExtend(_ buf: UnsafeMutablePointer<Int32>, spec: PosGenSpec) {
   }
 }
 
+/// Writes one sequence of `spec.length` tokens from `spec.seedCount` seeds (each in [0, m))
+/// into `out` (spec.length elements; it may not overlap `seeds`). No allocation.
+package func posgenSequence(spec: PosGenSpec, seeds: UnsafePointer<Int32>, into out: UnsafeMutablePointer<Int32>) throws(RopeError) {
+  try spec.validate()
+  for i in 0 ..< spec.seedCount where seeds[i] < 0 || Int(seeds[i]) >= spec.modulus {
+    throw RopeError(.invalidValue, "seeds[\(i)] = \(seeds[i]): must be in [0, modulus = \(spec.modulus))")
+  }
+  out.update(from: seeds, count: spec.seedCount)
+  _posgenExtend(out, spec: spec)
+}
+
 /// Generates one sequence of `spec.length` tokens from explicit seeds (any order, repeats
 /// allowed; each in [0, m)). `seeds.count` must be j + k.
 package func posgenSequence(spec: PosGenSpec, seeds: [Int32]) throws(RopeError) -> [Int32] {

@@ -61,11 +61,6 @@ package struct RopeConfig: Sendable, Equatable {
     guard base.isFinite, base > 1 else {
       throw RopeError(.invalidValue, "base = \(base): must be finite and > 1")
     }
-    if let a = attentionFactor {
-      // cos/sin are float32: a factor above FLT_MAX would turn every value into infinity.
-      guard a.isFinite, a > 0, a <= Double(Float.greatestFiniteMagnitude) else {
-        throw RopeError(.invalidValue, "attention_factor = \(a): must be > 0 and at most FLT_MAX")
-      }
-    }
+    // The attention factor is checked once, final (given or derived), by FrequencyTable.init.
   }
 }

@@ -27,7 +27,10 @@ RR_LAYOUT_ASSERT(offsetof(rr_rope_params, reserved0) == 124 && sizeof(((rr_rope_
 RR_LAYOUT_ASSERT(offsetof(rr_rope_params, short_factor) == 128 && sizeof(((rr_rope_params *)0)->short_factor) == 8, "rr_rope_params.short_factor");
 RR_LAYOUT_ASSERT(offsetof(rr_rope_params, long_factor) == 136 && sizeof(((rr_rope_params *)0)->long_factor) == 8, "rr_rope_params.long_factor");
 RR_LAYOUT_ASSERT(offsetof(rr_rope_params, freq_factors) == 144 && sizeof(((rr_rope_params *)0)->freq_factors) == 8, "rr_rope_params.freq_factors");
-RR_LAYOUT_ASSERT(offsetof(rr_rope_params, reserved) == 152 && sizeof(((rr_rope_params *)0)->reserved) == 64, "rr_rope_params.reserved");
+RR_LAYOUT_ASSERT(offsetof(rr_rope_params, short_factor_count) == 152 && sizeof(((rr_rope_params *)0)->short_factor_count) == 8, "rr_rope_params.short_factor_count");
+RR_LAYOUT_ASSERT(offsetof(rr_rope_params, long_factor_count) == 160 && sizeof(((rr_rope_params *)0)->long_factor_count) == 8, "rr_rope_params.long_factor_count");
+RR_LAYOUT_ASSERT(offsetof(rr_rope_params, freq_factors_count) == 168 && sizeof(((rr_rope_params *)0)->freq_factors_count) == 8, "rr_rope_params.freq_factors_count");
+RR_LAYOUT_ASSERT(offsetof(rr_rope_params, reserved) == 176 && sizeof(((rr_rope_params *)0)->reserved) == 40, "rr_rope_params.reserved");
 RR_LAYOUT_ASSERT(sizeof(rr_rotation) == 152, "sizeof(rr_rotation)");
 RR_LAYOUT_ASSERT(offsetof(rr_rotation, struct_size) == 0 && sizeof(((rr_rotation *)0)->struct_size) == 4, "rr_rotation.struct_size");
 RR_LAYOUT_ASSERT(offsetof(rr_rotation, flags) == 4 && sizeof(((rr_rotation *)0)->flags) == 4, "rr_rotation.flags");

@@ -231,7 +231,7 @@ static void test_create(void) {
     }
     CREATE(RR_STATUS_STRUCT_SIZE, "reserved0 1", p->reserved0 = 1);
     CREATE(RR_STATUS_STRUCT_SIZE, "reserved0 -1", p->reserved0 = -1);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < (int)(sizeof(((rr_rope_params *)0)->reserved) / sizeof(uint64_t)); i++) {
         snprintf(what, sizeof what, "reserved[%d] != 0", i);
         CREATE(RR_STATUS_STRUCT_SIZE, what, p->reserved[i] = (uint64_t)1 << (i * 8));
     }
@@ -398,7 +398,9 @@ static void test_create(void) {
     CREATE(RR_STATUS_OK, "rotary_dim RR_MAX_DIM", p->rotary_dim = RR_MAX_DIM);
     CREATE(RR_STATUS_OK, "head_dim RR_MAX_DIM", p->head_dim = RR_MAX_DIM);
     CREATE(RR_STATUS_OK, "base nextafter(1, 2)", p->base = nextafter(1.0, 2.0));
-    CREATE(RR_STATUS_OK, "base DBL_MAX without Resonance", p->base = DBL_MAX);
+    CREATE(RR_STATUS_OK, "base 1e30 without Resonance", p->base = 1e30);
+    /* base DBL_MAX gives inverse frequencies whose float32 values (rr_rope_inv_freq_f32) are 0 */
+    CREATE(RR_STATUS_INVALID_VALUE, "base DBL_MAX without Resonance: float32 inv_freq 0", p->base = DBL_MAX);
     CREATE(RR_STATUS_OK, "attention_factor -0.0 (= unset)", p->attention_factor = -0.0);
     CREATE(RR_STATUS_OK, "resonance INT32_MIN (nonzero = on)", p->resonance = INT32_MIN);
 }
@@ -1305,9 +1307,11 @@ static void test_posgen(void) {
 }
 
 /* Regression (found by the fuzzer): a finite but huge inverse frequency (linear factor 1e-300
- * gives theta_0 = 1e300) made m * theta / (2 pi) overflow to inf; the angle became NaN and the
- * library trapped converting it to an integer. Tables and rotations must now succeed with finite
- * values at every position, including INT64_MIN and INT64_MAX. */
+ * gave theta_0 = 1e300) made m * theta / (2 pi) overflow to inf; the angle became NaN and the
+ * library trapped converting it to an integer. Such a handle is now refused (its float32
+ * inv_freq would be infinite); the largest accepted one (factor 1e-38: theta_0 = 1e38 <= FLT_MAX,
+ * whole turns dropped from tau) must give finite values at every position, including INT64_MIN
+ * and INT64_MAX. */
 static void test_huge_frequency(void) {
     rr_rope_params p;
     rr_rope *r = NULL;
@@ -1318,12 +1322,14 @@ static void test_huge_frequency(void) {
     p.rotary_dim = 8;
     p.scaling = RR_SCALING_LINEAR;
     p.factor = 1e-300;
-    verdict("rr_rope_create", "linear factor 1e-300", rr_rope_create(&p, &r), RR_STATUS_OK);
+    verdict("rr_rope_create", "linear factor 1e-300: float32 inv_freq infinite", rr_rope_create(&p, &r), RR_STATUS_INVALID_VALUE);
+    p.factor = 1e-38;
+    verdict("rr_rope_create", "linear factor 1e-38", rr_rope_create(&p, &r), RR_STATUS_OK);
     if (r == NULL) return;
-    verdict("rr_rope_cos_sin_f32", "theta 1e300 at extreme positions",
+    verdict("rr_rope_cos_sin_f32", "theta 1e38 at extreme positions",
             rr_rope_cos_sin_f32(r, RR_TABLE_LAYOUT_HALF, 0, pos, 0, 4, c, s), RR_STATUS_OK);
     for (int i = 0; i < 16; i++) finite &= isfinite(c[i]) && isfinite(s[i]) && fabsf(c[i] * c[i] + s[i] * s[i] - 1) < 1e-6f;
-    check(finite, "theta 1e300: cos^2 + sin^2 = 1 at every position");
+    check(finite, "theta 1e38: cos^2 + sin^2 = 1 at every position");
     {
         rr_rotation rot;
         for (int i = 0; i < 32; i++) q[i] = 1.0f;
@@ -1333,9 +1339,9 @@ static void test_huge_frequency(void) {
         rot.q = q;
         rot.q_heads = 1;
         rot.q_token_stride = 8;
-        verdict("rr_rope_apply_f32_inplace", "theta 1e300", rr_rope_apply_f32_inplace(r, &rot), RR_STATUS_OK);
+        verdict("rr_rope_apply_f32_inplace", "theta 1e38", rr_rope_apply_f32_inplace(r, &rot), RR_STATUS_OK);
         for (int i = 0; i < 32; i++) finite &= isfinite(q[i]);
-        check(finite, "theta 1e300: rotated values finite");
+        check(finite, "theta 1e38: rotated values finite");
     }
     rr_rope_free(r);
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define GB_POOL /* reuse guard-page mappings: most of the harness's time went to mmap/munmap */
 #include "../c/guarded_buffer.h"
 
 #define FUZZ_MAX_ELEMS (1 << 15) /* largest buffer the harness maps, in 4-byte elements */
@@ -120,9 +121,11 @@ static int64_t wrap_mul(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (
 
 /* ---- the handle -------------------------------------------------------------------------------- */
 
+static rr_rope *default_rope; /* d = 8, created by the first input, never freed */
+
 typedef struct {
     rr_rope *rope;
-    int half, head_dim, layout;
+    int half, head_dim, layout, resonance;
     double attention;
 } handle;
 
@@ -150,7 +153,7 @@ static void op_create(reader *r, handle *h) {
     p.high_freq_factor = pick_f64(r, 4.0);
     p.truncate = u8(r) < 240 ? u8(r) % 2 : pick_i32(r, 3);
     if (u8(r) >= 248) p.reserved0 = pick_i32(r, 2);
-    if (u8(r) >= 248) p.reserved[u8(r) % 8] = u64(r);
+    if (u8(r) >= 248) p.reserved[u8(r) % 5] = u64(r);
     if (u8(r) >= 248) p.struct_size = (uint32_t)pick_i64(r, 256);
     /* Factor arrays: exactly rotary_dim / 2 doubles ending at a guard page (1 double when the
      * dimension is invalid: the library must not read them then); sometimes NULL or misaligned. */
@@ -172,6 +175,14 @@ static void op_create(reader *r, handle *h) {
                 *fields[i] = (const double *)(const void *)(arrays[i].data + (misalign ? 4 : 0));
             }
         }
+        {
+            /* the counts: mostly 0 (rotary_dim / 2) or the true count, sometimes wrong */
+            int64_t *counts[3] = {&p.short_factor_count, &p.long_factor_count, &p.freq_factors_count};
+            for (int i = 0; i < 3; i++) {
+                uint8_t c = u8(r);
+                *counts[i] = c < 160 ? 0 : c < 240 ? (int64_t)count : pick_i64(r, 64);
+            }
+        }
     }
     {
         rr_rope *const canary = (rr_rope *)(uintptr_t)0xdead0000u;
@@ -186,8 +197,13 @@ static void op_create(reader *r, handle *h) {
         if (null_params || null_out) ALLOW(a, RR_STATUS_NULL_POINTER);
         if (p.struct_size != sizeof p) ALLOW(a, RR_STATUS_STRUCT_SIZE);
         if (p.reserved0) ALLOW(a, RR_STATUS_STRUCT_SIZE);
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 5; i++)
             if (p.reserved[i]) ALLOW(a, RR_STATUS_STRUCT_SIZE);
+        {
+            int64_t half = (int64_t)p.rotary_dim / 2, c[3] = {p.short_factor_count, p.long_factor_count, p.freq_factors_count};
+            for (int i = 0; i < 3; i++)
+                if (c[i] != 0 && c[i] != half) ALLOW(a, RR_STATUS_INVALID_DIMENSION);
+        }
         if (p.layout < 0 || p.layout > 1 || p.scaling < 0 || p.scaling > 7) ALLOW(a, RR_STATUS_UNKNOWN_ENUM);
         if (p.rotary_dim < 2 || p.rotary_dim > RR_MAX_DIM || p.rotary_dim % 2) ALLOW(a, RR_STATUS_INVALID_DIMENSION);
         if (p.head_dim != 0 && (p.head_dim < p.rotary_dim || p.head_dim > RR_MAX_DIM)) ALLOW(a, RR_STATUS_INVALID_DIMENSION);
@@ -198,7 +214,7 @@ static void op_create(reader *r, handle *h) {
             return;
         }
         if (out == NULL || out == canary) die("rr_rope_create", "OK without a handle", st);
-        rr_rope_free(h->rope);
+        if (h->rope != default_rope) rr_rope_free(h->rope);
         h->rope = out;
     }
     {
@@ -215,6 +231,7 @@ static void op_create(reader *r, handle *h) {
         h->head_dim = info.head_dim;
         h->layout = info.layout;
         h->attention = info.attention_factor;
+        h->resonance = info.resonance;
     }
 }
 
@@ -716,12 +733,13 @@ static void op_config(reader *r, handle *h) {
         if (info.rotary_dim < 2 || info.rotary_dim % 2 || info.rotary_dim > RR_MAX_DIM || info.head_dim < info.rotary_dim ||
             info.pair_count != info.rotary_dim / 2 || !(info.base > 1) || !isfinite(info.base) || !(info.attention_factor > 0))
             die(fn, "the handle's info is out of its documented ranges", st);
-        rr_rope_free(h->rope);
+        if (h->rope != default_rope) rr_rope_free(h->rope);
         h->rope = out;
         h->half = info.pair_count;
         h->head_dim = info.head_dim;
         h->layout = info.layout;
         h->attention = info.attention_factor;
+        h->resonance = info.resonance;
     }
 }
 
@@ -747,7 +765,12 @@ static void op_gap(reader *r, handle *h) {
     if (with_summary && sum->struct_size != sizeof *sum) ALLOW(must, RR_STATUS_STRUCT_SIZE);
     if (L < 1 || Lp <= L) ALLOW(must, RR_STATUS_INVALID_VALUE);
     if (L > (int64_t)1 << 24 || Lp > (int64_t)1 << 40) ALLOW(must, RR_STATUS_OVERFLOW);
-    if (must == 0 && (Lp > (int64_t)1 << 15 || (int64_t)h->half * (L + Lp) > (int64_t)1 << 20)) goto out; /* valid but slow */
+    if (!h->resonance && Lp > 0 && Lp <= (int64_t)1 << 40 && (int64_t)h->half * Lp > (int64_t)1 << 27) ALLOW(must, RR_STATUS_OVERFLOW);
+    if (with_summary && (uintptr_t)(void *)sum < (uintptr_t)(void *)(gaps + h->half) &&
+        (uintptr_t)(void *)gaps < (uintptr_t)(void *)(sum + 1) && cap >= h->half)
+        ALLOW(must, RR_STATUS_OVERLAP);
+    /* valid but slow: without Resonance the work is (d/2) (L + L'); under Resonance it is O(d) */
+    if (must == 0 && !h->resonance && (Lp > (int64_t)1 << 10 || (int64_t)h->half * (L + Lp) > (int64_t)1 << 10)) goto out;
     memcpy(snap_g, g.data, g.n);
     memcpy(snap_s, sb.data, sb.n);
     st = rr_rope_feature_gap(h->rope, L, Lp, gaps, cap, with_summary ? sum : NULL);
@@ -914,14 +937,16 @@ static void op_posgen(reader *r) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     reader r = {data, size};
-    handle h = {NULL, 4, 8, 0, 1.0};
-    {
-        /* a default handle, so that every op has one even when the input never creates one */
+    handle h = {NULL, 4, 8, 0, 0, 1.0};
+    if (default_rope == NULL) {
+        /* a default handle, so that every op has one even when the input never creates one;
+         * handles are immutable, so one serves every input */
         rr_rope_params p;
         rr_rope_params_init(&p);
         p.rotary_dim = 8;
-        if (rr_rope_create(&p, &h.rope) != RR_STATUS_OK) abort();
+        if (rr_rope_create(&p, &default_rope) != RR_STATUS_OK) abort();
     }
+    h.rope = default_rope;
     for (int ops = 0; ops < 12 && r.n > 0; ops++) {
         switch (u8(&r) % 10) {
         case 0: op_create(&r, &h); break;
@@ -934,6 +959,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         default: op_apply(&r, &h); break;
         }
     }
-    rr_rope_free(h.rope);
+    if (h.rope != default_rope) rr_rope_free(h.rope);
     return 0;
 }

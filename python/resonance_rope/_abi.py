@@ -112,7 +112,10 @@ class RopeParams(ctypes.Structure):
         ("short_factor", ctypes.c_void_p),
         ("long_factor", ctypes.c_void_p),
         ("freq_factors", ctypes.c_void_p),
-        ("reserved", ctypes.c_uint64 * 8),
+        ("short_factor_count", ctypes.c_int64),
+        ("long_factor_count", ctypes.c_int64),
+        ("freq_factors_count", ctypes.c_int64),
+        ("reserved", ctypes.c_uint64 * 5),
     ]
 
 

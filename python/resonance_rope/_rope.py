@@ -159,6 +159,8 @@ class Rope:
                 a = pair_values(value, field, pairs)
                 keep.append(a)
                 setattr(p, field, a.ctypes.data)
+                # the library refuses a wrong count; 0 would mean rotary_dim / 2, so empty gives -1
+                setattr(p, field + "_count", a.size if a.size else -1)
         handle = ctypes.c_void_p()
         check(lib, "rr_rope_create", lib.rr_rope_create(ctypes.byref(p), ctypes.byref(handle)))
         self._adopt(lib, handle)

@@ -1,5 +1,5 @@
 /* The C library as ResonanceRopeCore sees it: libm (sin, cos, pow, log, ...), malloc/free,
- * memcpy, POSIX threads. One clang module over the system headers instead of `import Glibc`,
+ * memcpy, mmap, POSIX threads. One clang module over the system headers instead of `import Glibc`,
  * because Glibc is a Swift overlay that Embedded Swift does not have: the SwiftPM build and the
  * Embedded build (Makefile, `make embedded`) import the same declarations from here. */
 #ifndef RESONANCE_ROPE_CLIBC_H
@@ -9,5 +9,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h> /* mmap: Memory.swift's requireMemory */
 
 #endif

@@ -62,7 +62,15 @@ typedef struct rr_rope_params {
     const double *short_factor;    /* scaling (longrope): rotary_dim / 2 values, copied at create */
     const double *long_factor;     /* scaling (longrope): rotary_dim / 2 values, copied at create */
     const double *freq_factors;    /* scaling (freq_factors): rotary_dim / 2 divisors, copied */
-    uint64_t reserved[8];          /* must be 0: room to grow without a _v2 */
+    /* The number of doubles each array above holds. 0 means rotary_dim / 2 (the meaning of
+     * 0.1.0, whose callers have 0 here: these were reserved[0 .. 2]). Any other value must be
+     * exactly rotary_dim / 2, else RR_STATUS_INVALID_DIMENSION before the array is read; the
+     * library never reads more than the count. Give the count: it is the only way the library
+     * can know an array is too short. Added after 0.1.0 (same size and offsets). */
+    int64_t short_factor_count;
+    int64_t long_factor_count;
+    int64_t freq_factors_count;
+    uint64_t reserved[5];          /* must be 0: room to grow without a _v2 */
 } rr_rope_params;
 
 /* ---- rr_rotation: one in-place rotation of q (and k) -------------------------------------- */
