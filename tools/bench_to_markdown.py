@@ -1,24 +1,32 @@
 #!/usr/bin/env python3
-"""Turns `resonance-rope bench --json` (stdin) into the Markdown table of the README's Speed section."""
+"""Turns `resonance-rope bench --json` (stdin) into the Markdown table of the README's Speed section.
+
+Ratios are to the fastest memory pass of the same run (the yardstick); the plain and prefetched
+passes of the best kernel copy are shown beside it. create and gap cases are times only."""
 import json
 import sys
 
 
 def main():
     r = json.load(sys.stdin)
-    print(f"{r['machine']}; build: {r['build']}\n")
-    print("| case | dtype | layout | threads | tokens | median us | GB/s | memory pass | prefetched pass | scalar | |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"{r['machine']}; build: {r['build']}; kernels: {r.get('kernels', '?')}\n")
+    print("| case | dtype | layout | threads | tokens | median us | GB/s | mem (fastest) | plain | +prefetch | scalar | |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for c in r["cases"]:
+        if c["gbps"] == 0:  # times only
+            print(f"| {c['name']} | | {c['layout']} | | {c['tokens']} | {c['median_ns'] / 1000:.1f} | | | | | | |")
+            continue
         extra = ""
         if "ratio_rotation_only" in c:
-            extra = f"rotation only {c['ratio_rotation_only']:.2f}"
+            extra = f"{1 / c['ratio_rotation_only']:.2f}x rotation only"
         if "ratio_near" in c:
             extra = f"near/far {c['ratio_near']:.2f}"
-        pf = c.get("ratio_memory_pass_prefetched")
+        def f(key):
+            v = c.get(key)
+            return "" if v is None else f"{v:.2f}"
         print(f"| {c['name']} | {c['dtype']} | {c['layout']} | {c['threads']} | {c['tokens']} | "
               f"{c['median_ns'] / 1000:.1f} | {c['gbps']:.1f} | {c['ratio_memory_pass']:.2f} | "
-              f"{'' if pf is None else f'{pf:.2f}'} | {c['ratio_scalar']:.1f} | {extra} |")
+              f"{f('ratio_memory_pass_plain')} | {f('ratio_memory_pass_prefetched')} | {c['ratio_scalar']:.1f} | {extra} |")
 
 
 if __name__ == "__main__":
