@@ -28,7 +28,9 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
   package static let defaultBudgetEntries = 1 << 19
 
   /// Returns nil when malloc fails (the caller reports out-of-memory).
-  init?(resonance: Bool, angles: [PairAngle], budgetEntries: Int) {
+  /// A convenience init: malloc runs before the object exists, so a failure allocates nothing
+  /// (Embedded Swift 6.3.1's partial-object deallocation does not free the object).
+  convenience init?(resonance: Bool, angles: [PairAngle], budgetEntries: Int) {
     let h = angles.count
     // Choose the table prefix.
     var k = 0, total = 0
@@ -48,6 +50,12 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
     // total <= budgetEntries, so the arithmetic cannot overflow.
     let bytes = 6 * n * 8 + n * 8 + 9 * n * 8 + 2 * anchorSpan * n * 8 + max(total, 1) * 8 + 2 * n * 4
     guard let raw = malloc(bytes) else { return nil }
+    self.init(block: raw, angles: angles, tablePairs: k, total: total, paddedPairs: n)
+  }
+
+  /// Fills `raw` (the sizes `init?` computed) and takes ownership of it.
+  private init(block raw: UnsafeMutableRawPointer, angles: [PairAngle], tablePairs k: Int, total: Int, paddedPairs n: Int) {
+    let h = angles.count
     block = raw
     var cursor = raw
     func take<T>(_ count: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {

@@ -478,7 +478,7 @@ static void test_posgen(void) {
     CHECK(res.id_total == 5 * 28 && res.ood_total == 5 * 32 && res.id_correct == 140 && res.ood_correct == 159, "score counts");
     CHECK(isnan(per[0]) && per[40] == 0.8 && per[41] == 1.0, "per position");
     /* bad inputs */
-    int32_t canary[64];
+    int32_t canary[128];                 /* "past the split" claims 128 entries: really have them */
     memset(canary, CANARY, sizeof canary);
     rr_posgen_params bad = p;
     bad.modulus = 1;
