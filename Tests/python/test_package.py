@@ -399,8 +399,8 @@ def test_posgen_paper_task_names(rr):
 
 def test_from_hf_config_missing_file_says_so(rr, tmp_path):
     missing = str(tmp_path / "no-such-config.json")
-    with pytest.raises(FileNotFoundError, match="config file does not exist") as e:
+    with pytest.raises(FileNotFoundError, match="no such file") as e:
         rr.Rope.from_hf_config(missing)
-    assert e.value.filename == missing
+    assert missing in str(e.value)
     # JSON text is still text, and a real path still loads.
     assert rr.Rope.from_hf_config('{"head_dim": 8, "rope_theta": 10000.0}').rotary_dim == 8

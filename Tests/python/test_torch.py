@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")           # nothing is downloaded
-torch = pytest.importorskip("torch", reason="torch is not installed in this environment: run `make deps` "
+torch = pytest.importorskip("torch", reason="torch is not installed in this environment: run `make deps EXTRAS=torch` "
                             "(tools/requirements/torch.txt) to run the PyTorch / transformers tests")
-transformers = pytest.importorskip("transformers", reason="transformers is not installed: run `make deps`")
+transformers = pytest.importorskip("transformers", reason="transformers is not installed: run `make deps EXTRAS=torch`")
 
 SEED = 1234
 VOCAB = 97
