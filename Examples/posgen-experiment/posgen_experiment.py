@@ -611,7 +611,7 @@ def main():
         if not training:
             return
         p.add_argument("--size", default="xs", choices=sorted(P.SIZES), help="model size (protocol.SIZES)")
-        p.add_argument("--steps", type=int, default=1000, help="training steps (authors: 11 850)")
+        p.add_argument("--steps", type=int, default=800, help="training steps (authors: 11 850)")
         p.add_argument("--semi-steps", type=int, help="semi-recursive steps (default: --steps)")
         p.add_argument("--val-every", type=int, default=P.VAL_EVERY, help="validate every N steps (2 epochs: 158)")
         p.add_argument("--lr", type=float, default=P.DEFAULT_LR,
