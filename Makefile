@@ -119,7 +119,7 @@ EMB_CC     := $(TOOLBIN)clang
 # Character iteration), linked from the toolchain's archive; the rest is Sources/CLibc's
 # embedded_runtime.c.
 EMB_RT     := $(TOOLBIN)../lib/swift/embedded/x86_64-unknown-linux-gnu/libswiftUnicodeDataTables.a
-# -function-sections and --gc-sections drop the unused specializations (1036 KB -> 545 KB
+# -function-sections and --gc-sections drop the unused specializations (1015 KB -> 610 KB
 # stripped); -swift-version 6 and -O as SwiftPM's release build; -mtls-dialect=gnu2 (TLS
 # descriptors) spares the C error buffer's __tls_get_addr, i.e. a NEEDED on ld-linux.
 EMB_SWIFTFLAGS := -enable-experimental-feature Embedded -wmo -parse-as-library -O -swift-version 6 \
