@@ -77,6 +77,9 @@ func tokenBuffer(_ p: UnsafeMutablePointer<Int32>?, _ capacity: Int64, needed: I
     let (needed, o) = count.multipliedReportingOverflow(by: Int64(spec.length))
     guard !o else { throw CallError(.overflow, "count * length overflows int64") }
     let out = try tokenBuffer(tokens, capacity, needed: needed, "tokens")
+    try core { () throws(RopeError) in
+      try posgenValidateGenerate(spec: spec, split: s, mode: mode, sizes: sizes, first: Int(first), count: Int(count))
+    }
     try requireDisjoint(outputs: [ByteRange("tokens", out, count: needed)], inputs: [ByteRange("params", params, count: 1)])
     try core { () throws(RopeError) in
       try posgenGenerate(spec: spec, split: s, mode: mode, sizes: sizes, first: Int(first), count: Int(count), into: out)

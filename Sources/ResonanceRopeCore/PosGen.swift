@@ -473,6 +473,13 @@ func _seedRanks(seeds: PosGenSeeds, split: PosGenSplit, mode: PosGenSplitMode,
 /// Writes sequences `first ..< first + count` of `split` (each `spec.length` tokens, row-major
 /// [count, length] Int32, elements not bytes) into `out`, which must hold count * length tokens.
 /// Nothing is written on error. Thread-safe: no shared state.
+/// Checks the arguments of `posgenGenerate(...into:)` without writing anything (the C layer
+/// checks every argument before its overlap check, and that before the first write).
+package func posgenValidateGenerate(spec: PosGenSpec, split: PosGenSplit, mode: PosGenSplitMode,
+                                    sizes: PosGenSplitSizes, first: Int, count: Int) throws(RopeError) {
+  _ = try _posgenPlan(spec: spec, split: split, mode: mode, sizes: sizes, first: first, count: count)
+}
+
 package func posgenGenerate(spec: PosGenSpec, split: PosGenSplit, mode: PosGenSplitMode,
                             sizes: PosGenSplitSizes = .paper, first: Int, count: Int,
                             into out: UnsafeMutablePointer<Int32>) throws(RopeError) {
