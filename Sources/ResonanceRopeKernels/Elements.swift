@@ -197,6 +197,16 @@ enum BFloat16AVX2Element: RotaryElement {
 }
 #endif
 
+/// The 16-bit elements this copy rotates with: F16C / AVX2 in the x86-64-v3 copy, the integer-SIMD
+/// software elements in the baseline copy (the same results, tested bit for bit).
+#if RR_KERNEL_AVX2
+typealias HalfElement = Float16F16CElement
+typealias BF16Element = BFloat16AVX2Element
+#else
+typealias HalfElement = Float16Element
+typealias BF16Element = BFloat16Element
+#endif
+
 /// Scalar conversions through the lane code (tests and the benchmark use them through the core).
 package func kernelFloat16Bits(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: Float16Element.narrowLow(FloatHalf(repeating: x))[0]) }
 package func kernelFloatFromFloat16Bits(_ b: UInt16) -> Float { Float16Element.widenHigh(SIMD8(repeating: UInt32(b) << 16))[0] }

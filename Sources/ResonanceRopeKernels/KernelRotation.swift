@@ -175,18 +175,8 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
 package func kernelRotate(_ angles: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
   switch job.format {
   case .float32: _rotate(Float32Element.self, angles, job, scratch: scratch)
-  case .float16:
-    #if RR_KERNEL_AVX2
-      _rotate(Float16F16CElement.self, angles, job, scratch: scratch)
-    #else
-      _rotate(Float16Element.self, angles, job, scratch: scratch)
-    #endif
-  case .bfloat16:
-    #if RR_KERNEL_AVX2
-      _rotate(BFloat16AVX2Element.self, angles, job, scratch: scratch)
-    #else
-      _rotate(BFloat16Element.self, angles, job, scratch: scratch)
-    #endif
+  case .float16: _rotate(HalfElement.self, angles, job, scratch: scratch)
+  case .bfloat16: _rotate(BF16Element.self, angles, job, scratch: scratch)
   }
 }
 
@@ -201,18 +191,8 @@ package func kernelPreparedRows(_ angles: AngleData, format: KernelFormat, gptj:
   _angleRow(angles, position: m, scale: 1, sinSign: 1, cursor: &cursor, cos: c, sin: s)
   switch format {
   case .float32: _prepareRows(Float32Element.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
-  case .float16:
-    #if RR_KERNEL_AVX2
-      _prepareRows(Float16F16CElement.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
-    #else
-      _prepareRows(Float16Element.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
-    #endif
-  case .bfloat16:
-    #if RR_KERNEL_AVX2
-      _prepareRows(BFloat16AVX2Element.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
-    #else
-      _prepareRows(BFloat16Element.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
-    #endif
+  case .float16: _prepareRows(HalfElement.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
+  case .bfloat16: _prepareRows(BF16Element.self, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
   }
   return (c, s)
 }
@@ -229,17 +209,7 @@ package func kernelRotateToken(_ angles: AngleData, format: KernelFormat, gptj: 
   }
   switch format {
   case .float32: run(Float32Element.self)
-  case .float16:
-    #if RR_KERNEL_AVX2
-      run(Float16F16CElement.self)
-    #else
-      run(Float16Element.self)
-    #endif
-  case .bfloat16:
-    #if RR_KERNEL_AVX2
-      run(BFloat16AVX2Element.self)
-    #else
-      run(BFloat16Element.self)
-    #endif
+  case .float16: run(HalfElement.self)
+  case .bfloat16: run(BF16Element.self)
   }
 }

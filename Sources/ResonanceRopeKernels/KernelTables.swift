@@ -141,20 +141,12 @@ package func kernelMemoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, prefetch
 /// `bfloat16`: the bfloat16 element instead of the half one.
 @export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelWidenHalves(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, count n: Int, bfloat16: Bool) {
-  #if RR_KERNEL_AVX2
-    if bfloat16 { _widen(BFloat16AVX2Element.self, src, dst, n) } else { _widen(Float16F16CElement.self, src, dst, n) }
-  #else
-    if bfloat16 { _widen(BFloat16Element.self, src, dst, n) } else { _widen(Float16Element.self, src, dst, n) }
-  #endif
+  if bfloat16 { _widen(BF16Element.self, src, dst, n) } else { _widen(HalfElement.self, src, dst, n) }
 }
 
 @export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelNarrowHalves(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count n: Int, bfloat16: Bool) {
-  #if RR_KERNEL_AVX2
-    if bfloat16 { _narrow(BFloat16AVX2Element.self, src, dst, n) } else { _narrow(Float16F16CElement.self, src, dst, n) }
-  #else
-    if bfloat16 { _narrow(BFloat16Element.self, src, dst, n) } else { _narrow(Float16Element.self, src, dst, n) }
-  #endif
+  if bfloat16 { _narrow(BF16Element.self, src, dst, n) } else { _narrow(HalfElement.self, src, dst, n) }
 }
 
 /// Element order of a block's halves: (0 ..< 8, 8 ..< 16), or (even, odd) when interleaved.
