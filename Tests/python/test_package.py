@@ -399,7 +399,7 @@ def test_posgen_paper_task_names(rr):
 
 def test_from_hf_config_missing_file_says_so(rr, tmp_path):
     missing = str(tmp_path / "no-such-config.json")
-    with pytest.raises(FileNotFoundError, match="no such file") as e:
+    with pytest.raises(FileNotFoundError, match="config file does not exist") as e:
         rr.Rope.from_hf_config(missing)
     assert missing in str(e.value)
     # JSON text is still text, and a real path still loads.
