@@ -12,8 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
+#include "guarded_buffer.h"
 
 #if RR_VERSION_NUMBER != 100
 #error "test_abi_compat must be compiled against the 0.1.0 header"
@@ -30,15 +29,25 @@ static void check(int ok, const char *what) {
     }
 }
 
-/* n doubles ending exactly at a PROT_NONE page. */
+/* n doubles ending exactly at a PROT_NONE page, from the tests' guard-page buffers
+ * (guarded_buffer.h: header-only and independent of the ABI header, so a 0.1.0 caller can use
+ * it). The library only reads these arrays: at exit, release_buffers() checks that the slack
+ * before each one is untouched, and unmaps them. */
+static gb buffers[4];
+static int n_buffers;
+
 static double *guarded_doubles(size_t n) {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = n * sizeof(double);
-    size_t pages = (bytes + page - 1) / page;
-    unsigned char *m = (unsigned char *)mmap(NULL, (pages + 1) * page, PROT_READ | PROT_WRITE,
-                                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return NULL;
-    if (mprotect(m + pages * page, page, PROT_NONE) != 0) return NULL;
-    return (double *)(void *)(m + pages * page - bytes);
+    if (n_buffers == (int)(sizeof buffers / sizeof buffers[0])) return NULL;
+    buffers[n_buffers] = gb_alloc(n * sizeof(double), 1);
+    return (double *)(void *)buffers[n_buffers++].data;
+}
+
+static void release_buffers(void) {
+    int k;
+    for (k = 0; k < n_buffers; k++) {
+        check(gb_slack_intact(&buffers[k]), "nothing written around a factor array");
+        gb_free(&buffers[k]);
+    }
 }
 
 static int close_rel(double a, double b) { return fabs(a - b) <= 1e-15 * fabs(b); }
@@ -112,6 +121,7 @@ int main(void) {
         p.reserved[7] = 1;
         check(rr_rope_create(&p, &r) == RR_STATUS_STRUCT_SIZE && r == NULL, "reserved[7] != 0 refused");
     }
+    release_buffers();
     printf("test_abi_compat: %d passed, %d failed (0.1.0 header, library %s)\n", passed, failed, rr_version_string());
     return failed != 0;
 }
