@@ -458,6 +458,8 @@ def orchestrate(args, cfg):
     if args.deadline:
         hh, mm = map(int, args.deadline.split(":"))
         deadline = utcnow().replace(hour=hh, minute=mm, second=0, microsecond=0)
+        if deadline <= utcnow():                # a time of day already past means tomorrow's
+            deadline += dt.timedelta(days=1)
     log = open(os.path.join(args.out, "progress.log"), "a")
     running, done, t_start, durations = [], 0, time.time(), []
 
