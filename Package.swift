@@ -63,15 +63,18 @@ let package = Package(
         ]),
       ]
     ),
-    // The kernel benchmark, apart from the core; run by `resonance-rope bench`.
-    .target(name: "ResonanceRopeBench", dependencies: ["ResonanceRopeCore"]),
+    // The kernel benchmark, apart from the core; run by `resonance-rope bench`. It and the CLI
+    // see only the core's `public` API (packageAccess: false): no raw-pointer kernel, no
+    // unvalidated call (Sources/ResonanceRopeCore/CoreAPI.swift).
+    .target(name: "ResonanceRopeBench", dependencies: ["ResonanceRopeCore"], packageAccess: false),
     .executableTarget(
       name: "ResonanceRopeCLI",
       dependencies: [
         "ResonanceRopeCore",
         "ResonanceRopeBench",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      ],
+      packageAccess: false
     ),
     .testTarget(name: "ResonanceRopeCoreTests", dependencies: ["ResonanceRopeCore"]),
   ]

@@ -54,6 +54,7 @@ extension Status {
     case .parse: self = .parseError
     case .unknownEnum: self = .unknownEnum
     case .outOfMemory: self = .outOfMemory
+    case .misaligned: self = .misaligned
     }
   }
 
@@ -138,13 +139,11 @@ func core<T>(_ body: () throws(RopeError) -> T) throws(CallError) -> T {
   do { return try body() } catch { throw CallError(error) }
 }
 
-/// The one alignment check: RR_STATUS_MISALIGNED unless `p` is a multiple of `alignment` (C
-/// callers can pass any address; a misaligned typed access is undefined behaviour in Swift as in C).
+/// The core's alignment rule (`checkAligned`, BufferGeometry.swift) for C arguments:
+/// RR_STATUS_MISALIGNED unless `p` is a multiple of `alignment`.
 @inline(__always)
 func requireAligned(_ p: UnsafeRawPointer, to alignment: Int, _ name: String) throws(CallError) {
-  guard UInt(bitPattern: p) % UInt(alignment) == 0 else {
-    throw CallError(.misaligned, "\(name) is not aligned to \(alignment) bytes")
-  }
+  try core { () throws(RopeError) in try checkAligned(p, to: alignment, name) }
 }
 
 /// `requireAligned(_:to:_:)` for a typed pointer: aligned for `T`.

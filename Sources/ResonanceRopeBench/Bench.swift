@@ -16,40 +16,40 @@ import Glibc
 import ResonanceRopeCore
 
 /// One measured case.
-package struct BenchCase: Sendable {
-  package var name: String
-  package var dtype: String
-  package var layout: String
-  package var threads: Int
-  package var tokens: Int
-  package var medianNs: Double
+public struct BenchCase: Sendable {
+  public var name: String
+  public var dtype: String
+  public var layout: String
+  public var threads: Int
+  public var tokens: Int
+  public var medianNs: Double
   /// Bytes read + written per run / time.
-  package var gbps: Double
+  public var gbps: Double
   /// The fastest memory pass (see the file comment) / case time (1.0 = at the memory limit).
-  package var ratioMemoryPass: Double
+  public var ratioMemoryPass: Double
   /// Plain and prefetched passes of the fastest kernel copy / case time (both stay visible).
-  package var ratioPlainPass: Double?
-  package var ratioMemoryPassPrefetched: Double?
+  public var ratioPlainPass: Double?
+  public var ratioMemoryPassPrefetched: Double?
   /// Scalar time / case time.
-  package var ratioScalar: Double
+  public var ratioScalar: Double
   /// decode only: rotation with precomputed cos/sin / decode time.
-  package var ratioRotationOnly: Double?
+  public var ratioRotationOnly: Double?
   /// far_positions only: near (prefill) time / far time, same repetitions.
-  package var ratioNear: Double?
+  public var ratioNear: Double?
 
-  package init(name: String, dtype: String, layout: String, threads: Int, tokens: Int, medianNs: Double, gbps: Double,
+  public init(name: String, dtype: String, layout: String, threads: Int, tokens: Int, medianNs: Double, gbps: Double,
                ratioMemoryPass: Double, ratioScalar: Double) {
     self.name = name; self.dtype = dtype; self.layout = layout; self.threads = threads; self.tokens = tokens
     self.medianNs = medianNs; self.gbps = gbps; self.ratioMemoryPass = ratioMemoryPass; self.ratioScalar = ratioScalar
   }
 }
 
-package struct BenchReport: Sendable {
-  package var machine: String
-  package var build: String
+public struct BenchReport: Sendable {
+  public var machine: String
+  public var build: String
   /// The kernel copy the library runs on this CPU.
-  package var kernels: String
-  package var cases: [BenchCase]
+  public var kernels: String
+  public var cases: [BenchCase]
 }
 
 /// Defeats dead-code elimination: the optimizer cannot see what happens to the value.
@@ -57,7 +57,6 @@ nonisolated(unsafe) var _sink: UInt32 = 0
 @inline(never) func blackHole(_ x: Float) { _sink &+= x.bitPattern }
 @inline(never) func blackHole(_ p: UnsafeMutableRawPointer) { _sink &+= p.load(as: UInt32.self) }
 /// A multiplier the optimizer cannot fold (1.0 at run time).
-nonisolated(unsafe) var _one: Float = 1
 
 @inline(__always) func nowNs() -> UInt64 {
   var ts = timespec()
@@ -191,7 +190,7 @@ extension String {
   }
 }
 
-package func benchBuild() -> String {
+public func benchBuild() -> String {
   #if RESONANCE_ROPE_NATIVE
     return "native"
   #else
@@ -213,7 +212,7 @@ func scalarCase(_ format: ElementFormat, _ buf: UnsafeMutableRawPointer, tokens:
 }
 
 /// Runs every case. `reps` repetitions per case (medians); `progress` gets one line per case.
-package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in }) throws -> BenchReport {
+public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in }) throws -> BenchReport {
   var cases: [BenchCase] = []
   func add(_ c: BenchCase) { cases.append(c); progress(c) }
   let d = 128, h = 64
@@ -253,26 +252,25 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
       defer { buf.deallocate() }
       for (li, layout) in [PairLayout.neox, .gptj].enumerated() {
         for threads in caseName == "prefill" ? [1, 2] : [1] {
-          let q = HeadBuffer(base: buf, geometry: HeadGeometry(heads: Int64(heads), tokenStride: Int64(heads * d), headStride: Int64(d)))
-          let runs: [(name: String, table: FrequencyTable, positions: Positions)] = format == .float32 && caseName == "prefill"
-            ? [("prefill", tables[li], .range(start: 0)), ("far_positions", tables[li], .range(start: 1 << 40)),
-               ("prefill_plain_rope", plainTables[li], .range(start: 0)),
-               ("prefill_position_array", tables[li], .list(UnsafePointer(randomPositions)))]
-            : caseName == "prefill" ? [("prefill", tables[li], .range(start: 0))]
-            : [("in_cache", tables[li], .range(start: 0)), ("in_cache_plain_rope", plainTables[li], .range(start: 0))]
+          let q = UnsafeMutableRawBufferPointer(start: buf, count: bytes), ql = HeadLayout.dense(heads: heads, headDim: d)
+          let runs: [(name: String, table: FrequencyTable, positions: RotationPositions)] = format == .float32 && caseName == "prefill"
+            ? [("prefill", tables[li], .start(0)), ("far_positions", tables[li], .start(1 << 40)),
+               ("prefill_plain_rope", plainTables[li], .start(0)),
+               ("prefill_position_array", tables[li], .array(UnsafeBufferPointer(start: randomPositions, count: tokens)))]
+            : caseName == "prefill" ? [("prefill", tables[li], .start(0))]
+            : [("in_cache", tables[li], .start(0)), ("in_cache_plain_rope", plainTables[li], .start(0))]
           var caseT = [[Double]](repeating: [], count: runs.count), passes = Passes(), scalarT: [Double] = []
           for rep in 0 ... reps {
             var times: [Double] = []
             for run in runs {
               times.append(timeIt(inner: inner) {
                 for _ in 0 ..< inner {
-                  try! run.table.rotate(format: format, q: q, k: nil, tokens: 0 ..< tokens, positions: run.positions,
-                                        inverse: false, applyAttentionFactor: false, threads: threads)
+                  try! run.table.rotate(format, q: q, ql, tokens: tokens, positions: run.positions, threads: threads)
                 }
               })
             }
             var p = Passes()
-            p.run { k, pf in for _ in 0 ..< inner { k.memoryPass(buf, bytes: bytes, threads: threads, prefetch: pf, one: _one) } }
+            p.run { k, pf in for _ in 0 ..< inner { k.memoryPass(q, threads: threads, prefetch: pf) } }
             let c = timeIt { scalarCase(format, buf, tokens: tokens, heads: heads, headDim: d, start: 0, periods: periods, gptj: layout == .gptj, threads: threads) }
             blackHole(buf)
             if rep > 0 {  // rep 0 warms up
@@ -301,26 +299,24 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
       let qBytes = 32 * d * format.size, kBytes = 8 * d * format.size
       let buf = makeBuffer(bytes: qBytes + kBytes, format: format)
       defer { buf.deallocate() }
-      let q = HeadBuffer(base: buf, geometry: HeadGeometry(heads: 32, tokenStride: Int64(32 * d), headStride: Int64(d)))
-      let k = HeadBuffer(base: buf + qBytes, geometry: HeadGeometry(heads: 8, tokenStride: Int64(8 * d), headStride: Int64(d)))
-      let scratch = UnsafeMutableRawPointer.allocate(byteCount: t.kernelScratchBytes, alignment: 64)
-      defer { scratch.deallocate() }
-      let rows = t.preparedRows(format: format, position: 123_457, scratch: scratch)
+      let q = UnsafeMutableRawBufferPointer(start: buf, count: qBytes), ql = HeadLayout.dense(heads: 32, headDim: d)
+      let k = UnsafeMutableRawBufferPointer(start: buf + qBytes, count: kBytes), kl = HeadLayout.dense(heads: 8, headDim: d)
+      let both = UnsafeMutableRawBufferPointer(start: buf, count: qBytes + kBytes)
+      let rows = try t.preparedRows(format, position: 123_457)
       var caseT: [Double] = [], rotT: [Double] = [], passes = Passes(), scalarT: [Double] = []
       var pos: Int64 = 100_000
       for rep in 0 ... 2 * reps {
         let a = timeIt(inner: inner) {
           for _ in 0 ..< inner {
-            try! t.rotate(format: format, q: q, k: k, tokens: 0 ..< 1, positions: .range(start: pos),
-                          inverse: false, applyAttentionFactor: false, threads: 1)
+            try! t.rotate(format, q: q, ql, k: k, kl, tokens: 1, positions: .start(pos))
             pos &+= 1
           }
         }
         let r = timeIt(inner: inner) {
-          for _ in 0 ..< inner { t.rotateToken(format: format, q: q, k: k, token: 0, cos: rows.cos, sin: rows.sin) }
+          for _ in 0 ..< inner { try! t.rotate(q: q, ql, k: k, kl, rows: rows) }
         }
         var p = Passes()
-        p.run { kc, pf in for _ in 0 ..< inner { kc.memoryPass(buf, bytes: qBytes + kBytes, threads: 1, prefetch: pf, one: _one) } }
+        p.run { kc, pf in for _ in 0 ..< inner { kc.memoryPass(both, threads: 1, prefetch: pf) } }
         let c = timeIt(inner: inner) {
           for _ in 0 ..< inner {  // q and k are adjacent rows of 40 heads
             scalarCase(format, buf, tokens: 1, heads: 40, headDim: d, start: pos, periods: periods, gptj: layout == .gptj, threads: 1)
@@ -344,13 +340,15 @@ package func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in
   let bytes = 2 * n * h * 4
   let out = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
   defer { out.deallocate() }
-  Kernels.best.memoryFill(out, bytes: bytes, prefetch: false, one: _one)  // first touch
+  let outBuffer = UnsafeMutableRawBufferPointer(start: out, count: bytes)
+  Kernels.best.memoryFill(outBuffer, prefetch: false)  // first touch
   let cosOut = out.assumingMemoryBound(to: Float.self), sinOut = cosOut + n * h
+  let cosBuffer = UnsafeMutableBufferPointer(start: cosOut, count: n * h), sinBuffer = UnsafeMutableBufferPointer(start: sinOut, count: n * h)
   var caseT: [Double] = [], passes = Passes(), scalarT: [Double] = []
   for rep in 0 ... reps {
-    let a = timeIt { try! tables[0].fillTable(layout: .half, positions: .range(start: 0), count: n, scale: 1, cos: cosOut, sin: sinOut) }
+    let a = timeIt { try! tables[0].fillTable(.half, cos: cosBuffer, sin: sinBuffer, start: 0, count: n, applyAttentionFactor: false) }
     var p = Passes()
-    p.run { k, pf in k.memoryFill(out, bytes: bytes, prefetch: pf, one: _one) }
+    p.run { k, pf in k.memoryFill(outBuffer, prefetch: pf) }
     let c = periods.withUnsafeBufferPointer { pp in
       timeIt { for p in 0 ..< n { scalarAngles(pp.baseAddress!, h, Int64(p), cosOut + p * h, sinOut + p * h) } }
     }

@@ -70,6 +70,14 @@ package func viewsOverlap(
   return !(d >= firstFoot && d + secondFoot <= period)
 }
 
+/// The one alignment rule (C and Swift callers): `.misaligned` unless `p` is a multiple of
+/// `alignment` (a misaligned typed access is undefined behaviour in Swift as in C).
+package func checkAligned(_ p: UnsafeRawPointer, to alignment: Int, _ name: String) throws(RopeError) {
+  guard UInt(bitPattern: p) % UInt(alignment) == 0 else {
+    throw RopeError(.misaligned, "\(name) is not aligned to \(alignment) bytes")
+  }
+}
+
 extension Positions {
   /// Checks that every position of `count` tokens is representable.
   package static func checkRange(start: Int64, count: Int64) throws(RopeError) {

@@ -1,35 +1,202 @@
-// The core's validated entry points for front ends that hold no buffers of their own (the
-// `resonance-rope` CLI): every argument is checked here and results come back as arrays, so a
-// caller cannot skip a check or reach a raw-pointer kernel. The C layer validates the caller's
-// pointers and then calls the same core code (see docs/ARCHITECTURE.md).
+// The core's public Swift API: everything `public` in this module, and nothing else, is what the
+// front ends outside the C layer use. The CLI and the benchmark are built with `packageAccess:
+// false` (Package.swift), so the compiler holds them to it: they cannot reach a raw-pointer
+// kernel, a job description or an unchecked table fill. The value model is public where it is
+// declared (RopeConfig, ScalingFields, FrequencyTable's frequencies, PosGen, the feature gap);
+// this file holds the entry points that touch caller memory, each validated with the rules the
+// C layer applies to rr_rotation (HeadGeometry.span and viewsOverlap in BufferGeometry.swift)
+// plus the one check Swift callers make possible: every view must lie inside its buffer.
+import CLibc
+
+/// Where a strided [tokens, heads, headDim] view lies inside a buffer: strides in elements, the
+/// first element at the buffer's start, the last dimension contiguous.
+public struct HeadLayout: Sendable, Equatable {
+  public var heads: Int
+  public var tokenStride: Int
+  public var headStride: Int
+
+  public init(heads: Int, tokenStride: Int, headStride: Int) {
+    self.heads = heads
+    self.tokenStride = tokenStride
+    self.headStride = headStride
+  }
+
+  /// Token-major rows of `heads` heads of `headDim` elements, no padding.
+  public static func dense(heads: Int, headDim: Int) -> HeadLayout {
+    HeadLayout(heads: heads, tokenStride: heads &* headDim, headStride: headDim)
+  }
+
+  var geometry: HeadGeometry { HeadGeometry(heads: Int64(heads), tokenStride: Int64(tokenStride), headStride: Int64(headStride)) }
+}
+
+/// The positions of a rotation's tokens: start + t, or one int64 per token.
+public enum RotationPositions {
+  case start(Int64)
+  case array(UnsafeBufferPointer<Int64>)
+}
+
+/// One validated view: its kernel description and its byte range.
+private struct CheckedView {
+  var buffer: HeadBuffer
+  var start: UInt
+  var span: Int64
+  var geometry: HeadGeometry
+}
+
+/// Validates one view of `tokens` tokens inside its buffer.
+private func checkedView(_ b: UnsafeMutableRawBufferPointer, _ layout: HeadLayout, tokens: Int, headDim: Int,
+                         format: ElementFormat, name: String) throws(RopeError) -> CheckedView {
+  let g = layout.geometry
+  let span = try g.span(tokens: Int64(tokens), headDim: headDim, elementSize: format.size, name: name)
+  let bytes = span * Int64(format.size)  // span validated: no overflow
+  guard bytes <= Int64(b.count) else {
+    throw RopeError(.bufferTooSmall, "\(name): the view spans \(bytes) bytes, the buffer holds \(b.count)")
+  }
+  guard let base = b.baseAddress else {
+    // An empty buffer can only hold an empty view (tokens == 0).
+    throw RopeError(.bufferTooSmall, "\(name): empty buffer")
+  }
+  try checkAligned(base, to: format.size, name)
+  return CheckedView(buffer: HeadBuffer(base: base, geometry: g), start: UInt(bitPattern: base), span: span, geometry: g)
+}
+
+/// Whether byte ranges [a, a + n) and [b, b + m) intersect.
+private func intersects(_ a: UInt, _ n: Int, _ b: UInt, _ m: Int) -> Bool {
+  n > 0 && m > 0 && a < b &+ UInt(m) && b < a &+ UInt(n)
+}
 
 extension FrequencyTable {
+  /// Checks q (and k) for `tokens` tokens and the positions, as rr_rope_apply_*_inplace does:
+  /// layouts (HeadGeometry.span), each view inside its buffer and aligned, q and k sharing no
+  /// element (viewsOverlap), positions representable or an array of at least `tokens` values
+  /// outside q and k.
+  private func checkedRotation(_ format: ElementFormat, q: UnsafeMutableRawBufferPointer, _ qLayout: HeadLayout,
+                               k: UnsafeMutableRawBufferPointer?, _ kLayout: HeadLayout?, tokens: Int,
+                               positions: RotationPositions) throws(RopeError) -> (HeadBuffer, HeadBuffer?, Positions)? {
+    guard tokens >= 0 else { throw RopeError(.overflow, "tokens = \(tokens): must be >= 0") }
+    let d = config.headDim
+    let qv = try checkedView(q, qLayout, tokens: tokens, headDim: d, format: format, name: "q")
+    var kv: CheckedView? = nil
+    if let k {
+      guard let kLayout else { throw RopeError(.invalidStride, "k is given without its layout") }
+      let v = try checkedView(k, kLayout, tokens: tokens, headDim: d, format: format, name: "k")
+      if viewsOverlap(a: qv.start, spanA: qv.span, geometryA: qv.geometry, b: v.start, spanB: v.span, geometryB: v.geometry,
+                      tokens: Int64(tokens), headDim: d, elementSize: format.size) {
+        throw RopeError(.overlap, "the q and k views share elements")
+      }
+      kv = v
+    }
+    let p: Positions
+    switch positions {
+    case .start(let s):
+      try Positions.checkRange(start: s, count: Int64(tokens))
+      p = .range(start: s)
+    case .array(let a):
+      guard a.count >= tokens else { throw RopeError(.bufferTooSmall, "positions: \(a.count) values for \(tokens) tokens") }
+      guard let base = a.baseAddress else { return nil }  // an empty array: tokens == 0
+      let at = UInt(bitPattern: base), n = tokens * 8
+      for v in [qv] + (kv.map { [$0] } ?? []) where intersects(v.start, Int(v.span) * format.size, at, n) {
+        throw RopeError(.overlap, "positions lie inside the q or k view")
+      }
+      p = .list(base)
+    }
+    return tokens == 0 ? nil : (qv.buffer, kv?.buffer, p)
+  }
+
+  /// Rotates the first `tokens` tokens of q (and k) in place, as rr_rope_apply_f32_inplace (and
+  /// its f16 / bf16 forms) does: pair i of token t turns by the angle of its position (negated
+  /// when `inverse`), times the attention factor when `applyAttentionFactor`; elements past the
+  /// rotary dimension are not touched; the same bits for every `threads`. Throws before writing
+  /// anything for a layout that does not fit its buffer, a misaligned buffer, q and k sharing an
+  /// element, positions that overflow or overlap q / k, threads < 0, or an allocation failure.
+  public func rotate(_ format: ElementFormat, q: UnsafeMutableRawBufferPointer, _ qLayout: HeadLayout,
+                     k: UnsafeMutableRawBufferPointer? = nil, _ kLayout: HeadLayout? = nil, tokens: Int,
+                     positions: RotationPositions = .start(0), inverse: Bool = false,
+                     applyAttentionFactor: Bool = false, threads: Int = 1) throws(RopeError) {
+    guard threads >= 0 else { throw RopeError(.invalidValue, "threads = \(threads): must be >= 0") }
+    guard let (qb, kb, p) = try checkedRotation(format, q: q, qLayout, k: k, kLayout, tokens: tokens, positions: positions) else { return }
+    try rotate(format: format, q: qb, k: kb, tokens: 0 ..< tokens, positions: p, inverse: inverse,
+               applyAttentionFactor: applyAttentionFactor, threads: threads)
+  }
+
+  /// cos/sin rows of one position, prepared for one element format (the benchmark's
+  /// rotation-only decode case: `rotate(_:q:_:k:_:)` with these rows skips the angle work).
+  public final class PreparedRows {
+    fileprivate let table: FrequencyTable
+    fileprivate let format: ElementFormat
+    fileprivate let raw: UnsafeMutableRawPointer
+    fileprivate let cos: UnsafeMutablePointer<Float>
+    fileprivate let sin: UnsafeMutablePointer<Float>
+
+    fileprivate init(table: FrequencyTable, format: ElementFormat, position: Int64) throws(RopeError) {
+      guard let raw = aligned_alloc(64, table.kernelScratchBytes) else {
+        throw RopeError(.outOfMemory, "could not allocate \(table.kernelScratchBytes) bytes of rows")
+      }
+      let rows = table.preparedRows(format: format, position: position, scratch: raw)
+      (self.table, self.format, self.raw, self.cos, self.sin) = (table, format, raw, rows.cos, rows.sin)
+    }
+
+    deinit { free(raw) }
+  }
+
+  /// The rows of `position` for `format`.
+  public func preparedRows(_ format: ElementFormat, position: Int64) throws(RopeError) -> PreparedRows {
+    try PreparedRows(table: self, format: format, position: position)
+  }
+
+  /// Rotates one token of q (and k) with rows prepared by this table for the same format;
+  /// validated as `rotate`.
+  public func rotate(q: UnsafeMutableRawBufferPointer, _ qLayout: HeadLayout, k: UnsafeMutableRawBufferPointer? = nil,
+                     _ kLayout: HeadLayout? = nil, rows: PreparedRows) throws(RopeError) {
+    guard rows.table === self else { throw RopeError(.invalidValue, "rows: prepared by another table") }
+    guard let (qb, kb, _) = try checkedRotation(rows.format, q: q, qLayout, k: k, kLayout, tokens: 1, positions: .start(0)) else { return }
+    rotateToken(format: rows.format, q: qb, k: kb, token: 0, cos: rows.cos, sin: rows.sin)
+  }
+
   /// Largest cos/sin table `cosSinTable` returns, in float32 elements (2^28 = 1 GiB): arrays
   /// cannot be allocated fallibly, so the size is bounded before the allocation.
-  package static let maxTableElements = 1 << 28
+  public static let maxTableElements = 1 << 28
 
-  /// float32 cos and sin for positions start ..< start + count in `layout`, each row the
-  /// layout's width w (d / 2 for half, d otherwise): [count, w] cos rows then [count, w] sin rows,
-  /// or for vllm the cache itself, [count, d] with cos then sin in each row. The values are the
-  /// ones rr_rope_cos_sin_f32() writes, times the attention factor when `applyAttentionFactor`.
-  /// Throws for count < 0 (overflow), a position range past Int64 (overflow), or a table over
-  /// `maxTableElements` (bufferTooSmall).
-  package func cosSinTable(layout: TableLayout, start: Int64, count: Int, applyAttentionFactor: Bool) throws(RopeError) -> [Float] {
+  /// Writes float32 cos and sin for positions start ..< start + count in `layout`, as
+  /// rr_rope_cos_sin_f32() does: rows of the layout's width w (d / 2 for half, d otherwise),
+  /// [count, w] into `cos` and [count, w] into `sin`, or for vllm the cache itself, [count, d]
+  /// with cos then sin in each row, into `cos` alone (`sin` must then be nil). Values are times
+  /// the attention factor when `applyAttentionFactor`. Throws before writing for count < 0, a
+  /// position range past Int64 (overflow), a buffer too small (bufferTooSmall), a missing or
+  /// extra sin buffer, or cos and sin overlapping.
+  public func fillTable(_ layout: TableLayout, cos: UnsafeMutableBufferPointer<Float>, sin: UnsafeMutableBufferPointer<Float>?,
+                        start: Int64, count: Int, applyAttentionFactor: Bool) throws(RopeError) {
     try Positions.checkRange(start: start, count: Int64(count))
-    let w = layout.rowWidth(pairs: pairCount)
-    let (perBuffer, o1) = count.multipliedReportingOverflow(by: w)
-    let buffers = layout.usesSinBuffer ? 2 : 1
-    let (total, o2) = perBuffer.multipliedReportingOverflow(by: buffers)
+    let (need, o) = count.multipliedReportingOverflow(by: layout.rowWidth(pairs: pairCount))
+    guard !o else { throw RopeError(.overflow, "count = \(count): the table size overflows") }
+    guard (sin != nil) == layout.usesSinBuffer else {
+      throw RopeError(.invalidValue, layout.usesSinBuffer ? "sin: required by layout \(layout.name)" : "sin: layout vllm writes cos alone")
+    }
+    for (name, b) in [("cos", cos)] + (sin.map { [("sin", $0)] } ?? []) where b.count < need {
+      throw RopeError(.bufferTooSmall, "\(name): \(b.count) floats, the table needs \(need)")
+    }
+    guard count > 0, let c = cos.baseAddress else { return }
+    if let sin, let s = sin.baseAddress, intersects(UInt(bitPattern: c), need * 4, UInt(bitPattern: s), need * 4) {
+      throw RopeError(.overlap, "cos and sin overlap")
+    }
+    try fillTable(layout: layout, positions: .range(start: start), count: count,
+                  scale: applyAttentionFactor ? attentionFactor : 1, cos: c, sin: sin?.baseAddress)
+  }
+
+  /// `fillTable` into a new array: [count, w] cos rows then [count, w] sin rows, or for vllm
+  /// the cache itself. Throws as `fillTable`, and for a table over `maxTableElements`.
+  public func cosSinTable(layout: TableLayout, start: Int64, count: Int, applyAttentionFactor: Bool) throws(RopeError) -> [Float] {
+    try Positions.checkRange(start: start, count: Int64(count))
+    let (perBuffer, o1) = count.multipliedReportingOverflow(by: layout.rowWidth(pairs: pairCount))
+    let (total, o2) = perBuffer.multipliedReportingOverflow(by: layout.usesSinBuffer ? 2 : 1)
     guard !o1, !o2, total <= Self.maxTableElements else {
       throw RopeError(.bufferTooSmall, "count = \(count): the table would hold more than \(Self.maxTableElements) floats")
     }
     var values = [Float](repeating: 0, count: total)
-    if count > 0 {
-      try values.withUnsafeMutableBufferPointer { (b) throws(RopeError) in
-        let c = b.baseAddress!  // total > 0: a real allocation
-        try fillTable(layout: layout, positions: .range(start: start), count: count,
-                  scale: applyAttentionFactor ? attentionFactor : 1, cos: c, sin: layout.usesSinBuffer ? c + perBuffer : nil)
-      }
+    try values.withUnsafeMutableBufferPointer { (b) throws(RopeError) in
+      let cos = UnsafeMutableBufferPointer(rebasing: b[0 ..< perBuffer])
+      let sin = layout.usesSinBuffer ? UnsafeMutableBufferPointer(rebasing: b[perBuffer ..< total]) : nil
+      try fillTable(layout, cos: cos, sin: sin, start: start, count: count, applyAttentionFactor: applyAttentionFactor)
     }
     return values
   }
@@ -38,8 +205,28 @@ extension FrequencyTable {
   /// (GGUF tensors are f32), with r_i the scaled frequency (`relativeToBase` false: the divisors
   /// on top of a scaling llama.cpp applies itself) or the unscaled base^(-2i/d) (true: a tensor
   /// that replaces one already carrying the scaling). Divided in double.
-  package func resonanceFreqFactors(relativeToBase: Bool) -> [Float] {
+  public func resonanceFreqFactors(relativeToBase: Bool) -> [Float] {
     let reference = relativeToBase ? baseInverseFrequencies(rotaryDim: config.rotaryDim, base: config.base) : scaledInvFreq
     return (0 ..< pairCount).map { Float(frequencyFactor(pair: $0, relativeTo: reference[$0])) }
   }
 }
+
+// MARK: - The benchmark's yardsticks
+
+extension Kernels {
+  /// An in-place pass x *= 1 over the buffer (read and write every byte once), compiled like the
+  /// kernels; `prefetch` adds software prefetch. Whole 64-byte lines only: a tail is not touched.
+  public func memoryPass(_ b: UnsafeMutableRawBufferPointer, threads: Int, prefetch: Bool) {
+    guard let p = b.baseAddress, b.count >= 64 else { return }
+    memoryPass(p, bytes: b.count & ~63, threads: max(threads, 1), prefetch: prefetch, one: yardstickOne)
+  }
+
+  /// A store-only pass writing 1.0 over the buffer (the table-fill yardstick); whole lines only.
+  public func memoryFill(_ b: UnsafeMutableRawBufferPointer, prefetch: Bool) {
+    guard let p = b.baseAddress, b.count >= 64 else { return }
+    memoryFill(p, bytes: b.count & ~63, prefetch: prefetch, one: yardstickOne)
+  }
+}
+
+/// The yardsticks multiply by this instead of a literal 1, so the compiler cannot drop the work.
+nonisolated(unsafe) private var yardstickOne: Float = 1

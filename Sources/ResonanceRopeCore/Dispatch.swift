@@ -14,16 +14,16 @@ import ResonanceRopeKernels
 import ResonanceRopeKernelsAVX2
 
 /// One compiled copy of the kernels.
-package enum Kernels: Sendable, CaseIterable {
+public enum Kernels: Sendable, CaseIterable {
   case baseline, avx2
 
   /// The fastest copy this CPU runs.
-  package static let best: Kernels = resonance_rope_x86_64_v3_available() != 0 ? .avx2 : .baseline
+  public static let best: Kernels = resonance_rope_x86_64_v3_available() != 0 ? .avx2 : .baseline
 
   /// The copies this CPU can run (tests compare them bit for bit).
-  package static var available: [Kernels] { best == .avx2 ? [.baseline, .avx2] : [.baseline] }
+  public static var available: [Kernels] { best == .avx2 ? [.baseline, .avx2] : [.baseline] }
 
-  package var name: String { self == .avx2 ? "x86-64-v3" : "baseline" }
+  public var name: String { self == .avx2 ? "x86-64-v3" : "baseline" }
 
   func rotate(_ a: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
     switch self {

@@ -30,39 +30,39 @@
 import CLibc
 
 /// Per-pair feature gaps of one frequency table for training length L and test length L'.
-package struct FeatureGapReport: Sendable, Equatable {
-  package var trainLength: Int64
-  package var testLength: Int64
+public struct FeatureGapReport: Sendable, Equatable {
+  public var trainLength: Int64
+  public var testLength: Int64
   /// h_i for every pair i, in [0, 2] (chord lengths on the unit circle).
-  package var gaps: [Double]
+  public var gaps: [Double]
   /// The critical pair: the first pair whose wavelength 2 pi / theta_i (before Resonance
   /// rounding) is >= L, the pair form of the critical dimension of Liu et al. 2023
   /// (arXiv 2310.05209), d_extra = 2 ceil((d/2) log_base(L / 2 pi)), which Resonance RoPE §3
   /// uses to split dimensions into pre-critical (lambda_i < L) and post-critical ones.
   /// `pairCount` when every wavelength is below L.
-  package var criticalPair: Int
+  public var criticalPair: Int
   /// Pairs with lambda_i < L (before rounding), `FrequencyTable.preCriticalPairs`.
-  package var preCriticalPairs: Int
+  public var preCriticalPairs: Int
   /// Pairs that repeat exactly within training: Resonance on and lambda~_i <= L (0 when off).
   /// Their gap is exactly 0.
-  package var periodicPairs: Int
+  public var periodicPairs: Int
 
   /// The largest gap over all pairs (0 for an empty table).
-  package var maxGap: Double { gaps.max() ?? 0 }
+  public var maxGap: Double { gaps.max() ?? 0 }
   /// The largest gap over the pre-critical pairs (lambda_i < L), where Resonance removes it.
-  package var maxPreCriticalGap: Double { criticalPair == 0 ? 0 : gaps[0 ..< criticalPair].max() ?? 0 }
+  public var maxPreCriticalGap: Double { criticalPair == 0 ? 0 : gaps[0 ..< criticalPair].max() ?? 0 }
 }
 
-package enum FeatureGap {
+public enum FeatureGap {
   /// Largest training length: a scanned pair takes 48 bytes of scratch per training position
   /// (768 MiB at 2^24, allocated fallibly, only when some pair is scanned).
-  package static let maxTrainLength: Int64 = 1 << 24
+  public static let maxTrainLength: Int64 = 1 << 24
   /// Largest test length (periodic pairs are O(1) whatever L').
-  package static let maxTestLength: Int64 = 1 << 40
+  public static let maxTestLength: Int64 = 1 << 40
   /// Largest (rotary_dim / 2) * L' for a table without Resonance, whose pairs are scanned:
   /// about 25-50 ns per pair and position, so at most about 3-7 s on one core. It admits
   /// d = 128 up to L' = 2^21.
-  package static let maxScanWork: Int64 = 1 << 27
+  public static let maxScanWork: Int64 = 1 << 27
 }
 
 /// Circular distance in turns (in [0, 1/2]) between two angles in [0, 1) given as double-doubles.
@@ -81,7 +81,7 @@ extension FrequencyTable {
   /// Resonance, (d/2) L' above `FeatureGap.maxScanWork`, `.outOfMemory` when the scratch cannot
   /// be allocated. `progress(done, total)` is called after each scanned pair (total = pairs
   /// that need the scan; none under Resonance).
-  package func featureGaps(trainLength: Int64, testLength: Int64,
+  public func featureGaps(trainLength: Int64, testLength: Int64,
                            progress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws(RopeError) -> FeatureGapReport {
     guard trainLength >= 1 else { throw RopeError(.invalidValue, "train_length = \(trainLength): must be >= 1") }
     guard testLength > trainLength else {
@@ -275,7 +275,7 @@ struct _GapScratch: ~Copyable {
 
 /// RoPE and Resonance RoPE side by side: the same configuration with `resonance` off and on.
 /// `progress` as in `featureGaps` (only the RoPE side is scanned).
-package func featureGapComparison(config: RopeConfig, trainLength: Int64, testLength: Int64,
+public func featureGapComparison(config: RopeConfig, trainLength: Int64, testLength: Int64,
                                   progress: ((_ done: Int, _ total: Int) -> Void)? = nil)
   throws(RopeError) -> (rope: FeatureGapReport, resonance: FeatureGapReport) {
   var off = config

@@ -38,33 +38,40 @@ struct PairAngle: Sendable {
 }
 
 /// Frequencies of one RoPE configuration. Immutable after creation, so safe to share across threads.
-package final class FrequencyTable: Sendable {
-  package let config: RopeConfig
+public final class FrequencyTable: Sendable {
+  public let config: RopeConfig
   /// Scaled frequencies before Resonance rounding (radians per position).
-  package let scaledInvFreq: [Double]
+  public let scaledInvFreq: [Double]
   /// Wavelengths 2*pi / theta_i of the scaled frequencies, before rounding (positions).
-  package let wavelengths: [Double]
+  public let wavelengths: [Double]
   /// round(wavelength), never below 1: the integer periods Resonance uses (computed either way).
-  package let resonanceWavelengths: [Int64]
+  public let resonanceWavelengths: [Int64]
   /// The frequencies in use: 2*pi / lambda~_i with Resonance, `scaledInvFreq` without.
-  package let invFreq: [Double]
+  public let invFreq: [Double]
   /// The magnitude factor for cos/sin: the configured one, else the scaling's.
-  package let attentionFactor: Double
-  package let correctionRange: (low: Double, high: Double)?
+  public let attentionFactor: Double
+  public let correctionRange: (low: Double, high: Double)?
   let angles: [PairAngle]
   /// The fast generators' data (periodic table, polynomial constants): FastAngles.swift.
   let fast: FastAngles
 
   /// Wavelengths at or above 2^53 are already integers in double and far beyond any context;
   /// Resonance refuses them rather than converting to Int64 inexactly.
-  package static let maxResonanceWavelength: Double = 9007199254740992  // 2^53
+  public static let maxResonanceWavelength: Double = 9007199254740992  // 2^53
+
+  /// Validates `config` and builds its frequencies and fast-angle data (a periodic table of at
+  /// most `FastAngles.defaultBudgetEntries` entries). Throws for an invalid configuration, and
+  /// `.outOfMemory` when an allocation fails.
+  public convenience init(_ config: RopeConfig) throws(RopeError) {
+    try self.init(config, periodicBudget: FastAngles.defaultBudgetEntries)
+  }
 
   /// `periodicBudget`: most entries (8 bytes each) of the periodic cos/sin table of Resonance
-  /// pairs; 0 computes every pair by the polynomial. Throws `.outOfMemory` if malloc fails.
+  /// pairs; 0 computes every pair by the polynomial (the C layer's fuzz build, tests).
   /// A convenience init: everything that can throw runs before the object exists (a designated
   /// init that throws releases its object through swift_deallocPartialClassInstance, which in
   /// Embedded Swift 6.3.1 does not free it: 216 bytes leaked per failed rr_rope_create).
-  package convenience init(_ config: RopeConfig, periodicBudget: Int = FastAngles.defaultBudgetEntries) throws(RopeError) {
+  package convenience init(_ config: RopeConfig, periodicBudget: Int) throws(RopeError) {
     try config.validate()
     let half = config.pairCount
     // Allocation: the per-pair Swift arrays below and in the scaling (about 10 of 8 to 24 bytes
@@ -145,7 +152,7 @@ package final class FrequencyTable: Sendable {
     self.fast = fast
   }
 
-  package var pairCount: Int { config.pairCount }
+  public var pairCount: Int { config.pairCount }
 
   /// Bytes per pair that creating a table allocates in Swift arrays, with room to spare (the
   /// actual figure is below 200): the bound `requireMemory` proves before creation.
@@ -174,13 +181,13 @@ package final class FrequencyTable: Sendable {
 
   /// Pairs whose wavelength (before rounding) is shorter than the training length: the paper's
   /// "pre-critical" dimensions, which see whole periods during training.
-  package func preCriticalPairs(trainLength: Int64) -> Int {
+  public func preCriticalPairs(trainLength: Int64) -> Int {
     wavelengths.reduce(0) { $0 + ($1 < Double(trainLength) ? 1 : 0) }
   }
 
   /// Pairs that repeat exactly within the training length (lambda~_i <= L); 0 without Resonance.
   /// Their out-of-distribution feature gap is exactly zero.
-  package func periodicPairs(trainLength: Int64) -> Int {
+  public func periodicPairs(trainLength: Int64) -> Int {
     guard config.resonance else { return 0 }
     return resonanceWavelengths.reduce(0) { $0 + ($1 <= trainLength ? 1 : 0) }
   }

@@ -8,7 +8,7 @@ private let knownScalingKeys: Set<String> = [
 ]
 
 /// Parses a Hugging Face config.json and returns its rotary settings.
-package func ropeConfig(fromHFConfigJSON text: String, sequenceLength: Int64?, resonance: Bool) throws(RopeError) -> ModelRopeSettings {
+public func ropeConfig(fromHFConfigJSON text: String, sequenceLength: Int64?, resonance: Bool) throws(RopeError) -> ModelRopeSettings {
   guard case .object(let root) = try JSONValue.parse(text) else {
     throw RopeError(.parse, "config.json must be a JSON object at byte 0")
   }

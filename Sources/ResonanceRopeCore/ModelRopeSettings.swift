@@ -9,17 +9,17 @@
 // `makeScaling()`, the one place a `RopeScaling` is made. Anything unsupported or inconsistent is a `RopeError` naming the field.
 
 /// What a model configuration says about its rotary embedding.
-package struct ModelRopeSettings: Sendable, Equatable {
+public struct ModelRopeSettings: Sendable, Equatable {
   /// The rotary configuration (attentionFactor set only when the file gives one explicitly).
-  package var config: RopeConfig
+  public var config: RopeConfig
   /// max_position_embeddings / n_positions / `<arch>.context_length`, when given.
-  package var maxPositions: Int64?
+  public var maxPositions: Int64?
   /// The pre-extension context length a scaling uses, when one applies.
-  package var originalMaxPositions: Int64?
+  public var originalMaxPositions: Int64?
   /// Where each value came from and which defaults were applied, one line each.
-  package var notes: [String]
+  public var notes: [String]
 
-  package init(config: RopeConfig, maxPositions: Int64?, originalMaxPositions: Int64?, notes: [String]) {
+  public init(config: RopeConfig, maxPositions: Int64?, originalMaxPositions: Int64?, notes: [String]) {
     self.config = config
     self.maxPositions = maxPositions
     self.originalMaxPositions = originalMaxPositions

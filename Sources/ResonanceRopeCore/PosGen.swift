@@ -28,7 +28,7 @@ import CLibc
 // tools/gen_header.py writes the values and doc comments of these four enums into the header.
 /// Where the far tokens of each generated token come from (Wang et al. 2024, Figure 2).
 /// Added in 0.1.0.
-package enum PosGenTask: Int32, Sendable, CaseIterable {
+public enum PosGenTask: Int32, Sendable, CaseIterable {
   /// Recursive: the `far` tokens just before the near ones.
   case recurrent = 0
   /// Chain of thought: the first `far` tokens of the sequence.
@@ -38,7 +38,7 @@ package enum PosGenTask: Int32, Sendable, CaseIterable {
   case semirecurrent = 2
 
   /// The paper's name (Wang et al. 2024, Section 5.1): recursive, cot, semi-recursive.
-  package var name: String {
+  public var name: String {
     switch self {
     case .recurrent: "recursive"
     case .cot: "cot"
@@ -47,7 +47,7 @@ package enum PosGenTask: Int32, Sendable, CaseIterable {
   }
 
   /// The public code's spellings, accepted as aliases of `name` (recurrent, semirecurrent).
-  package var aliases: [String] {
+  public var aliases: [String] {
     switch self {
     case .recurrent: ["recurrent"]
     case .cot: []
@@ -56,7 +56,7 @@ package enum PosGenTask: Int32, Sendable, CaseIterable {
   }
 
   /// The task called `name` or one of its aliases.
-  package init?(name: String) {
+  public init?(name: String) {
     guard let t = Self.allCases.first(where: { $0.name == name || $0.aliases.contains(name) }) else { return nil }
     self = t
   }
@@ -69,7 +69,7 @@ package enum PosGenTask: Int32, Sendable, CaseIterable {
 ///     pow_sin_2pi   floor(|sin(2*pi*(s mod m)/m)| * m)  (evaluated as ((2*pi)*s')/m, as Python does)
 ///
 /// Results are clamped to [0, m-1] so that rounding can never yield m. Added in 0.1.0.
-package enum PosGenArithmetic: Int32, Sendable, CaseIterable {
+public enum PosGenArithmetic: Int32, Sendable, CaseIterable {
   /// s mod m.
   case modAddition = 0
   /// floor(sin(s)^2 * m).
@@ -78,7 +78,7 @@ package enum PosGenArithmetic: Int32, Sendable, CaseIterable {
   case powSin2pi = 2
 
   /// The public code's `arith_task` name.
-  package var name: String {
+  public var name: String {
     switch self {
     case .modAddition: "mod_addition"
     case .powSin: "pow_sin"
@@ -88,7 +88,7 @@ package enum PosGenArithmetic: Int32, Sendable, CaseIterable {
 }
 
 /// Which sequences are training, validation and test. Added in 0.1.0.
-package enum PosGenSplit: Int32, Sendable, CaseIterable {
+public enum PosGenSplit: Int32, Sendable, CaseIterable {
   /// The training split.
   case train = 0
   /// The validation split.
@@ -109,7 +109,7 @@ package enum PosGenSplit: Int32, Sendable, CaseIterable {
 /// evaluation seed e (validation e = i, test e = val + i) is rank floor(e * N / E): evenly
 /// spread over the lexicographic list, all distinct because N > E. Training uses the other
 /// N - E ranks in increasing order, cycled. Requires N > E (at least one training seed).
-package enum PosGenSplitMode: Int32, Sendable, CaseIterable {
+public enum PosGenSplitMode: Int32, Sendable, CaseIterable {
   /// The paper's public code: train = sequences [0, train_size), validation = [0, validation_size),
   /// test = [validation_size, validation_size + test_size) of one seed cycle, so evaluation seeds
   /// ARE training seeds (the paper's text says otherwise; its code does this).
@@ -121,20 +121,20 @@ package enum PosGenSplitMode: Int32, Sendable, CaseIterable {
 }
 
 /// Number of sequences per split; the paper's setting is 10000 / 1000 / 1000.
-package struct PosGenSplitSizes: Sendable, Equatable {
-  package var train: Int
-  package var validation: Int
-  package var test: Int
+public struct PosGenSplitSizes: Sendable, Equatable {
+  public var train: Int
+  public var validation: Int
+  public var test: Int
 
-  package init(train: Int = 10000, validation: Int = 1000, test: Int = 1000) {
+  public init(train: Int = 10000, validation: Int = 1000, test: Int = 1000) {
     self.train = train
     self.validation = validation
     self.test = test
   }
 
-  package static let paper = PosGenSplitSizes()
+  public static let paper = PosGenSplitSizes()
 
-  package func size(of split: PosGenSplit) -> Int {
+  public func size(of split: PosGenSplit) -> Int {
     switch split {
     case .train: train
     case .validation: validation
@@ -153,19 +153,19 @@ package struct PosGenSplitSizes: Sendable, Equatable {
 
 /// One PosGen task. The paper's setting: m = 17, near k = 3, far j = 1, length 64 (train) and
 /// 256 (validation/test), modular addition.
-package struct PosGenSpec: Sendable, Equatable {
-  package var task: PosGenTask
-  package var arith: PosGenArithmetic
+public struct PosGenSpec: Sendable, Equatable {
+  public var task: PosGenTask
+  public var arith: PosGenArithmetic
   /// m: tokens are 0 ..< m. 2 <= m <= 2^31 (tokens are stored as Int32).
-  package var modulus: Int
+  public var modulus: Int
   /// k >= 1: near tokens.
-  package var near: Int
+  public var near: Int
   /// j >= 0: far tokens.
-  package var far: Int
+  public var far: Int
   /// Tokens per sequence, seeds included; >= j + k.
-  package var length: Int
+  public var length: Int
 
-  package init(task: PosGenTask, arith: PosGenArithmetic = .modAddition, modulus: Int = 17,
+  public init(task: PosGenTask, arith: PosGenArithmetic = .modAddition, modulus: Int = 17,
                near: Int = 3, far: Int = 1, length: Int = 64) {
     self.task = task
     self.arith = arith
@@ -176,12 +176,12 @@ package struct PosGenSpec: Sendable, Equatable {
   }
 
   /// Largest modulus: tokens m - 1 must fit in Int32.
-  package static let maxModulus = 1 << 31
+  public static let maxModulus = 1 << 31
 
   /// j + k, the seed tokens at the start of every sequence (the paper's "initial tokens").
-  package var seedCount: Int { near &+ far }
+  public var seedCount: Int { near &+ far }
 
-  package func validate() throws(RopeError) {
+  public func validate() throws(RopeError) {
     guard modulus >= 2, modulus <= Self.maxModulus else {
       throw RopeError(.invalidValue, "modulus = \(modulus): must be >= 2 and <= 2^31")
     }
@@ -291,7 +291,7 @@ package func posgenSequence(spec: PosGenSpec, seeds: UnsafePointer<Int32>, into 
 
 /// Generates one sequence of `spec.length` tokens from explicit seeds (any order, repeats
 /// allowed; each in [0, m)). `seeds.count` must be j + k.
-package func posgenSequence(spec: PosGenSpec, seeds: [Int32]) throws(RopeError) -> [Int32] {
+public func posgenSequence(spec: PosGenSpec, seeds: [Int32]) throws(RopeError) -> [Int32] {
   try spec.validate()
   guard seeds.count == spec.seedCount else {
     throw RopeError(.invalidDimension, "seeds has \(seeds.count) tokens: must have near + far = \(spec.seedCount)")
@@ -310,10 +310,10 @@ package func posgenSequence(spec: PosGenSpec, seeds: [Int32]) throws(RopeError) 
   }
 }
 
-package enum PosGen {
+public enum PosGen {
   /// Array-returning wrappers refuse results above 2^31 tokens (8 GiB) rather than let an
   /// allocation failure trap; the pointer API has no such limit.
-  package static let maxArrayElements = 1 << 31
+  public static let maxArrayElements = 1 << 31
 }
 
 // MARK: - Seed combinations
@@ -336,13 +336,13 @@ func binomialSaturating(_ n: Int, _ k: Int) -> UInt128 {
 }
 
 /// The (j + k)-element combinations of {0 ..< m} in lexicographic order (itertools.combinations).
-package struct PosGenSeeds: Sendable {
-  package let modulus: Int
-  package let size: Int
+public struct PosGenSeeds: Sendable {
+  public let modulus: Int
+  public let size: Int
   /// C(m, j+k), saturated at Int.max; ranks are taken modulo this (cycling).
-  package let count: Int
+  public let count: Int
 
-  package init(modulus: Int, size: Int) throws(RopeError) {
+  public init(modulus: Int, size: Int) throws(RopeError) {
     guard modulus >= 2, modulus <= PosGenSpec.maxModulus else {
       throw RopeError(.invalidValue, "modulus = \(modulus): must be >= 2 and <= 2^31")
     }
@@ -401,7 +401,7 @@ package struct PosGenSeeds: Sendable {
     while t < size { c[t] = c[t - 1] + 1; t += 1 }
   }
 
-  package func combination(_ rank: Int) -> [Int32] {
+  public func combination(_ rank: Int) -> [Int32] {
     [Int32](unsafeUninitializedCapacity: size) { b, n in
       unrank(rank, into: b.baseAddress!)
       n = size
@@ -412,7 +412,7 @@ package struct PosGenSeeds: Sendable {
 /// The seed rank (index into the cycled combination list) of sequence `index` of `split`.
 /// Validates the split sizes, the index (0 <= index < split size) and, for `disjoint`,
 /// that the combination space leaves at least one training seed.
-package func posgenSeedRank(seeds: PosGenSeeds, split: PosGenSplit, mode: PosGenSplitMode,
+public func posgenSeedRank(seeds: PosGenSeeds, split: PosGenSplit, mode: PosGenSplitMode,
                             sizes: PosGenSplitSizes, index: Int) throws(RopeError) -> Int {
   try sizes.validate()
   let splitSize = sizes.size(of: split)
@@ -475,7 +475,7 @@ func _seedRanks(seeds: PosGenSeeds, split: PosGenSplit, mode: PosGenSplitMode,
 /// Nothing is written on error. Thread-safe: no shared state.
 /// Checks the arguments of `posgenGenerate(...into:)` without writing anything (the C layer
 /// checks every argument before its overlap check, and that before the first write).
-package func posgenValidateGenerate(spec: PosGenSpec, split: PosGenSplit, mode: PosGenSplitMode,
+public func posgenValidateGenerate(spec: PosGenSpec, split: PosGenSplit, mode: PosGenSplitMode,
                                     sizes: PosGenSplitSizes, first: Int, count: Int) throws(RopeError) {
   _ = try _posgenPlan(spec: spec, split: split, mode: mode, sizes: sizes, first: first, count: count)
 }
@@ -505,7 +505,7 @@ package func posgenGenerate(spec: PosGenSpec, split: PosGenSplit, mode: PosGenSp
 }
 
 /// Array-returning wrapper of `posgenGenerate(spec:split:mode:sizes:first:count:into:)`.
-package func posgenGenerate(spec: PosGenSpec, split: PosGenSplit, mode: PosGenSplitMode,
+public func posgenGenerate(spec: PosGenSpec, split: PosGenSplit, mode: PosGenSplitMode,
                             sizes: PosGenSplitSizes = .paper, first: Int = 0, count: Int) throws(RopeError) -> [Int32] {
   let plan = try _posgenPlan(spec: spec, split: split, mode: mode, sizes: sizes, first: first, count: count)
   guard plan.total <= PosGen.maxArrayElements else {

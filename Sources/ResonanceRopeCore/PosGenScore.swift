@@ -12,21 +12,21 @@
 // `acc_digit{i}` (i = 20, 40, ..., 256) is position p = i - 1 here.
 
 /// Scores of one batch. Accuracies are NaN when their position range is empty.
-package struct PosGenScore: Sendable, Equatable {
-  package var inDistributionCorrect: Int
-  package var inDistributionTotal: Int
-  package var outOfDistributionCorrect: Int
-  package var outOfDistributionTotal: Int
+public struct PosGenScore: Sendable, Equatable {
+  public var inDistributionCorrect: Int
+  public var inDistributionTotal: Int
+  public var outOfDistributionCorrect: Int
+  public var outOfDistributionTotal: Int
 
-  package var inDistributionAccuracy: Double {
+  public var inDistributionAccuracy: Double {
     inDistributionTotal == 0 ? .nan : Double(inDistributionCorrect) / Double(inDistributionTotal)
   }
-  package var outOfDistributionAccuracy: Double {
+  public var outOfDistributionAccuracy: Double {
     outOfDistributionTotal == 0 ? .nan : Double(outOfDistributionCorrect) / Double(outOfDistributionTotal)
   }
 
   // NaN != NaN, so compare the counts, not the derived accuracies.
-  package static func == (a: PosGenScore, b: PosGenScore) -> Bool {
+  public static func == (a: PosGenScore, b: PosGenScore) -> Bool {
     a.inDistributionCorrect == b.inDistributionCorrect && a.inDistributionTotal == b.inDistributionTotal
       && a.outOfDistributionCorrect == b.outOfDistributionCorrect && a.outOfDistributionTotal == b.outOfDistributionTotal
   }
@@ -91,7 +91,7 @@ package func posgenScore(predicted: UnsafePointer<Int32>, reference: UnsafePoint
 
 /// Array wrapper: `predicted` and `reference` must each hold count * length tokens.
 /// Returns the summary and the per-position accuracies (`length` values, NaN at seed positions).
-package func posgenScore(predicted: [Int32], reference: [Int32], count: Int, length: Int,
+public func posgenScore(predicted: [Int32], reference: [Int32], count: Int, length: Int,
                          seedCount: Int, trainLength: Int) throws(RopeError) -> (score: PosGenScore, perPosition: [Double]) {
   let total = try _posgenScoreShape(count: count, length: length, seedCount: seedCount, trainLength: trainLength)
   guard predicted.count == total else {

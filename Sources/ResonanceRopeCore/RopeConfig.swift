@@ -9,7 +9,7 @@
 ///           [x0 y0 x1 y1 .. x(h-1) y(h-1) | pass-through]
 ///
 /// Each pair (x, y) becomes (x cos a - y sin a, y cos a + x sin a). Added in 0.1.0.
-package enum PairLayout: Int32, Sendable, CaseIterable {
+public enum PairLayout: Int32, Sendable, CaseIterable {
   /// Half-split pairs (i, i + d/2).
   case neox = 0
   /// Interleaved pairs (2i, 2i + 1).
@@ -17,25 +17,25 @@ package enum PairLayout: Int32, Sendable, CaseIterable {
 }
 
 /// A rotary embedding configuration. Values are validated by `FrequencyTable.init`.
-package struct RopeConfig: Sendable, Equatable {
+public struct RopeConfig: Sendable, Equatable {
   /// Number of rotated dimensions d (even, > 0); pair count is d / 2.
-  package var rotaryDim: Int
+  public var rotaryDim: Int
   /// Elements per head (>= rotaryDim); dimensions past `rotaryDim` pass through untouched.
-  package var headDim: Int
+  public var headDim: Int
   /// RoPE base ("rope_theta"), > 1 and finite.
-  package var base: Double
+  public var base: Double
   /// Round every wavelength to the nearest integer (Resonance RoPE, arXiv 2403.00071).
-  package var resonance: Bool
-  package var layout: PairLayout
-  package var scaling: RopeScaling
+  public var resonance: Bool
+  public var layout: PairLayout
+  public var scaling: RopeScaling
   /// Magnitude factor for cos and sin; `nil` means the one the scaling derives (1 for none).
-  package var attentionFactor: Double?
+  public var attentionFactor: Double?
 
   /// Largest rotary or head dimension accepted: far above any published model (576 is the
   /// largest head we know of), small enough that per-token scratch stays on the stack.
-  package static let maxDim = 1 << 16
+  public static let maxDim = 1 << 16
 
-  package init(
+  public init(
     rotaryDim: Int, headDim: Int? = nil, base: Double = 10000, resonance: Bool = false,
     layout: PairLayout = .neox, scaling: RopeScaling = .none, attentionFactor: Double? = nil
   ) {
@@ -48,10 +48,10 @@ package struct RopeConfig: Sendable, Equatable {
     self.attentionFactor = attentionFactor
   }
 
-  package var pairCount: Int { rotaryDim / 2 }
+  public var pairCount: Int { rotaryDim / 2 }
 
   /// Checks everything that does not depend on the scaling's own parameters.
-  package func validate() throws(RopeError) {
+  public func validate() throws(RopeError) {
     guard rotaryDim > 0, rotaryDim % 2 == 0, rotaryDim <= Self.maxDim else {
       throw RopeError(.invalidDimension, "rotary_dim = \(rotaryDim): must be even, > 0 and <= \(Self.maxDim)")
     }

@@ -1,7 +1,7 @@
 // Errors raised by the core. The C ABI layer maps each kind to a fixed `rr_status` number.
 
 /// What went wrong, in categories that the C ABI maps one-to-one onto status codes.
-package enum RopeErrorKind: Sendable, Equatable {
+public enum RopeErrorKind: Sendable, Equatable {
   /// A dimension is zero, odd, too large, or larger than the head dimension.
   case invalidDimension
   /// A real-valued parameter is NaN, infinite or outside its domain (base <= 1, factor <= 0, ...).
@@ -22,17 +22,19 @@ package enum RopeErrorKind: Sendable, Equatable {
   case unknownEnum
   /// A memory allocation failed.
   case outOfMemory
+  /// A buffer is not aligned for its element type.
+  case misaligned
 }
 
 /// An error with a human-readable message naming the offending field or argument.
-package struct RopeError: Error, Sendable, Equatable, CustomStringConvertible {
-  package var kind: RopeErrorKind
-  package var message: String
+public struct RopeError: Error, Sendable, Equatable, CustomStringConvertible {
+  public var kind: RopeErrorKind
+  public var message: String
 
-  package init(_ kind: RopeErrorKind, _ message: String) {
+  public init(_ kind: RopeErrorKind, _ message: String) {
     self.kind = kind
     self.message = message
   }
 
-  package var description: String { message }
+  public var description: String { message }
 }

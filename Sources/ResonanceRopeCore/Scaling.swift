@@ -9,17 +9,17 @@
 import CLibc
 
 /// YaRN parameters (Peng et al. 2023, arXiv 2309.00071), as Hugging Face transformers reads them.
-package struct YarnParameters: Sendable, Equatable {
-  package var factor: Double
-  package var originalMaxPositions: Int64
-  package var betaFast: Double = 32
-  package var betaSlow: Double = 1
+public struct YarnParameters: Sendable, Equatable {
+  public var factor: Double
+  public var originalMaxPositions: Int64
+  public var betaFast: Double = 32
+  public var betaSlow: Double = 1
   /// false: the correction range is not floored/ceiled (gpt-oss).
-  package var truncate: Bool = true
-  package var mscale: Double? = nil
-  package var mscaleAllDim: Double? = nil
+  public var truncate: Bool = true
+  public var mscale: Double? = nil
+  public var mscaleAllDim: Double? = nil
 
-  package init(factor: Double, originalMaxPositions: Int64, betaFast: Double = 32, betaSlow: Double = 1,
+  public init(factor: Double, originalMaxPositions: Int64, betaFast: Double = 32, betaSlow: Double = 1,
                truncate: Bool = true, mscale: Double? = nil, mscaleAllDim: Double? = nil) {
     self.factor = factor
     self.originalMaxPositions = originalMaxPositions
@@ -32,13 +32,13 @@ package struct YarnParameters: Sendable, Equatable {
 }
 
 /// Llama 3.1's three-band scaling (Hugging Face `_compute_llama3_parameters`).
-package struct Llama3Parameters: Sendable, Equatable {
-  package var factor: Double
-  package var lowFreqFactor: Double
-  package var highFreqFactor: Double
-  package var originalMaxPositions: Int64
+public struct Llama3Parameters: Sendable, Equatable {
+  public var factor: Double
+  public var lowFreqFactor: Double
+  public var highFreqFactor: Double
+  public var originalMaxPositions: Int64
 
-  package init(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositions: Int64) {
+  public init(factor: Double, lowFreqFactor: Double, highFreqFactor: Double, originalMaxPositions: Int64) {
     self.factor = factor
     self.lowFreqFactor = lowFreqFactor
     self.highFreqFactor = highFreqFactor
@@ -47,17 +47,17 @@ package struct Llama3Parameters: Sendable, Equatable {
 }
 
 /// LongRoPE (Phi-3) per-pair factors.
-package struct LongRopeParameters: Sendable, Equatable {
-  package var shortFactor: [Double]
-  package var longFactor: [Double]
+public struct LongRopeParameters: Sendable, Equatable {
+  public var shortFactor: [Double]
+  public var longFactor: [Double]
   /// `factor` when given, else maxPositions / originalMaxPositions.
-  package var factor: Double?
-  package var originalMaxPositions: Int64
-  package var maxPositions: Int64
+  public var factor: Double?
+  public var originalMaxPositions: Int64
+  public var maxPositions: Int64
   /// Current sequence length; long factors apply when it exceeds originalMaxPositions.
-  package var sequenceLength: Int64?
+  public var sequenceLength: Int64?
 
-  package init(shortFactor: [Double], longFactor: [Double], factor: Double?, originalMaxPositions: Int64,
+  public init(shortFactor: [Double], longFactor: [Double], factor: Double?, originalMaxPositions: Int64,
                maxPositions: Int64, sequenceLength: Int64?) {
     self.shortFactor = shortFactor
     self.longFactor = longFactor
@@ -68,7 +68,7 @@ package struct LongRopeParameters: Sendable, Equatable {
   }
 }
 
-package enum RopeScaling: Sendable, Equatable {
+public enum RopeScaling: Sendable, Equatable {
   case none
   /// Position interpolation: theta_i / factor.
   case linear(factor: Double)
@@ -82,7 +82,7 @@ package enum RopeScaling: Sendable, Equatable {
   /// Custom per-pair divisors (ggml's freq_factors / llama.cpp's rope_freqs): theta_i / f_i.
   case frequencyFactors([Double])
 
-  package var name: String { kind.name }
+  public var name: String { kind.name }
 }
 
 /// Frequencies after scaling, before any Resonance rounding.

@@ -3,7 +3,7 @@
 
 // The C ABI's rr_scaling: tools/gen_header.py writes these values and doc comments into the header.
 /// Frequency scalings (see rr_rope_params for the fields each reads). Added in 0.1.0.
-package enum ScalingKind: Int32, Sendable, CaseIterable {
+public enum ScalingKind: Int32, Sendable, CaseIterable {
   /// theta_i = base^(-2i/d).
   case none = 0
   /// Position interpolation: theta_i / factor.
@@ -21,7 +21,7 @@ package enum ScalingKind: Int32, Sendable, CaseIterable {
   /// Per-pair divisors freq_factors (llama.cpp's rope_freqs): theta_i / f_i.
   case freqFactors = 7
 
-  package var name: String {
+  public var name: String {
     switch self {
     case .none: "none"
     case .linear: "linear"
@@ -34,31 +34,31 @@ package enum ScalingKind: Int32, Sendable, CaseIterable {
     }
   }
 
-  package init?(name: String) {
+  public init?(name: String) {
     guard let k = Self.allCases.first(where: { $0.name == name }) else { return nil }
     self = k
   }
 }
 
 /// Every scaling parameter; nil means "not given". Field names follow Hugging Face's.
-package struct ScalingFields: Sendable, Equatable {
-  package var kind: ScalingKind = .none
-  package var factor: Double? = nil
-  package var originalMaxPositions: Int64? = nil
-  package var maxPositions: Int64? = nil
-  package var sequenceLength: Int64? = nil
-  package var betaFast: Double? = nil
-  package var betaSlow: Double? = nil
-  package var mscale: Double? = nil
-  package var mscaleAllDim: Double? = nil
-  package var lowFreqFactor: Double? = nil
-  package var highFreqFactor: Double? = nil
-  package var truncate: Bool? = nil
-  package var shortFactor: [Double]? = nil
-  package var longFactor: [Double]? = nil
-  package var freqFactors: [Double]? = nil
+public struct ScalingFields: Sendable, Equatable {
+  public var kind: ScalingKind = .none
+  public var factor: Double? = nil
+  public var originalMaxPositions: Int64? = nil
+  public var maxPositions: Int64? = nil
+  public var sequenceLength: Int64? = nil
+  public var betaFast: Double? = nil
+  public var betaSlow: Double? = nil
+  public var mscale: Double? = nil
+  public var mscaleAllDim: Double? = nil
+  public var lowFreqFactor: Double? = nil
+  public var highFreqFactor: Double? = nil
+  public var truncate: Bool? = nil
+  public var shortFactor: [Double]? = nil
+  public var longFactor: [Double]? = nil
+  public var freqFactors: [Double]? = nil
 
-  package init(kind: ScalingKind = .none) { self.kind = kind }
+  public init(kind: ScalingKind = .none) { self.kind = kind }
 }
 
 private func need<T>(_ v: T?, _ field: String, _ kind: ScalingKind) throws(RopeError) -> T {
@@ -79,7 +79,7 @@ extension ScalingFields {
   /// LongRoPE factor is max_position_embeddings / original_max_position_embeddings (as
   /// transformers 5 does); beta_fast/beta_slow default to 32/1; truncate defaults to true.
   /// Value ranges (finite, > 0, lengths) are checked by `scaledFrequencies`.
-  package func makeScaling() throws(RopeError) -> RopeScaling {
+  public func makeScaling() throws(RopeError) -> RopeScaling {
     let maxPos = try positiveCount(maxPositions, "max_position_embeddings")
     let origPos = try positiveCount(originalMaxPositions, "original_max_position_embeddings") ?? maxPos
     func derivedFactor() -> Double? {
@@ -125,7 +125,7 @@ extension ScalingFields {
 }
 
 extension RopeScaling {
-  package var kind: ScalingKind {
+  public var kind: ScalingKind {
     switch self {
     case .none: .none
     case .linear: .linear

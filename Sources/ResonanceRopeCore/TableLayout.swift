@@ -10,7 +10,7 @@
 ///     gptj  cos [n, d], sin [n, d]  (interleaved)       c0 c0 c1 c1 .. c(h-1) c(h-1)
 ///
 /// Added in 0.1.0.
-package enum TableLayout: Int32, Sendable, CaseIterable {
+public enum TableLayout: Int32, Sendable, CaseIterable {
   /// One value per pair.
   case half = 0
   /// Hugging Face: cat(freqs, freqs).
@@ -20,9 +20,9 @@ package enum TableLayout: Int32, Sendable, CaseIterable {
   /// GPT-J: each value twice, interleaved.
   case gptj = 3
 
-  package func rowWidth(pairs: Int) -> Int { self == .half ? pairs : 2 * pairs }
+  public func rowWidth(pairs: Int) -> Int { self == .half ? pairs : 2 * pairs }
   /// The vLLM layout writes cos and sin into one buffer; the others need a separate sin buffer.
-  package var usesSinBuffer: Bool { self != .vllm }
+  public var usesSinBuffer: Bool { self != .vllm }
 
   var kernelLayout: KernelCacheLayout {
     switch self {
@@ -33,7 +33,7 @@ package enum TableLayout: Int32, Sendable, CaseIterable {
     }
   }
 
-  package var name: String {
+  public var name: String {
     switch self {
     case .half: "half"
     case .hf: "hf"

@@ -5,13 +5,13 @@
 // python/pyproject.toml reads); the Makefile asks `tools/gen_header.py --version`; the C entry
 // points rr_version_number() / rr_version_string() and the CLI's --version read it here.
 
-package enum LibraryVersion {
+public enum LibraryVersion {
   /// "MAJOR.MINOR.PATCH", each part a decimal number below 100.
-  package static let text: StaticString = "0.1.0"
+  public static let text: StaticString = "0.1.0"
 
   /// MAJOR * 10000 + MINOR * 100 + PATCH, as RR_VERSION_NUMBER computes it (from `text`, with no
   /// allocation: the C entry may be called anywhere).
-  package static var number: UInt32 {
+  public static var number: UInt32 {
     var parts: (UInt32, UInt32, UInt32) = (0, 0, 0)
     var index = 0
     text.withUTF8Buffer { bytes in

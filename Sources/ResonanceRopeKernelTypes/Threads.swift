@@ -7,7 +7,7 @@
 import CLibc
 
 /// Largest number of threads one call uses.
-package let maxThreads = 256
+public let maxThreads = 256
 
 private final class ChunkJob: @unchecked Sendable {  // handed to exactly one thread, joined before return
   let body: (Int) -> Void
@@ -19,12 +19,12 @@ private final class ChunkJob: @unchecked Sendable {  // handed to exactly one th
 }
 
 /// How many chunks `parallelChunks` makes: min(threads, count, maxThreads), at least 1.
-package func chunkCount(count: Int, threads: Int) -> Int { max(1, min(max(threads, 1), count, maxThreads)) }
+public func chunkCount(count: Int, threads: Int) -> Int { max(1, min(max(threads, 1), count, maxThreads)) }
 
 /// Splits [0, count) into `chunkCount(count:threads:)` contiguous chunks (the first ones one
 /// element longer when it does not divide) and runs `body(chunk range, chunk index)` for each,
 /// chunk 0 on the calling thread. Returns after every chunk has finished.
-package func parallelChunks(count: Int, threads: Int, _ body: (Range<Int>, Int) -> Void) {
+public func parallelChunks(count: Int, threads: Int, _ body: (Range<Int>, Int) -> Void) {
   let n = chunkCount(count: count, threads: threads)
   if n <= 1 {
     if count > 0 { body(0 ..< count, 0) }
