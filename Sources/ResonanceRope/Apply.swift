@@ -41,35 +41,17 @@ func validateRotation(_ r: rr_rotation, _ t: FrequencyTable, elementSize: Int) t
   guard begin >= 0, begin <= end, end <= n else {
     throw CallError(.invalidArgument, "token range [\(begin), \(r.token_end)) is not inside [0, n_tokens = \(n)] (token_end -1 means n_tokens)")
   }
-  let positions = try positionsArgument(r.positions, start: r.start_position, count: n)
   let dim = t.config.headDim
-  /// One view: non-NULL, aligned, its span validated; returns the view and its byte range.
-  func view(_ p: UnsafeMutableRawPointer?, _ g: HeadGeometry, _ name: String) throws(CallError) -> (HeadBuffer, ByteRange, Int64) {
-    let p = try required(p, "rotation->\(name)")
-    try requireAligned(p, to: elementSize, "rotation->\(name)")
-    let span = try core { () throws(RopeError) in try g.span(tokens: n, headDim: dim, elementSize: elementSize, name: name) }
-    return (HeadBuffer(base: p, geometry: g), ByteRange(name, p, bytes: span * Int64(elementSize)), span)
-  }
-  let qg = HeadGeometry(heads: r.q_heads, tokenStride: r.q_token_stride, headStride: r.q_head_stride)
-  let (q, qBytes, qSpan) = try view(r.q, qg, "q")
-  var k: HeadBuffer? = nil
-  var outputs = [qBytes]
-  if r.k != nil {
-    let g = HeadGeometry(heads: r.k_heads, tokenStride: r.k_token_stride, headStride: r.k_head_stride)
-    let (kb, kBytes, kSpan) = try view(r.k, g, "k")
-    // q and k are compared element by element (a fused qkv row interleaves them), not by extent.
-    if viewsOverlap(a: qBytes.start, spanA: qSpan, geometryA: qg, b: kBytes.start, spanB: kSpan, geometryB: g,
-                    tokens: n, headDim: dim, elementSize: elementSize) {
-      throw CallError(.overlap, "the q and k views share elements")
-    }
-    k = kb
-    outputs.append(kBytes)
-  }
-  for o in outputs {
-    try requireDisjoint(outputs: [o], inputs: [ByteRange("positions", r.positions, count: n)])
+  let q = ViewArgument(base: try required(r.q, "rotation->q"), capacity: nil,
+                       geometry: HeadGeometry(heads: r.q_heads, tokenStride: r.q_token_stride, headStride: r.q_head_stride), name: "q")
+  let k = r.k.map { ViewArgument(base: $0, capacity: nil,
+                                 geometry: HeadGeometry(heads: r.k_heads, tokenStride: r.k_token_stride, headStride: r.k_head_stride), name: "k") }
+  let c = try core { () throws(RopeError) in
+    try checkRotation(q: q, k: k, tokens: n, headDim: dim, elementSize: elementSize,
+                      positions: r.positions, listCapacity: nil, start: r.start_position)
   }
   return ValidatedRotation(
-    q: q, k: k, positions: positions, tokens: Int(begin) ..< Int(end),
+    q: c.q, k: c.k, positions: c.positions, tokens: Int(begin) ..< Int(end),
     inverse: r.flags & RR_ROTATE_INVERSE != 0, attention: r.flags & RR_ATTENTION_FACTOR != 0,
     threads: Int(r.n_threads))
 }

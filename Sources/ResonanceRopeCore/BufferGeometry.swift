@@ -78,6 +78,76 @@ package func checkAligned(_ p: UnsafeRawPointer, to alignment: Int, _ name: Stri
   }
 }
 
+/// One q or k argument of a rotation: its first element, the bytes its caller vouches for
+/// (`capacity`; nil for C callers, whose views are defined by their layout alone) and its layout.
+package struct ViewArgument {
+  package var base: UnsafeMutableRawPointer
+  package var capacity: Int?
+  package var geometry: HeadGeometry
+  package var name: String
+
+  package init(base: UnsafeMutableRawPointer, capacity: Int?, geometry: HeadGeometry, name: String) {
+    (self.base, self.capacity, self.geometry, self.name) = (base, capacity, geometry, name)
+  }
+}
+
+/// A rotation's views and positions, every rule checked.
+package struct CheckedRotation {
+  package var q: HeadBuffer
+  package var k: HeadBuffer?
+  package var positions: Positions
+}
+
+/// The rules of an in-place rotation of `n` tokens, for the C layer (rr_rotation) and the public
+/// Swift API alike, in this order: the positions (`list` aligned and holding at least n values
+/// when its capacity is known, or start + n - 1 representable); each view aligned to its
+/// element, its layout valid (HeadGeometry.span) and inside its capacity; q and k sharing no
+/// element (viewsOverlap); the position list outside both views.
+package func checkRotation(q: ViewArgument, k: ViewArgument?, tokens n: Int64, headDim: Int, elementSize: Int,
+                           positions list: UnsafePointer<Int64>?, listCapacity: Int?, start: Int64) throws(RopeError) -> CheckedRotation {
+  let positions: Positions
+  if let list {
+    try checkAligned(list, to: MemoryLayout<Int64>.alignment, "positions")
+    if let c = listCapacity, Int64(c) < n { throw RopeError(.bufferTooSmall, "positions: \(c) values for \(n) tokens") }
+    positions = .list(list)
+  } else {
+    try Positions.checkRange(start: start, count: n)
+    positions = .range(start: start)
+  }
+  func view(_ v: ViewArgument) throws(RopeError) -> (bytes: Int64, span: Int64) {
+    try checkAligned(v.base, to: elementSize, v.name)
+    let span = try v.geometry.span(tokens: n, headDim: headDim, elementSize: elementSize, name: v.name)
+    let bytes = span * Int64(elementSize)  // validated by span
+    if let c = v.capacity, bytes > Int64(c) {
+      throw RopeError(.bufferTooSmall, "\(v.name): the view spans \(bytes) bytes, the buffer holds \(c)")
+    }
+    return (bytes, span)
+  }
+  let qs = try view(q)
+  var views = [(q, qs.bytes)]
+  if let k {
+    let ks = try view(k)
+    // q and k are compared element by element (a fused qkv row interleaves them), not by extent.
+    if viewsOverlap(a: UInt(bitPattern: q.base), spanA: qs.span, geometryA: q.geometry,
+                    b: UInt(bitPattern: k.base), spanB: ks.span, geometryB: k.geometry,
+                    tokens: n, headDim: headDim, elementSize: elementSize) {
+      throw RopeError(.overlap, "the q and k views share elements")
+    }
+    views.append((k, ks.bytes))
+  }
+  if let list, n > 0 {
+    let p = UInt(bitPattern: list), pBytes = UInt(n) &* 8  // n <= the view's tokens: no overflow past the checked spans
+    for (v, bytes) in views where bytes > 0 {
+      let a = UInt(bitPattern: v.base)
+      if a < p &+ pBytes && p < a &+ UInt(bytes) {
+        throw RopeError(.overlap, "\(v.name) (\(bytes) bytes) overlaps positions (\(pBytes) bytes)")
+      }
+    }
+  }
+  return CheckedRotation(q: HeadBuffer(base: q.base, geometry: q.geometry), k: k.map { HeadBuffer(base: $0.base, geometry: $0.geometry) },
+                         positions: positions)
+}
+
 extension Positions {
   /// Checks that every position of `count` tokens is representable.
   package static func checkRange(start: Int64, count: Int64) throws(RopeError) {

@@ -35,72 +35,47 @@ public enum RotationPositions {
   case array(UnsafeBufferPointer<Int64>)
 }
 
-/// One validated view: its kernel description and its byte range.
-private struct CheckedView {
-  var buffer: HeadBuffer
-  var start: UInt
-  var span: Int64
-  var geometry: HeadGeometry
-}
-
-/// Validates one view of `tokens` tokens inside its buffer.
-private func checkedView(_ b: UnsafeMutableRawBufferPointer, _ layout: HeadLayout, tokens: Int, headDim: Int,
-                         format: ElementFormat, name: String) throws(RopeError) -> CheckedView {
-  let g = layout.geometry
-  let span = try g.span(tokens: Int64(tokens), headDim: headDim, elementSize: format.size, name: name)
-  let bytes = span * Int64(format.size)  // span validated: no overflow
-  guard bytes <= Int64(b.count) else {
-    throw RopeError(.bufferTooSmall, "\(name): the view spans \(bytes) bytes, the buffer holds \(b.count)")
-  }
-  guard let base = b.baseAddress else {
-    // An empty buffer can only hold an empty view (tokens == 0).
-    throw RopeError(.bufferTooSmall, "\(name): empty buffer")
-  }
-  try checkAligned(base, to: format.size, name)
-  return CheckedView(buffer: HeadBuffer(base: base, geometry: g), start: UInt(bitPattern: base), span: span, geometry: g)
-}
-
 /// Whether byte ranges [a, a + n) and [b, b + m) intersect.
 private func intersects(_ a: UInt, _ n: Int, _ b: UInt, _ m: Int) -> Bool {
   n > 0 && m > 0 && a < b &+ UInt(m) && b < a &+ UInt(n)
 }
 
 extension FrequencyTable {
-  /// Checks q (and k) for `tokens` tokens and the positions, as rr_rope_apply_*_inplace does:
-  /// layouts (HeadGeometry.span), each view inside its buffer and aligned, q and k sharing no
-  /// element (viewsOverlap), positions representable or an array of at least `tokens` values
-  /// outside q and k.
+  /// Checks q (and k) for `tokens` tokens and the positions with the C layer's rules
+  /// (`checkRotation`), each view also inside its buffer; nil when there is nothing to rotate.
   private func checkedRotation(_ format: ElementFormat, q: UnsafeMutableRawBufferPointer, _ qLayout: HeadLayout,
                                k: UnsafeMutableRawBufferPointer?, _ kLayout: HeadLayout?, tokens: Int,
-                               positions: RotationPositions) throws(RopeError) -> (HeadBuffer, HeadBuffer?, Positions)? {
+                               positions: RotationPositions) throws(RopeError) -> CheckedRotation? {
     guard tokens >= 0 else { throw RopeError(.overflow, "tokens = \(tokens): must be >= 0") }
-    let d = config.headDim
-    let qv = try checkedView(q, qLayout, tokens: tokens, headDim: d, format: format, name: "q")
-    var kv: CheckedView? = nil
+    func argument(_ b: UnsafeMutableRawBufferPointer, _ l: HeadLayout, _ name: String) throws(RopeError) -> ViewArgument? {
+      guard let base = b.baseAddress else {
+        // An empty buffer holds only an empty view: nothing to rotate, once the layout is valid.
+        _ = try l.geometry.span(tokens: Int64(tokens), headDim: config.headDim, elementSize: format.size, name: name)
+        guard tokens == 0 else { throw RopeError(.bufferTooSmall, "\(name): empty buffer") }
+        return nil
+      }
+      return ViewArgument(base: base, capacity: b.count, geometry: l.geometry, name: name)
+    }
+    var kArg: ViewArgument? = nil
     if let k {
       guard let kLayout else { throw RopeError(.invalidStride, "k is given without its layout") }
-      let v = try checkedView(k, kLayout, tokens: tokens, headDim: d, format: format, name: "k")
-      if viewsOverlap(a: qv.start, spanA: qv.span, geometryA: qv.geometry, b: v.start, spanB: v.span, geometryB: v.geometry,
-                      tokens: Int64(tokens), headDim: d, elementSize: format.size) {
-        throw RopeError(.overlap, "the q and k views share elements")
-      }
-      kv = v
+      guard let a = try argument(k, kLayout, "k") else { return nil }
+      kArg = a
     }
-    let p: Positions
+    guard let qArg = try argument(q, qLayout, "q") else { return nil }
+    var list: UnsafePointer<Int64>? = nil, capacity: Int? = nil, start: Int64 = 0
     switch positions {
-    case .start(let s):
-      try Positions.checkRange(start: s, count: Int64(tokens))
-      p = .range(start: s)
+    case .start(let s): start = s
     case .array(let a):
-      guard a.count >= tokens else { throw RopeError(.bufferTooSmall, "positions: \(a.count) values for \(tokens) tokens") }
-      guard let base = a.baseAddress else { return nil }  // an empty array: tokens == 0
-      let at = UInt(bitPattern: base), n = tokens * 8
-      for v in [qv] + (kv.map { [$0] } ?? []) where intersects(v.start, Int(v.span) * format.size, at, n) {
-        throw RopeError(.overlap, "positions lie inside the q or k view")
+      guard let base = a.baseAddress else {  // an empty array
+        guard tokens == 0 else { throw RopeError(.bufferTooSmall, "positions: 0 values for \(tokens) tokens") }
+        return nil
       }
-      p = .list(base)
+      (list, capacity) = (base, a.count)
     }
-    return tokens == 0 ? nil : (qv.buffer, kv?.buffer, p)
+    let c = try checkRotation(q: qArg, k: kArg, tokens: Int64(tokens), headDim: config.headDim, elementSize: format.size,
+                              positions: list, listCapacity: capacity, start: start)
+    return tokens == 0 ? nil : c
   }
 
   /// Rotates the first `tokens` tokens of q (and k) in place, as rr_rope_apply_f32_inplace (and
@@ -114,8 +89,8 @@ extension FrequencyTable {
                      positions: RotationPositions = .start(0), inverse: Bool = false,
                      applyAttentionFactor: Bool = false, threads: Int = 1) throws(RopeError) {
     guard threads >= 0 else { throw RopeError(.invalidValue, "threads = \(threads): must be >= 0") }
-    guard let (qb, kb, p) = try checkedRotation(format, q: q, qLayout, k: k, kLayout, tokens: tokens, positions: positions) else { return }
-    try rotate(format: format, q: qb, k: kb, tokens: 0 ..< tokens, positions: p, inverse: inverse,
+    guard let c = try checkedRotation(format, q: q, qLayout, k: k, kLayout, tokens: tokens, positions: positions) else { return }
+    try rotate(format: format, q: c.q, k: c.k, tokens: 0 ..< tokens, positions: c.positions, inverse: inverse,
                applyAttentionFactor: applyAttentionFactor, threads: threads)
   }
 
@@ -149,8 +124,8 @@ extension FrequencyTable {
   public func rotate(q: UnsafeMutableRawBufferPointer, _ qLayout: HeadLayout, k: UnsafeMutableRawBufferPointer? = nil,
                      _ kLayout: HeadLayout? = nil, rows: PreparedRows) throws(RopeError) {
     guard rows.table === self else { throw RopeError(.invalidValue, "rows: prepared by another table") }
-    guard let (qb, kb, _) = try checkedRotation(rows.format, q: q, qLayout, k: k, kLayout, tokens: 1, positions: .start(0)) else { return }
-    rotateToken(format: rows.format, q: qb, k: kb, token: 0, cos: rows.cos, sin: rows.sin)
+    guard let c = try checkedRotation(rows.format, q: q, qLayout, k: k, kLayout, tokens: 1, positions: .start(0)) else { return }
+    rotateToken(format: rows.format, q: c.q, k: c.k, token: 0, cos: rows.cos, sin: rows.sin)
   }
 
   /// Largest cos/sin table `cosSinTable` returns, in float32 elements (2^28 = 1 GiB): arrays

@@ -102,7 +102,7 @@ func publicRotateMatchesFloat64Reference(_ pairLayout: PairLayout) throws {
   refused(.bufferTooSmall, "positions: 2 values for 3 tokens") { b throws(RopeError) in
     try positions.withUnsafeBufferPointer { (p) throws(RopeError) in try t.rotate(.float32, q: b, ql, tokens: tokens, positions: .array(p)) }
   }
-  refused(.overlap, "positions lie inside") { b throws(RopeError) in
+  refused(.overlap, "overlaps positions") { b throws(RopeError) in
     // positions taken from the last 24 bytes of q's own view
     let p = UnsafeBufferPointer(start: (b.baseAddress! + qBytes - 24).assumingMemoryBound(to: Int64.self), count: 3)
     try t.rotate(.float32, q: UnsafeMutableRawBufferPointer(rebasing: b[0 ..< qBytes]), ql, tokens: tokens, positions: .array(p))
