@@ -6,7 +6,9 @@ Outputs (each GENERATED, committed, and compared by --check; `make header` write
   Tests/c/rr_layout_asserts.h        every public struct's size and field offsets (via
                                      tools/gen_layout_asserts.py, which compiles a probe)
   python/resonance_rope/_abi.py      the same facts for ctypes: structs, enums, statuses, flags,
-                                     limits and the version; the Python package imports it
+                                     limits, the version, and every function's restype, argtypes
+                                     and "Added in" version (ctypes_of maps each C type); the
+                                     Python package imports it and binds the library from it
 
 Inputs:
   .build/resonance_rope-emitted.h   written by `swiftc -emit-clang-header-path` on every build of
@@ -202,8 +204,9 @@ def convert_comment(lines):
 
 
 def convert_params(func, params):
+    """The emitted parameter list -> [(C type as the header spells it, name)] ([] for `void`)."""
     if params.strip() == "void":
-        return "void"
+        return []
     out = []
     for p in params.split(","):
         p = p.strip()
@@ -222,9 +225,15 @@ def convert_params(func, params):
             # `T const *` -> `const T *`
             ctype = re.sub(r"^(\w+) const \*", r"const \1 *", ctype)
             ctype = ctype.replace("SWIFT_ENUM_TAG ", "")
-        sep = "" if ctype.endswith("*") else " "
-        out.append(ctype + sep + name)
-    return ", ".join(out)
+        out.append((ctype, name))
+    return out
+
+
+def c_params(params):
+    """[(C type, name)] -> the header's parameter list."""
+    if not params:
+        return "void"
+    return ", ".join(t + ("" if t.endswith("*") else " ") + n for t, n in params)
 
 
 def parse_emitted(text):
@@ -343,7 +352,7 @@ def render(decls, enums, types_text, order, docs, case_docs, core):
         out += convert_comment(docs[name])
         sep = "" if ret.endswith("*") else " "
         attrs = " RR_NOEXCEPT" + (" RR_WARN_UNUSED_RESULT" if warn else "")
-        out.append("%s%s%s(%s)%s;" % (ret, sep, name, params, attrs))
+        out.append("%s%s%s(%s)%s;" % (ret, sep, name, c_params(params), attrs))
         out.append("")
     out.append("#ifdef __cplusplus")
     out.append('} /* extern "C" */')
@@ -355,6 +364,56 @@ def render(decls, enums, types_text, order, docs, case_docs, core):
 
 CTYPES = {"uint32_t": "ctypes.c_uint32", "int32_t": "ctypes.c_int32", "uint64_t": "ctypes.c_uint64",
           "int64_t": "ctypes.c_int64", "double": "ctypes.c_double", "float": "ctypes.c_float"}
+
+
+# The handle's C types (HANDLE_PARAMS) for ctypes: an opaque address, and its out-parameter.
+HANDLE_CTYPES = {"rr_rope *": "ctypes.c_void_p", "const rr_rope *": "ctypes.c_void_p",
+                 "rr_rope **": "ctypes.POINTER(ctypes.c_void_p)"}
+
+
+def ctypes_of(ctype, structs, enums, where):
+    """A function's C result or parameter type (as the header spells it) -> its ctypes type in
+    _abi.py. Every C type the ABI uses has one rule here; any other type stops the generator (a new
+    kind of parameter needs a decision, never a guess):
+      scalars (CTYPES)                 -> that ctypes type; an enum typedef (int32_t) -> c_int32
+      void (a result)                  -> None
+      const char *                     -> c_char_p (the package passes bytes, reads NUL-ended text)
+      rr_rope * / const rr_rope *      -> c_void_p (the opaque handle); rr_rope ** -> POINTER(c_void_p)
+      [const] S * for a public struct  -> POINTER(S class): byref() of another struct is refused
+      [const] T * for a scalar or enum -> ScalarPointer(T): an address (numpy's arr.ctypes.data,
+                                          its dtype and size checked by _arrays.py), None, or
+                                          byref()/an array/a pointer of exactly T
+      void * / const void *            -> c_void_p"""
+    if ctype == "void":
+        if not where.endswith(" result"):
+            raise GenError("%s: a parameter of type void" % where)
+        return "None"
+    if ctype in HANDLE_CTYPES:
+        return HANDLE_CTYPES[ctype]
+    if ctype == "const char *":
+        return "ctypes.c_char_p"
+    if ctype in ("void *", "const void *"):
+        return "ctypes.c_void_p"
+    if ctype in CTYPES:
+        return CTYPES[ctype]
+    if ctype in enums:
+        return "ctypes.c_int32"
+    m = re.match(r"^(?:const )?(\w+) \*$", ctype)
+    if m and m.group(1) in structs:
+        return "ctypes.POINTER(%s)" % python_class(m.group(1))
+    if m and (m.group(1) in CTYPES or m.group(1) in enums):
+        return "ScalarPointer(%s)" % (CTYPES.get(m.group(1)) or "ctypes.c_int32")
+    raise GenError("%s: no ctypes mapping for C type %r (add a rule to ctypes_of in "
+                   "tools/gen_header.py)" % (where, ctype))
+
+
+def added_in(name, doc_lines):
+    """(X, Y, Z) of the one "Added in X.Y.Z." in a function's doc comment."""
+    text = " ".join(line[3:].strip() for line in doc_lines)
+    found = re.findall(r"\bAdded in (\d+)\.(\d+)\.(\d+)\.", text)
+    if len(found) != 1:
+        raise GenError("%s: its doc comment must say \"Added in X.Y.Z.\" once (found %d)" % (name, len(found)))
+    return tuple(int(x) for x in found[0])
 
 
 def public_structs(types_text):
@@ -380,8 +439,9 @@ def python_class(c_name):
     return "".join("PosGen" if p == "posgen" else p.capitalize() for p in c_name.split("_")[1:])
 
 
-def render_abi_py(decls, enums, types_text, core, v):
-    out = ['"""The C ABI of libresonance_rope for ctypes: structs, enums, statuses, flags, limits, version.',
+def render_abi_py(decls, enums, types_text, core, v, order, docs):
+    out = ['"""The C ABI of libresonance_rope for ctypes: structs, enums, statuses, flags, limits, version,',
+           "and every function's signature (restype, argtypes) with the version that added it.",
            "",
            "GENERATED by tools/gen_header.py from the Swift sources and",
            "Sources/CResonanceRope/include/resonance_rope_types.h, like Include/resonance_rope.h. Do not",
@@ -412,7 +472,61 @@ def render_abi_py(decls, enums, types_text, core, v):
                 "    _fields_ = ["]
         out += ['        ("%s", %s),' % f for f in fields]
         out.append("    ]")
+    out += SCALAR_POINTER
+    structs = {n for n, _ in public_structs(types_text)}
+    enum_types = set(enums) | {n for n, _, _ in core}
+    out += ["", "", "# Every exported function, in header order: name -> (restype, argtypes, the version that",
+            "# added it), from its C declaration and the \"Added in X.Y.Z.\" of its doc comment.",
+            "FUNCTIONS = {"]
+    for name in order:
+        if name in enums:
+            continue
+        _, (ret, params, _) = decls[name]
+        added = added_in(name, docs[name])
+        if added > v:
+            raise GenError("%s: added in %d.%d.%d, after the current version" % ((name,) + added))
+        res = ctypes_of(ret, structs, enum_types, "%s result" % name)
+        args = [ctypes_of(t, structs, enum_types, "%s parameter %s" % (name, n)) for t, n in params]
+        line = '    "%s": (%s, [%s], %r),' % (name, res, ", ".join(args), added)
+        if len(line) > 110:   # one parameter a line, named as in the header
+            width = max(len(a) for a in args) + 1
+            line = "\n".join(['    "%s": (%s, [' % (name, res)]
+                              + ["        %-*s  # %s" % (width, a + ",", n) for a, (_, n) in zip(args, params)]
+                              + ["    ], %r)," % (added,)])
+        out.append(line)
+    out.append("}")
     return "\n".join(out) + "\n"
+
+
+# The argtype of a C `T *` (T a scalar): a fixed part of _abi.py.
+SCALAR_POINTER = [
+    "",
+    "",
+    "class ScalarPointer:",
+    '    """The ctypes argtype of a C `T *` with T a scalar: accepts an address (an int such as numpy\'s',
+    "    arr.ctypes.data, whose dtype and size the caller has checked, or a c_void_p), None (NULL),",
+    "    or byref() / an array / a pointer of exactly T; anything else raises ctypes.ArgumentError.",
+    '    """',
+    "",
+    "    def __init__(self, ctype):",
+    "        self.ctype, self._pointer = ctype, ctypes.POINTER(ctype)",
+    "",
+    "    def from_param(self, obj):",
+    "        if obj is None or isinstance(obj, ctypes.c_void_p):",
+    "            return obj",
+    "        if isinstance(obj, int):",
+    "            return ctypes.c_void_p(obj)   # a bare int would go to C as an int, not an address",
+    "        return self._pointer.from_param(obj)",
+    "",
+    "    def __eq__(self, other):",
+    "        return isinstance(other, ScalarPointer) and other.ctype is self.ctype",
+    "",
+    "    def __hash__(self):",
+    "        return hash(self.ctype)",
+    "",
+    "    def __repr__(self):",
+    '        return "ScalarPointer(ctypes.%s)" % self.ctype.__name__',
+]
 
 
 def generate():
@@ -437,7 +551,7 @@ def generate():
     if clash:
         raise GenError("%s: declared both in the core (CORE_ENUMS) and with @c" % clash)
     header = render(decls, enums, types_text, order, docs, case_docs, core)
-    return header, render_abi_py(decls, enums, types_text, core, v)
+    return header, render_abi_py(decls, enums, types_text, core, v, order, docs)
 
 
 def compare(path, text, what):

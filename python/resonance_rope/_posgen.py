@@ -9,7 +9,8 @@ import numpy as np
 from . import _abi
 from ._arrays import c_int, int32_array, int_values
 from ._errors import check
-from ._lib import PosGenParams, PosGenResult, library
+from ._abi import PosGenParams, PosGenResult
+from ._lib import library
 
 __all__ = ["PosGen", "PosGenScore"]
 

@@ -13,7 +13,8 @@ import numpy as np
 from . import _abi, _gguf, _overlap
 from ._arrays import c_int, element_kind, head_geometry, pair_values, positions_array
 from ._errors import check
-from ._lib import GapSummary, Library, RopeInfo, RopeParams, Rotation, library
+from ._abi import GapSummary, RopeInfo, RopeParams, Rotation
+from ._lib import Library, library
 
 __all__ = ["Rope", "FeatureGap", "SCALINGS", "LAYOUTS", "TABLE_LAYOUTS"]
 
