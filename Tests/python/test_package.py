@@ -330,6 +330,55 @@ def test_bfloat16_as_uint16_and_ml_dtypes(rr):
     assert np.array_equal(q2.view(np.uint16), q)
 
 
+# ---- which functions a library may lack (the "Added in" of each, _abi.FUNCTIONS) ----------------
+
+class HidingLibrary:
+    """A freshly loaded copy of the library that does not export the names in `hidden`."""
+
+    def __init__(self, hidden):
+        import ctypes
+        self._cdll, self._hidden = ctypes.CDLL(os.environ["RESONANCE_ROPE_LIB"]), set(hidden)
+
+    def __getattr__(self, name):
+        if name in self._hidden:
+            raise AttributeError(name)
+        return getattr(self._cdll, name)
+
+
+def test_a_library_without_a_function_of_the_oldest_supported_version_is_refused(rr):
+    """Every function is "Added in 0.1.0." and 0.1.0 is the oldest library the package supports:
+    a library lacking one (here the bf16 rotation) is not a library the package can use."""
+    from resonance_rope import _lib
+    assert _lib.OLDEST_LIBRARY == (0, 1, 0)
+    assert {added for _, _, added in _lib.FUNCTIONS.values()} == {(0, 1, 0)}
+    with pytest.raises(rr.LibraryNotFoundError, match="does not export rr_rope_apply_bf16_inplace: "
+                                                      "not a libresonance_rope of version 0.1.0 or later"):
+        _lib.Library(HidingLibrary({"rr_rope_apply_bf16_inplace"}), "hiding.so")
+
+
+def test_a_function_added_later_is_optional(rr, monkeypatch):
+    """Were rr_rope_apply_bf16_inplace "Added in 0.2.0.", a library without it loads, says so
+    (missing, has, has_half_precision) and raises LibraryTooOldError only when a call needs it."""
+    from resonance_rope import _lib
+    name = "rr_rope_apply_bf16_inplace"
+    restype, argtypes, _ = _lib.FUNCTIONS[name]
+    monkeypatch.setattr(_lib, "FUNCTIONS", dict(_lib.FUNCTIONS, **{name: (restype, argtypes, (0, 2, 0))}))
+    lib = _lib.Library(HidingLibrary({name}), "hiding.so")
+    assert lib.missing == [name] and not lib.has(name) and lib.has("rr_rope_apply_f16_inplace")
+    with pytest.raises(rr.LibraryTooOldError, match=name + " is not exported by hiding.so"):
+        lib.require(name)
+    monkeypatch.setattr(_lib, "_library", lib)                  # the package now uses this library
+    assert not rr.has_half_precision()
+    rope = rr.Rope(rotary_dim=8)
+    q = np.full((2, 1, 8), 0x3F80, np.uint16)                  # bfloat16 ones
+    with pytest.raises(rr.LibraryTooOldError, match=name):
+        rope.apply_(q, element="bfloat16")
+    assert (q == 0x3F80).all()
+    half = np.ones((2, 1, 8), np.float16)
+    rope.apply_(half, np.array([0, 1]))                       # the functions it has still work
+    assert half[0].tolist() == np.ones((1, 8)).tolist() and half[1, 0, 0] != 1
+
+
 # ---- module entry point and library lookup ----------------------------------------------------
 
 def test_python_m_prints_version_and_path(rr):

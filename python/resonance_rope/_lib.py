@@ -58,7 +58,11 @@ class LibraryTooOldError(RuntimeError):
 # optional: bound when the loaded library exports it, LibraryTooOldError when called on one that
 # lacks it. The rest are required: a library without one of them is not loaded at all.
 OLDEST_LIBRARY = (0, 1, 0)
-OPTIONAL = frozenset(name for name, (_, _, added) in FUNCTIONS.items() if added > OLDEST_LIBRARY)
+
+
+def optional(name: str) -> bool:
+    """True when a library this package supports may lack the function `name`."""
+    return FUNCTIONS[name][2] > OLDEST_LIBRARY
 
 
 class Library:
@@ -71,7 +75,7 @@ class Library:
             try:
                 fn = getattr(cdll, name)
             except AttributeError:
-                if name in OPTIONAL:
+                if optional(name):
                     self.missing.append(name)
                     continue
                 raise LibraryNotFoundError([(path, "loaded, but it does not export %s: not a "
