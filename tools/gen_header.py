@@ -380,9 +380,9 @@ def ctypes_of(ctype, structs, enums, where):
       const char *                     -> c_char_p (the package passes bytes, reads NUL-ended text)
       rr_rope * / const rr_rope *      -> c_void_p (the opaque handle); rr_rope ** -> POINTER(c_void_p)
       [const] S * for a public struct  -> POINTER(S class): byref() of another struct is refused
-      [const] T * for a scalar or enum -> ScalarPointer(T): an address (numpy's arr.ctypes.data,
-                                          its dtype and size checked by _arrays.py), None, or
-                                          byref()/an array/a pointer of exactly T
+      [const] T * for a scalar or enum -> ScalarPointer(T[, const=True]): a numpy array of
+                                          exactly T (C-contiguous; writable unless const), None,
+                                          or byref()/a ctypes array/a pointer of exactly T
       void * / const void *            -> c_void_p"""
     if ctype == "void":
         if not where.endswith(" result"):
@@ -402,7 +402,8 @@ def ctypes_of(ctype, structs, enums, where):
     if m and m.group(1) in structs:
         return "ctypes.POINTER(%s)" % python_class(m.group(1))
     if m and (m.group(1) in CTYPES or m.group(1) in enums):
-        return "ScalarPointer(%s)" % (CTYPES.get(m.group(1)) or "ctypes.c_int32")
+        return "ScalarPointer(%s%s)" % (CTYPES.get(m.group(1)) or "ctypes.c_int32",
+                                        ", const=True" if ctype.startswith("const ") else "")
     raise GenError("%s: no ctypes mapping for C type %r (add a rule to ctypes_of in "
                    "tools/gen_header.py)" % (where, ctype))
 
@@ -499,34 +500,42 @@ def render_abi_py(decls, enums, types_text, core, v, order, docs):
 
 
 # The argtype of a C `T *` (T a scalar): a fixed part of _abi.py.
-SCALAR_POINTER = [
-    "",
-    "",
-    "class ScalarPointer:",
-    '    """The ctypes argtype of a C `T *` with T a scalar: accepts an address (an int such as numpy\'s',
-    "    arr.ctypes.data, whose dtype and size the caller has checked, or a c_void_p), None (NULL),",
-    "    or byref() / an array / a pointer of exactly T; anything else raises ctypes.ArgumentError.",
-    '    """',
-    "",
-    "    def __init__(self, ctype):",
-    "        self.ctype, self._pointer = ctype, ctypes.POINTER(ctype)",
-    "",
-    "    def from_param(self, obj):",
-    "        if obj is None or isinstance(obj, ctypes.c_void_p):",
-    "            return obj",
-    "        if isinstance(obj, int):",
-    "            return ctypes.c_void_p(obj)   # a bare int would go to C as an int, not an address",
-    "        return self._pointer.from_param(obj)",
-    "",
-    "    def __eq__(self, other):",
-    "        return isinstance(other, ScalarPointer) and other.ctype is self.ctype",
-    "",
-    "    def __hash__(self):",
-    "        return hash(self.ctype)",
-    "",
-    "    def __repr__(self):",
-    '        return "ScalarPointer(ctypes.%s)" % self.ctype.__name__',
-]
+SCALAR_POINTER = ["", ""] + """
+class ScalarPointer:
+    \"\"\"The ctypes argtype of a C `T *` (T a scalar; `const T *` with const=True). It accepts a numpy
+    array whose dtype is exactly T, C-contiguous and (unless const) writable, passing its first
+    element's address; None (NULL); or byref() / a ctypes array / a pointer of exactly T. Anything
+    else, a bare int address included, raises ctypes.ArgumentError: the element type of every
+    buffer is checked against the C declaration, not copied by each caller.
+    \"\"\"
+
+    def __init__(self, ctype, const=False):
+        self.ctype, self.const, self._pointer = ctype, const, ctypes.POINTER(ctype)
+
+    def from_param(self, obj):
+        if obj is None:
+            return None
+        if hasattr(obj, "__array_interface__"):
+            import numpy as np
+            want = np.dtype(self.ctype)
+            if not isinstance(obj, np.ndarray) or obj.dtype != want:
+                raise TypeError("expected a numpy array of %s, got %s" % (want, getattr(obj, "dtype", type(obj))))
+            if not obj.flags.c_contiguous:
+                raise TypeError("expected a C-contiguous array")
+            if not (self.const or obj.flags.writeable):
+                raise TypeError("expected a writable array (the library writes into it)")
+            return ctypes.c_void_p(obj.ctypes.data)
+        return self._pointer.from_param(obj)
+
+    def __eq__(self, other):
+        return isinstance(other, ScalarPointer) and (other.ctype, other.const) == (self.ctype, self.const)
+
+    def __hash__(self):
+        return hash((self.ctype, self.const))
+
+    def __repr__(self):
+        return "ScalarPointer(ctypes.%s%s)" % (self.ctype.__name__, ", const=True" if self.const else "")
+""".strip("\n").split("\n")
 
 
 def generate():

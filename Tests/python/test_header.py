@@ -210,7 +210,7 @@ def test_signatures_match_the_compilers_reading_of_the_header():
         if base.startswith("struct ") and depth == 1:
             return ctypes.POINTER(classes[base[7:]])
         if base in builtin and depth == 1:
-            return abi.ScalarPointer(builtin[base])
+            return abi.ScalarPointer(builtin[base], const=const)
         raise AssertionError("no rule in this test for the C type %r" % qual)
 
     declared = {}

@@ -330,6 +330,40 @@ def test_bfloat16_as_uint16_and_ml_dtypes(rr):
     assert np.array_equal(q2.view(np.uint16), q)
 
 
+# ---- buffer arguments against the C declarations (_abi.ScalarPointer) ----------------------------
+
+def test_buffer_arguments_are_checked_against_the_c_declaration(rr):
+    """A `double *` takes a C-contiguous writable float64 array (or byref of a c_double) and nothing
+    else: a float32 array, a strided or read-only one, a bare address or a pointer to another type
+    raise ctypes.ArgumentError before the call (nothing written); a `const int64_t *` takes a
+    read-only int64 array but not an int32 one."""
+    import ctypes
+    from resonance_rope._lib import library
+    lib, rope = library(), rr.Rope(rotary_dim=8)
+    h, n = rope._handle(), rope.pair_count
+    good = np.zeros(n)
+    assert lib.rr_rope_inv_freq_f64(h, good, n) == 0 and np.array_equal(good, rope.inv_freq())
+    read_only = np.zeros(n)
+    read_only.setflags(write=False)
+    one = ctypes.c_double()
+    assert lib.rr_rope_inv_freq_f64(h, ctypes.byref(one), 1) == 8 and one.value == 0   # BUFFER_TOO_SMALL
+    for bad, why in ((np.zeros(n, np.float32), "a numpy array of float64, got float32"),
+                     (np.zeros(2 * n)[::2], "C-contiguous"),
+                     (read_only, "writable"),
+                     (np.zeros(n).ctypes.data, "LP_c_double instance instead of int"),
+                     (ctypes.byref(ctypes.c_float()), "instead of pointer to c_float"),
+                     ([0.0] * n, "instead of list")):
+        with pytest.raises(ctypes.ArgumentError, match=why):
+            lib.rr_rope_inv_freq_f64(h, bad, n)
+        assert not isinstance(bad, np.ndarray) or not bad.any()
+    pos = np.arange(3, dtype=np.int64)
+    pos.setflags(write=False)                                   # const int64_t *positions
+    c, s = np.zeros((3, n), np.float32), np.zeros((3, n), np.float32)
+    assert lib.rr_rope_cos_sin_f32(h, 0, 0, pos, 0, 3, c, s) == 0 and c[1].any()
+    with pytest.raises(ctypes.ArgumentError, match="int64, got int32"):
+        lib.rr_rope_cos_sin_f32(h, 0, 0, pos.astype(np.int32), 0, 3, c, s)
+
+
 # ---- which functions a library may lack (the "Added in" of each, _abi.FUNCTIONS) ----------------
 
 class HidingLibrary:

@@ -208,29 +208,39 @@ class GapSummary(ctypes.Structure):
 
 
 class ScalarPointer:
-    """The ctypes argtype of a C `T *` with T a scalar: accepts an address (an int such as numpy's
-    arr.ctypes.data, whose dtype and size the caller has checked, or a c_void_p), None (NULL),
-    or byref() / an array / a pointer of exactly T; anything else raises ctypes.ArgumentError.
+    """The ctypes argtype of a C `T *` (T a scalar; `const T *` with const=True). It accepts a numpy
+    array whose dtype is exactly T, C-contiguous and (unless const) writable, passing its first
+    element's address; None (NULL); or byref() / a ctypes array / a pointer of exactly T. Anything
+    else, a bare int address included, raises ctypes.ArgumentError: the element type of every
+    buffer is checked against the C declaration, not copied by each caller.
     """
 
-    def __init__(self, ctype):
-        self.ctype, self._pointer = ctype, ctypes.POINTER(ctype)
+    def __init__(self, ctype, const=False):
+        self.ctype, self.const, self._pointer = ctype, const, ctypes.POINTER(ctype)
 
     def from_param(self, obj):
-        if obj is None or isinstance(obj, ctypes.c_void_p):
-            return obj
-        if isinstance(obj, int):
-            return ctypes.c_void_p(obj)   # a bare int would go to C as an int, not an address
+        if obj is None:
+            return None
+        if hasattr(obj, "__array_interface__"):
+            import numpy as np
+            want = np.dtype(self.ctype)
+            if not isinstance(obj, np.ndarray) or obj.dtype != want:
+                raise TypeError("expected a numpy array of %s, got %s" % (want, getattr(obj, "dtype", type(obj))))
+            if not obj.flags.c_contiguous:
+                raise TypeError("expected a C-contiguous array")
+            if not (self.const or obj.flags.writeable):
+                raise TypeError("expected a writable array (the library writes into it)")
+            return ctypes.c_void_p(obj.ctypes.data)
         return self._pointer.from_param(obj)
 
     def __eq__(self, other):
-        return isinstance(other, ScalarPointer) and other.ctype is self.ctype
+        return isinstance(other, ScalarPointer) and (other.ctype, other.const) == (self.ctype, self.const)
 
     def __hash__(self):
-        return hash(self.ctype)
+        return hash((self.ctype, self.const))
 
     def __repr__(self):
-        return "ScalarPointer(ctypes.%s)" % self.ctype.__name__
+        return "ScalarPointer(ctypes.%s%s)" % (self.ctype.__name__, ", const=True" if self.const else "")
 
 
 # Every exported function, in header order: name -> (restype, argtypes, the version that
@@ -295,14 +305,14 @@ FUNCTIONS = {
         ctypes.c_int64,                 # capacity
     ], (0, 1, 0)),
     "rr_rope_cos_sin_f32": (ctypes.c_int32, [
-        ctypes.c_void_p,                # rope
-        ctypes.c_int32,                 # layout
-        ctypes.c_uint32,                # flags
-        ScalarPointer(ctypes.c_int64),  # positions
-        ctypes.c_int64,                 # start_position
-        ctypes.c_int64,                 # n_positions
-        ScalarPointer(ctypes.c_float),  # cos_out
-        ScalarPointer(ctypes.c_float),  # sin_out
+        ctypes.c_void_p,                            # rope
+        ctypes.c_int32,                             # layout
+        ctypes.c_uint32,                            # flags
+        ScalarPointer(ctypes.c_int64, const=True),  # positions
+        ctypes.c_int64,                             # start_position
+        ctypes.c_int64,                             # n_positions
+        ScalarPointer(ctypes.c_float),              # cos_out
+        ScalarPointer(ctypes.c_float),              # sin_out
     ], (0, 1, 0)),
     "rr_rotation_init": (None, [ctypes.POINTER(Rotation)], (0, 1, 0)),
     "rr_rope_apply_f32_inplace": (ctypes.c_int32, [ctypes.c_void_p, ctypes.POINTER(Rotation)], (0, 1, 0)),
@@ -326,18 +336,18 @@ FUNCTIONS = {
         ctypes.c_int64,                 # capacity
     ], (0, 1, 0)),
     "rr_posgen_sequence": (ctypes.c_int32, [
-        ctypes.POINTER(PosGenParams),   # params
-        ScalarPointer(ctypes.c_int32),  # seeds
-        ScalarPointer(ctypes.c_int32),  # tokens
-        ctypes.c_int64,                 # capacity
+        ctypes.POINTER(PosGenParams),               # params
+        ScalarPointer(ctypes.c_int32, const=True),  # seeds
+        ScalarPointer(ctypes.c_int32),              # tokens
+        ctypes.c_int64,                             # capacity
     ], (0, 1, 0)),
     "rr_posgen_score": (ctypes.c_int32, [
-        ctypes.POINTER(PosGenParams),    # params
-        ScalarPointer(ctypes.c_int32),   # predicted
-        ScalarPointer(ctypes.c_int32),   # reference
-        ctypes.c_int64,                  # count
-        ctypes.c_int64,                  # train_length
-        ScalarPointer(ctypes.c_double),  # per_position
-        ctypes.POINTER(PosGenResult),    # result
+        ctypes.POINTER(PosGenParams),               # params
+        ScalarPointer(ctypes.c_int32, const=True),  # predicted
+        ScalarPointer(ctypes.c_int32, const=True),  # reference
+        ctypes.c_int64,                             # count
+        ctypes.c_int64,                             # train_length
+        ScalarPointer(ctypes.c_double),             # per_position
+        ctypes.POINTER(PosGenResult),               # result
     ], (0, 1, 0)),
 }

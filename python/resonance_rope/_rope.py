@@ -298,7 +298,7 @@ class Rope:
 
     def _pairs(self, fn_name: str, dtype: Any) -> np.ndarray:
         out = np.empty(self.pair_count, dtype=dtype)
-        check(self._lib, fn_name, getattr(self._lib, fn_name)(self._handle(), out.ctypes.data, out.size))
+        check(self._lib, fn_name, getattr(self._lib, fn_name)(self._handle(), out, out.size))
         return out
 
     def inv_freq(self, dtype: Any = np.float64) -> np.ndarray:
@@ -395,13 +395,13 @@ class Rope:
             if count is not None or c_int(start, "start") != 0:
                 raise TypeError("give positions, or start and count, not both")
             pos = positions_array(positions)
-            n, ptr = pos.size, pos.ctypes.data
+            n, ptr = pos.size, pos
         w = self.pair_count if layout == "half" else self.rotary_dim
         c = np.empty((n, w), np.float32)
         s = None if layout == "vllm" else np.empty((n, w), np.float32)
         check(self._lib, "rr_rope_cos_sin_f32", self._lib.rr_rope_cos_sin_f32(
             self._handle(), tl, ATTENTION_FACTOR if attention_factor else 0, ptr, c_int(start, "start"), n,
-            c.ctypes.data, None if s is None else s.ctypes.data))
+            c, s))
         return c if s is None else (c, s)
 
     # ---- rotation ----------------------------------------------------------------------------
@@ -510,8 +510,8 @@ class Rope:
         s = GapSummary()
         s.struct_size = ctypes.sizeof(GapSummary)
         check(self._lib, "rr_rope_feature_gap", self._lib.rr_rope_feature_gap(
-            self._handle(), c_int(train_length, "train_length"), c_int(test_length, "test_length"), gaps.ctypes.data,
-            gaps.size, ctypes.byref(s)))
+            self._handle(), c_int(train_length, "train_length"), c_int(test_length, "test_length"), gaps, gaps.size,
+            ctypes.byref(s)))
         return FeatureGap(gaps, s.critical_pair, s.pre_critical_pairs, s.periodic_pairs, s.max_gap,
                           s.max_pre_critical_gap)
 
