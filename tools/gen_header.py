@@ -375,7 +375,8 @@ def ctypes_of(ctype, structs, enums, where):
     """A function's C result or parameter type (as the header spells it) -> its ctypes type in
     _abi.py. Every C type the ABI uses has one rule here; any other type stops the generator (a new
     kind of parameter needs a decision, never a guess):
-      scalars (CTYPES)                 -> that ctypes type; an enum typedef (int32_t) -> c_int32
+      scalars (CTYPES)                 -> that ctypes type; an enum typedef (int32_t) -> c_int32;
+                                          an integer parameter -> Integer(that type), range-checked
       void (a result)                  -> None
       const char *                     -> c_char_p (the package passes bytes, reads NUL-ended text)
       rr_rope * / const rr_rope *      -> c_void_p (the opaque handle); rr_rope ** -> POINTER(c_void_p)
@@ -394,10 +395,10 @@ def ctypes_of(ctype, structs, enums, where):
         return "ctypes.c_char_p"
     if ctype in ("void *", "const void *"):
         return "ctypes.c_void_p"
-    if ctype in CTYPES:
-        return CTYPES[ctype]
-    if ctype in enums:
-        return "ctypes.c_int32"
+    result = where.endswith(" result")
+    if ctype in CTYPES or ctype in enums:
+        t = CTYPES.get(ctype) or "ctypes.c_int32"
+        return t if result or ctype in ("double", "float") else "Integer(%s)" % t
     m = re.match(r"^(?:const )?(\w+) \*$", ctype)
     if m and m.group(1) in structs:
         return "ctypes.POINTER(%s)" % python_class(m.group(1))
@@ -535,6 +536,31 @@ class ScalarPointer:
 
     def __repr__(self):
         return "ScalarPointer(ctypes.%s%s)" % (self.ctype.__name__, ", const=True" if self.const else "")
+
+
+class Integer:
+    \"\"\"The ctypes argtype of a C integer parameter: an int outside the C type's range raises
+    ctypes.ArgumentError (plain ctypes keeps its low bits: 2**32 would arrive as 0).
+    \"\"\"
+
+    def __init__(self, ctype):
+        self.ctype, bits = ctype, 8 * ctypes.sizeof(ctype)
+        signed = ctype(-1).value == -1
+        self.low, self.high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+
+    def from_param(self, obj):
+        if isinstance(obj, int) and not self.low <= obj <= self.high:
+            raise OverflowError("%d is outside %s [%d, %d]" % (obj, self.ctype.__name__, self.low, self.high))
+        return self.ctype.from_param(obj)
+
+    def __eq__(self, other):
+        return isinstance(other, Integer) and other.ctype is self.ctype
+
+    def __hash__(self):
+        return hash(self.ctype)
+
+    def __repr__(self):
+        return "Integer(ctypes.%s)" % self.ctype.__name__
 """.strip("\n").split("\n")
 
 

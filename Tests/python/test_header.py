@@ -197,12 +197,14 @@ def test_signatures_match_the_compilers_reading_of_the_header():
             name = typedefs[name]
         return name
 
-    def expected(qual):
+    def expected(qual, result=False):
         m = re.match(r"^(const )?([\w ]+?) ?(\**)$", qual)
         assert m, qual
         const, base, depth = bool(m.group(1)), resolve(m.group(2)), len(m.group(3))
-        if depth == 0:
+        if depth == 0 and (result or base in ("double", "float")):
             return None if base == "void" else builtin[base]
+        if depth == 0:                                             # an integer parameter
+            return abi.Integer(builtin[base])
         if base == "char" and const and depth == 1:
             return ctypes.c_char_p
         if base.startswith("struct ") and base[7:] not in defined:          # the opaque handle
@@ -218,7 +220,7 @@ def test_signatures_match_the_compilers_reading_of_the_header():
         if n.get("kind") == "FunctionDecl" and n["name"].startswith("rr_"):
             result = re.match(r"^(.*?) ?\(", n["type"]["qualType"]).group(1)
             params = [p["type"]["qualType"] for p in n.get("inner", []) if p["kind"] == "ParmVarDecl"]
-            declared[n["name"]] = (expected(result), [expected(p) for p in params])
+            declared[n["name"]] = (expected(result, True), [expected(p) for p in params])
     assert declared and set(declared) == set(abi.FUNCTIONS)
     for name, (restype, argtypes, _) in abi.FUNCTIONS.items():
         assert (restype, list(argtypes)) == declared[name], name

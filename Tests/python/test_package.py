@@ -332,11 +332,11 @@ def test_bfloat16_as_uint16_and_ml_dtypes(rr):
 
 # ---- buffer arguments against the C declarations (_abi.ScalarPointer) ----------------------------
 
-def test_buffer_arguments_are_checked_against_the_c_declaration(rr):
+def test_arguments_are_checked_against_the_c_declaration(rr):
     """A `double *` takes a C-contiguous writable float64 array (or byref of a c_double) and nothing
     else: a float32 array, a strided or read-only one, a bare address or a pointer to another type
     raise ctypes.ArgumentError before the call (nothing written); a `const int64_t *` takes a
-    read-only int64 array but not an int32 one."""
+    read-only int64 array but not an int32 one. An int outside its parameter's C type is refused."""
     import ctypes
     from resonance_rope._lib import library
     lib, rope = library(), rr.Rope(rotary_dim=8)
@@ -362,6 +362,14 @@ def test_buffer_arguments_are_checked_against_the_c_declaration(rr):
     assert lib.rr_rope_cos_sin_f32(h, 0, 0, pos, 0, 3, c, s) == 0 and c[1].any()
     with pytest.raises(ctypes.ArgumentError, match="int64, got int32"):
         lib.rr_rope_cos_sin_f32(h, 0, 0, pos.astype(np.int32), 0, 3, c, s)
+    # integers: outside the C type's range is an error, never its low bits (2**32 -> 0 = RR_STATUS_OK)
+    assert lib.rr_status_string((1 << 31) - 1) and lib.rr_status_string(-(1 << 31))   # the ends of int32_t
+    for call, why in ((lambda: lib.rr_status_string(1 << 32), "4294967296 is outside c_int"),
+                      (lambda: lib.rr_status_string(-(1 << 31) - 1), "outside c_int"),
+                      (lambda: lib.rr_rope_cos_sin_f32(h, 0, -1, pos, 0, 3, c, s), "-1 is outside c_uint"),
+                      (lambda: lib.rr_rope_cos_sin_f32(h, 0, 0, None, 0, 1 << 63, c, s), "outside c_long")):
+        with pytest.raises(ctypes.ArgumentError, match=why):
+            call()
 
 
 # ---- which functions a library may lack (the "Added in" of each, _abi.FUNCTIONS) ----------------

@@ -243,13 +243,38 @@ class ScalarPointer:
         return "ScalarPointer(ctypes.%s%s)" % (self.ctype.__name__, ", const=True" if self.const else "")
 
 
+class Integer:
+    """The ctypes argtype of a C integer parameter: an int outside the C type's range raises
+    ctypes.ArgumentError (plain ctypes keeps its low bits: 2**32 would arrive as 0).
+    """
+
+    def __init__(self, ctype):
+        self.ctype, bits = ctype, 8 * ctypes.sizeof(ctype)
+        signed = ctype(-1).value == -1
+        self.low, self.high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+
+    def from_param(self, obj):
+        if isinstance(obj, int) and not self.low <= obj <= self.high:
+            raise OverflowError("%d is outside %s [%d, %d]" % (obj, self.ctype.__name__, self.low, self.high))
+        return self.ctype.from_param(obj)
+
+    def __eq__(self, other):
+        return isinstance(other, Integer) and other.ctype is self.ctype
+
+    def __hash__(self):
+        return hash(self.ctype)
+
+    def __repr__(self):
+        return "Integer(ctypes.%s)" % self.ctype.__name__
+
+
 # Every exported function, in header order: name -> (restype, argtypes, the version that
 # added it), from its C declaration and the "Added in X.Y.Z." of its doc comment.
 FUNCTIONS = {
     "rr_version_number": (ctypes.c_uint32, [], (0, 1, 0)),
     "rr_version_string": (ctypes.c_char_p, [], (0, 1, 0)),
     "rr_max_dim": (ctypes.c_int32, [], (0, 1, 0)),
-    "rr_status_string": (ctypes.c_char_p, [ctypes.c_int32], (0, 1, 0)),
+    "rr_status_string": (ctypes.c_char_p, [Integer(ctypes.c_int32)], (0, 1, 0)),
     "rr_last_error_message": (ctypes.c_char_p, [], (0, 1, 0)),
     "rr_rope_params_init": (None, [ctypes.POINTER(RopeParams)], (0, 1, 0)),
     "rr_rope_create": (ctypes.c_int32, [
@@ -260,57 +285,57 @@ FUNCTIONS = {
     "rr_rope_get_info": (ctypes.c_int32, [ctypes.c_void_p, ctypes.POINTER(RopeInfo)], (0, 1, 0)),
     "rr_rope_create_from_hf_config": (ctypes.c_int32, [
         ctypes.c_char_p,                  # json
-        ctypes.c_int64,                   # json_length
-        ctypes.c_int64,                   # sequence_length
-        ctypes.c_int32,                   # resonance
+        Integer(ctypes.c_int64),          # json_length
+        Integer(ctypes.c_int64),          # sequence_length
+        Integer(ctypes.c_int32),          # resonance
         ctypes.POINTER(ctypes.c_void_p),  # out_rope
     ], (0, 1, 0)),
     "rr_rope_create_from_gguf_metadata": (ctypes.c_int32, [
         ctypes.c_char_p,                  # text
-        ctypes.c_int64,                   # text_length
-        ctypes.c_int64,                   # sequence_length
-        ctypes.c_int32,                   # resonance
-        ctypes.c_int32,                   # layout
+        Integer(ctypes.c_int64),          # text_length
+        Integer(ctypes.c_int64),          # sequence_length
+        Integer(ctypes.c_int32),          # resonance
+        Integer(ctypes.c_int32),          # layout
         ctypes.POINTER(ctypes.c_void_p),  # out_rope
     ], (0, 1, 0)),
     "rr_rope_inv_freq_f64": (ctypes.c_int32, [
         ctypes.c_void_p,                 # rope
         ScalarPointer(ctypes.c_double),  # values
-        ctypes.c_int64,                  # capacity
+        Integer(ctypes.c_int64),         # capacity
     ], (0, 1, 0)),
     "rr_rope_inv_freq_f32": (ctypes.c_int32, [
         ctypes.c_void_p,                # rope
         ScalarPointer(ctypes.c_float),  # values
-        ctypes.c_int64,                 # capacity
+        Integer(ctypes.c_int64),        # capacity
     ], (0, 1, 0)),
     "rr_rope_wavelengths": (ctypes.c_int32, [
         ctypes.c_void_p,                 # rope
         ScalarPointer(ctypes.c_double),  # values
-        ctypes.c_int64,                  # capacity
+        Integer(ctypes.c_int64),         # capacity
     ], (0, 1, 0)),
     "rr_rope_resonance_wavelengths": (ctypes.c_int32, [
         ctypes.c_void_p,                # rope
         ScalarPointer(ctypes.c_int64),  # values
-        ctypes.c_int64,                 # capacity
+        Integer(ctypes.c_int64),        # capacity
     ], (0, 1, 0)),
     "rr_rope_count_pairs": (ctypes.c_int32, [
         ctypes.c_void_p,                # rope
-        ctypes.c_int64,                 # train_length
+        Integer(ctypes.c_int64),        # train_length
         ScalarPointer(ctypes.c_int64),  # pre_critical
         ScalarPointer(ctypes.c_int64),  # periodic
     ], (0, 1, 0)),
     "rr_rope_resonance_freq_factors": (ctypes.c_int32, [
         ctypes.c_void_p,                # rope
         ScalarPointer(ctypes.c_float),  # values
-        ctypes.c_int64,                 # capacity
+        Integer(ctypes.c_int64),        # capacity
     ], (0, 1, 0)),
     "rr_rope_cos_sin_f32": (ctypes.c_int32, [
         ctypes.c_void_p,                            # rope
-        ctypes.c_int32,                             # layout
-        ctypes.c_uint32,                            # flags
+        Integer(ctypes.c_int32),                    # layout
+        Integer(ctypes.c_uint32),                   # flags
         ScalarPointer(ctypes.c_int64, const=True),  # positions
-        ctypes.c_int64,                             # start_position
-        ctypes.c_int64,                             # n_positions
+        Integer(ctypes.c_int64),                    # start_position
+        Integer(ctypes.c_int64),                    # n_positions
         ScalarPointer(ctypes.c_float),              # cos_out
         ScalarPointer(ctypes.c_float),              # sin_out
     ], (0, 1, 0)),
@@ -320,33 +345,33 @@ FUNCTIONS = {
     "rr_rope_apply_bf16_inplace": (ctypes.c_int32, [ctypes.c_void_p, ctypes.POINTER(Rotation)], (0, 1, 0)),
     "rr_rope_feature_gap": (ctypes.c_int32, [
         ctypes.c_void_p,                 # rope
-        ctypes.c_int64,                  # train_length
-        ctypes.c_int64,                  # test_length
+        Integer(ctypes.c_int64),         # train_length
+        Integer(ctypes.c_int64),         # test_length
         ScalarPointer(ctypes.c_double),  # gaps
-        ctypes.c_int64,                  # capacity
+        Integer(ctypes.c_int64),         # capacity
         ctypes.POINTER(GapSummary),      # summary
     ], (0, 1, 0)),
     "rr_posgen_params_init": (None, [ctypes.POINTER(PosGenParams)], (0, 1, 0)),
     "rr_posgen_generate": (ctypes.c_int32, [
         ctypes.POINTER(PosGenParams),   # params
-        ctypes.c_int32,                 # split
-        ctypes.c_int64,                 # first
-        ctypes.c_int64,                 # count
+        Integer(ctypes.c_int32),        # split
+        Integer(ctypes.c_int64),        # first
+        Integer(ctypes.c_int64),        # count
         ScalarPointer(ctypes.c_int32),  # tokens
-        ctypes.c_int64,                 # capacity
+        Integer(ctypes.c_int64),        # capacity
     ], (0, 1, 0)),
     "rr_posgen_sequence": (ctypes.c_int32, [
         ctypes.POINTER(PosGenParams),               # params
         ScalarPointer(ctypes.c_int32, const=True),  # seeds
         ScalarPointer(ctypes.c_int32),              # tokens
-        ctypes.c_int64,                             # capacity
+        Integer(ctypes.c_int64),                    # capacity
     ], (0, 1, 0)),
     "rr_posgen_score": (ctypes.c_int32, [
         ctypes.POINTER(PosGenParams),               # params
         ScalarPointer(ctypes.c_int32, const=True),  # predicted
         ScalarPointer(ctypes.c_int32, const=True),  # reference
-        ctypes.c_int64,                             # count
-        ctypes.c_int64,                             # train_length
+        Integer(ctypes.c_int64),                    # count
+        Integer(ctypes.c_int64),                    # train_length
         ScalarPointer(ctypes.c_double),             # per_position
         ctypes.POINTER(PosGenResult),               # result
     ], (0, 1, 0)),

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._errors import IntegerRangeError
 
-__all__ = ["c_int", "int_values", "positions_array", "pair_values", "element_kind", "head_geometry",
+__all__ = ["c_int", "field_bits", "int_values", "positions_array", "pair_values", "element_kind", "head_geometry",
            "int32_array"]
 
 
@@ -34,6 +34,12 @@ def c_int(value: Any, name: str, bits: int = 64, low: Optional[int] = None, high
     if not lo <= v <= hi:
         raise IntegerRangeError(name, v, lo, hi)
     return v
+
+
+def field_bits(struct: Any, field: str) -> int:
+    """The width in bits of integer field `field` of the generated ctypes struct `struct` (for c_int:
+    a struct field keeps only its low bits too)."""
+    return 8 * getattr(struct, field).size
 
 
 def int_values(values: Any, name: str, bits: int = 64) -> np.ndarray:

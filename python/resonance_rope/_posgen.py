@@ -7,7 +7,7 @@ from typing import Any, NamedTuple, Optional, Sequence
 import numpy as np
 
 from . import _abi
-from ._arrays import c_int, int32_array, int_values
+from ._arrays import c_int, field_bits, int32_array, int_values
 from ._errors import check
 from ._abi import PosGenParams, PosGenResult
 from ._lib import library
@@ -71,7 +71,7 @@ class PosGen:
                              ("train_size", train_size), ("validation_size", validation_size),
                              ("test_size", test_size)):
             if value is not None:
-                setattr(p, field, c_int(value, field))
+                setattr(p, field, c_int(value, field, field_bits(PosGenParams, field)))
         self._p = p
 
     def __getattr__(self, name: str) -> Any:

@@ -11,7 +11,7 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _abi, _gguf, _overlap
-from ._arrays import c_int, element_kind, head_geometry, pair_values, positions_array
+from ._arrays import c_int, element_kind, field_bits, head_geometry, pair_values, positions_array
 from ._errors import check
 from ._abi import GapSummary, RopeInfo, RopeParams, Rotation
 from ._lib import Library, library
@@ -133,8 +133,8 @@ class Rope:
         lib = library()
         p = RopeParams()
         lib.rr_rope_params_init(ctypes.byref(p))
-        p.rotary_dim = c_int(rotary_dim, "rotary_dim", 32)
-        p.head_dim = 0 if head_dim is None else c_int(head_dim, "head_dim", 32)
+        p.rotary_dim = c_int(rotary_dim, "rotary_dim", field_bits(RopeParams, "rotary_dim"))
+        p.head_dim = 0 if head_dim is None else c_int(head_dim, "head_dim", field_bits(RopeParams, "head_dim"))
         p.base = float(base)
         p.resonance = 1 if resonance else 0
         p.layout = _choice(LAYOUTS, pair_layout, "pair_layout")
@@ -149,7 +149,7 @@ class Rope:
         for field, value in (("original_max_position", original_max_position), ("max_position", max_position),
                              ("sequence_length", sequence_length)):
             if value is not None:
-                setattr(p, field, c_int(value, field))
+                setattr(p, field, c_int(value, field, field_bits(RopeParams, field)))
         keep = []                                         # arrays alive until create returns
         for field, value in (("short_factor", short_factor), ("long_factor", long_factor),
                              ("freq_factors", freq_factors)):
@@ -471,7 +471,8 @@ class Rope:
                 rows = [pos] * batch
         else:
             rows = [None] * batch
-        start, n_threads = c_int(start, "start"), c_int(n_threads, "n_threads", 32, low=0)
+        start = c_int(start, "start", field_bits(Rotation, "start_position"))
+        n_threads = c_int(n_threads, "n_threads", field_bits(Rotation, "n_threads"), low=0)
         fn = self._lib.require(_APPLY[kind])
         if q.size == 0:
             return q
