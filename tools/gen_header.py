@@ -127,9 +127,9 @@ def core_enum(swift_name, file):
     path = os.path.join(CORE_DIR, file)
     with open(path, encoding="utf-8") as fh:
         lines = fh.read().splitlines()
-    starts = [i for i, l in enumerate(lines) if re.match(r"^package enum %s: Int32\b" % swift_name, l)]
+    starts = [i for i, l in enumerate(lines) if re.match(r"^(?:package|public) enum %s: Int32\b" % swift_name, l)]
     if len(starts) != 1:
-        raise GenError("%s: expected one `package enum %s: Int32`" % (path, swift_name))
+        raise GenError("%s: expected one `public enum %s: Int32` (or `package enum`)" % (path, swift_name))
     start = starts[0]
     doc, j = [], start - 1
     while j >= 0 and lines[j].strip().startswith("///"):
@@ -143,7 +143,7 @@ def core_enum(swift_name, file):
         m = re.match(r"^case (\w+) = (-?\d+)$", st)
         if m:
             cases.append((m.group(1), m.group(2), pending))
-        elif re.match(r"^package var name: String \{$", st):
+        elif re.match(r"^(?:package |public )?var name: String \{$", st):
             name_indent = len(line) - len(line.lstrip())
         elif name_indent is not None:
             nm = re.match(r'^case \.(\w+): "([^"]+)"$', st)
