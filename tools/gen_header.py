@@ -419,20 +419,24 @@ def added_in(name, doc_lines):
 
 
 def public_structs(types_text):
-    """[(C name, [(field, ctypes type)])] of every `typedef struct NAME {...} NAME;`."""
+    """[(C name, [(field, ctypes type)], [(pointer field, its element's ctypes type or None for
+    void)])] of every `typedef struct NAME {...} NAME;`. A pointer field is a c_void_p in ctypes;
+    its element type goes into the class's _pointees_ (the package checks each array against it)."""
     text = re.sub(r"/\*.*?\*/", " ", types_text, flags=re.S)
     found = []
     for m in re.finditer(r"typedef\s+struct\s+(\w+)\s*\{(.*?)\}\s*(\w+)\s*;", text, flags=re.S):
-        fields = []
+        fields, pointees = [], []
         for decl in (d.strip() for d in m.group(2).split(";")):
             if not decl:
                 continue
             f = re.match(r"^(?:const\s+)?(\w+)\s*(\*?)\s*(\w+)\s*(?:\[(\d+)\])?$", decl)
-            if not f or (not f.group(2) and f.group(1) not in CTYPES):
+            if not f or (f.group(1) not in CTYPES and not (f.group(2) and f.group(1) == "void")):
                 raise GenError("cannot map field %r of %s to ctypes" % (decl, m.group(3)))
             t = "ctypes.c_void_p" if f.group(2) else CTYPES[f.group(1)]
             fields.append((f.group(3), "%s * %s" % (t, f.group(4)) if f.group(4) else t))
-        found.append((m.group(3), fields))
+            if f.group(2):
+                pointees.append((f.group(3), "None" if f.group(1) == "void" else CTYPES[f.group(1)]))
+        found.append((m.group(3), fields, pointees))
     return found
 
 
@@ -469,13 +473,16 @@ def render_abi_py(decls, enums, types_text, core, v, order, docs):
                 "%s = {" % name[3:].upper()]
         out += ["    %r: %s," % (py, value) for _, value, _, py in cases]
         out.append("}")
-    for name, fields in public_structs(types_text):
+    for name, fields, pointees in public_structs(types_text):
         out += ["", "", "class %s(ctypes.Structure):" % python_class(name), '    """%s."""' % name,
                 "    _fields_ = ["]
         out += ['        ("%s", %s),' % f for f in fields]
         out.append("    ]")
+        if pointees:
+            out.append("    # the element type of each pointer field (None: void *, any)")
+            out.append("    _pointees_ = {%s}" % ", ".join('"%s": %s' % p for p in pointees))
     out += SCALAR_POINTER
-    structs = {n for n, _ in public_structs(types_text)}
+    structs = {n for n, _, _ in public_structs(types_text)}
     enum_types = set(enums) | {n for n, _, _ in core}
     out += ["", "", "# Every exported function, in header order: name -> (restype, argtypes, the version that",
             "# added it), from its C declaration and the \"Added in X.Y.Z.\" of its doc comment.",

@@ -224,3 +224,15 @@ def test_signatures_match_the_compilers_reading_of_the_header():
     assert declared and set(declared) == set(abi.FUNCTIONS)
     for name, (restype, argtypes, _) in abi.FUNCTIONS.items():
         assert (restype, list(argtypes)) == declared[name], name
+    # the element type of each struct's pointer fields (_pointees_), from clang's FieldDecls
+    records = {n["name"]: n for n in nodes if n.get("kind") == "RecordDecl" and n.get("completeDefinition")
+               and "name" in n}
+    assert set(records) == set(classes)
+    for name, record in records.items():
+        want = {}
+        for f in record["inner"]:
+            m = re.match(r"^(const )?(\w+) \*$", f["type"]["qualType"]) if f.get("kind") == "FieldDecl" else None
+            if m:
+                base = resolve(m.group(2))
+                want[f["name"]] = None if base == "void" else builtin[base]
+        assert want == getattr(classes[name], "_pointees_", {}), name

@@ -372,6 +372,25 @@ def test_arguments_are_checked_against_the_c_declaration(rr):
             call()
 
 
+def test_struct_pointer_fields_are_checked_against_the_c_declaration(rr):
+    """A struct's `const double *` / `const int64_t *` field takes a C-contiguous array of exactly
+    that type (_pointees_ from the header); a `void *` field any C-contiguous array."""
+    from resonance_rope._abi import RopeParams, Rotation
+    from resonance_rope._arrays import address
+    good = np.ones(4)
+    assert address(RopeParams, "short_factor", good) == good.ctypes.data
+    pos = np.arange(4, dtype=np.int64)
+    assert address(Rotation, "positions", pos) == pos.ctypes.data
+    assert address(Rotation, "q", np.zeros(3, np.float16)) and address(Rotation, "k", np.zeros(3, np.uint16))
+    for struct, field, bad, why in ((RopeParams, "short_factor", good.astype(np.float32), "of float64, got float32"),
+                                    (RopeParams, "freq_factors", np.ones(8)[::2], "C-contiguous"),
+                                    (Rotation, "positions", pos.astype(np.int32), "of int64, got int32"),
+                                    (Rotation, "positions", [0, 1], "got <class 'list'>"),
+                                    (Rotation, "q", np.zeros((4, 4), np.float32)[:, 0], "of any type")):
+        with pytest.raises(TypeError, match=why):
+            address(struct, field, bad)
+
+
 # ---- which functions a library may lack (the "Added in" of each, _abi.FUNCTIONS) ----------------
 
 class HidingLibrary:

@@ -118,6 +118,8 @@ class RopeParams(ctypes.Structure):
         ("freq_factors_count", ctypes.c_int64),
         ("reserved", ctypes.c_uint64 * 5),
     ]
+    # the element type of each pointer field (None: void *, any)
+    _pointees_ = {"short_factor": ctypes.c_double, "long_factor": ctypes.c_double, "freq_factors": ctypes.c_double}
 
 
 class Rotation(ctypes.Structure):
@@ -142,6 +144,8 @@ class Rotation(ctypes.Structure):
         ("reserved0", ctypes.c_int32),
         ("reserved", ctypes.c_uint64 * 4),
     ]
+    # the element type of each pointer field (None: void *, any)
+    _pointees_ = {"positions": ctypes.c_int64, "q": None, "k": None}
 
 
 class RopeInfo(ctypes.Structure):

@@ -11,7 +11,7 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _abi, _gguf, _overlap
-from ._arrays import c_int, element_kind, field_bits, head_geometry, pair_values, positions_array
+from ._arrays import address, c_int, element_kind, field_bits, head_geometry, pair_values, positions_array
 from ._errors import check
 from ._abi import GapSummary, RopeInfo, RopeParams, Rotation
 from ._lib import Library, library
@@ -159,7 +159,7 @@ class Rope:
                 pairs = p.rotary_dim // 2 if p.rotary_dim > 0 and p.rotary_dim % 2 == 0 else None
                 a = pair_values(value, field, pairs)
                 keep.append(a)
-                setattr(p, field, a.ctypes.data)
+                setattr(p, field, address(RopeParams, field, a))
                 # the library refuses a wrong count; 0 would mean rotary_dim / 2, so empty gives -1
                 setattr(p, field + "_count", a.size if a.size else -1)
         handle = ctypes.c_void_p()
@@ -491,7 +491,7 @@ class Rope:
             r.q = q.ctypes.data + b * q_step
             if k is not None:
                 r.k = k.ctypes.data + b * k_step
-            r.positions = None if rows[b] is None else rows[b].ctypes.data
+            r.positions = None if rows[b] is None else address(Rotation, "positions", rows[b])
             check(self._lib, _APPLY[kind], fn(self._handle(), ctypes.byref(r)))
         return q
 
