@@ -14,8 +14,8 @@ import numpy as np
 
 from ._errors import IntegerRangeError
 
-__all__ = ["c_int", "field_bits", "address", "int_values", "positions_array", "pair_values", "element_kind", "head_geometry",
-           "int32_array"]
+__all__ = ["c_int", "field_bits", "address", "int_values", "positions_array", "pair_values", "element_kind",
+           "head_geometry", "int32_array"]
 
 
 def c_int(value: Any, name: str, bits: int = 64, low: Optional[int] = None, high: Optional[int] = None) -> int:

@@ -7,9 +7,9 @@ from typing import Any, NamedTuple, Optional, Sequence
 import numpy as np
 
 from . import _abi
+from ._abi import PosGenParams, PosGenResult
 from ._arrays import c_int, field_bits, int32_array, int_values
 from ._errors import check
-from ._abi import PosGenParams, PosGenResult
 from ._lib import library
 
 __all__ = ["PosGen", "PosGenScore"]

@@ -11,9 +11,9 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _abi, _gguf, _overlap
+from ._abi import GapSummary, RopeInfo, RopeParams, Rotation
 from ._arrays import address, c_int, element_kind, field_bits, head_geometry, pair_values, positions_array
 from ._errors import check
-from ._abi import GapSummary, RopeInfo, RopeParams, Rotation
 from ._lib import Library, library
 
 __all__ = ["Rope", "FeatureGap", "SCALINGS", "LAYOUTS", "TABLE_LAYOUTS"]
