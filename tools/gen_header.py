@@ -6,7 +6,9 @@ Outputs (each GENERATED, committed, and compared by --check; `make header` write
   Tests/c/rr_layout_asserts.h        every public struct's size and field offsets (via
                                      tools/gen_layout_asserts.py, which compiles a probe)
   python/resonance_rope/_abi.py      the same facts for ctypes: structs, enums, statuses, flags,
-                                     limits and the version; the Python package imports it
+                                     limits, the version, and every function's restype, argtypes
+                                     and "Added in" version (ctypes_of maps each C type); the
+                                     Python package imports it and binds the library from it
 
 Inputs:
   .build/resonance_rope-emitted.h   written by `swiftc -emit-clang-header-path` on every build of
@@ -125,9 +127,9 @@ def core_enum(swift_name, file):
     path = os.path.join(CORE_DIR, file)
     with open(path, encoding="utf-8") as fh:
         lines = fh.read().splitlines()
-    starts = [i for i, l in enumerate(lines) if re.match(r"^package enum %s: Int32\b" % swift_name, l)]
+    starts = [i for i, l in enumerate(lines) if re.match(r"^(?:package|public) enum %s: Int32\b" % swift_name, l)]
     if len(starts) != 1:
-        raise GenError("%s: expected one `package enum %s: Int32`" % (path, swift_name))
+        raise GenError("%s: expected one `public enum %s: Int32` (or `package enum`)" % (path, swift_name))
     start = starts[0]
     doc, j = [], start - 1
     while j >= 0 and lines[j].strip().startswith("///"):
@@ -141,7 +143,7 @@ def core_enum(swift_name, file):
         m = re.match(r"^case (\w+) = (-?\d+)$", st)
         if m:
             cases.append((m.group(1), m.group(2), pending))
-        elif re.match(r"^package var name: String \{$", st):
+        elif re.match(r"^(?:package |public )?var name: String \{$", st):
             name_indent = len(line) - len(line.lstrip())
         elif name_indent is not None:
             nm = re.match(r'^case \.(\w+): "([^"]+)"$', st)
@@ -202,8 +204,9 @@ def convert_comment(lines):
 
 
 def convert_params(func, params):
+    """The emitted parameter list -> [(C type as the header spells it, name)] ([] for `void`)."""
     if params.strip() == "void":
-        return "void"
+        return []
     out = []
     for p in params.split(","):
         p = p.strip()
@@ -222,9 +225,15 @@ def convert_params(func, params):
             # `T const *` -> `const T *`
             ctype = re.sub(r"^(\w+) const \*", r"const \1 *", ctype)
             ctype = ctype.replace("SWIFT_ENUM_TAG ", "")
-        sep = "" if ctype.endswith("*") else " "
-        out.append(ctype + sep + name)
-    return ", ".join(out)
+        out.append((ctype, name))
+    return out
+
+
+def c_params(params):
+    """[(C type, name)] -> the header's parameter list."""
+    if not params:
+        return "void"
+    return ", ".join(t + ("" if t.endswith("*") else " ") + n for t, n in params)
 
 
 def parse_emitted(text):
@@ -343,7 +352,7 @@ def render(decls, enums, types_text, order, docs, case_docs, core):
         out += convert_comment(docs[name])
         sep = "" if ret.endswith("*") else " "
         attrs = " RR_NOEXCEPT" + (" RR_WARN_UNUSED_RESULT" if warn else "")
-        out.append("%s%s%s(%s)%s;" % (ret, sep, name, params, attrs))
+        out.append("%s%s%s(%s)%s;" % (ret, sep, name, c_params(params), attrs))
         out.append("")
     out.append("#ifdef __cplusplus")
     out.append('} /* extern "C" */')
@@ -357,21 +366,77 @@ CTYPES = {"uint32_t": "ctypes.c_uint32", "int32_t": "ctypes.c_int32", "uint64_t"
           "int64_t": "ctypes.c_int64", "double": "ctypes.c_double", "float": "ctypes.c_float"}
 
 
+# The handle's C types (HANDLE_PARAMS) for ctypes: an opaque address, and its out-parameter.
+HANDLE_CTYPES = {"rr_rope *": "ctypes.c_void_p", "const rr_rope *": "ctypes.c_void_p",
+                 "rr_rope **": "ctypes.POINTER(ctypes.c_void_p)"}
+
+
+def ctypes_of(ctype, structs, enums, where):
+    """A function's C result or parameter type (as the header spells it) -> its ctypes type in
+    _abi.py. Every C type the ABI uses has one rule here; any other type stops the generator (a new
+    kind of parameter needs a decision, never a guess):
+      scalars (CTYPES)                 -> that ctypes type; an enum typedef (int32_t) -> c_int32;
+                                          an integer parameter -> Integer(that type), range-checked
+      void (a result)                  -> None
+      const char *                     -> c_char_p (the package passes bytes, reads NUL-ended text)
+      rr_rope * / const rr_rope *      -> c_void_p (the opaque handle); rr_rope ** -> POINTER(c_void_p)
+      [const] S * for a public struct  -> POINTER(S class): byref() of another struct is refused
+      [const] T * for a scalar or enum -> ScalarPointer(T[, const=True]): a numpy array of
+                                          exactly T (C-contiguous; writable unless const), None,
+                                          or byref()/a ctypes array/a pointer of exactly T
+      void * / const void *            -> c_void_p"""
+    if ctype == "void":
+        if not where.endswith(" result"):
+            raise GenError("%s: a parameter of type void" % where)
+        return "None"
+    if ctype in HANDLE_CTYPES:
+        return HANDLE_CTYPES[ctype]
+    if ctype == "const char *":
+        return "ctypes.c_char_p"
+    if ctype in ("void *", "const void *"):
+        return "ctypes.c_void_p"
+    result = where.endswith(" result")
+    if ctype in CTYPES or ctype in enums:
+        t = CTYPES.get(ctype) or "ctypes.c_int32"
+        return t if result or ctype in ("double", "float") else "Integer(%s)" % t
+    m = re.match(r"^(?:const )?(\w+) \*$", ctype)
+    if m and m.group(1) in structs:
+        return "ctypes.POINTER(%s)" % python_class(m.group(1))
+    if m and (m.group(1) in CTYPES or m.group(1) in enums):
+        return "ScalarPointer(%s%s)" % (CTYPES.get(m.group(1)) or "ctypes.c_int32",
+                                        ", const=True" if ctype.startswith("const ") else "")
+    raise GenError("%s: no ctypes mapping for C type %r (add a rule to ctypes_of in "
+                   "tools/gen_header.py)" % (where, ctype))
+
+
+def added_in(name, doc_lines):
+    """(X, Y, Z) of the one "Added in X.Y.Z." in a function's doc comment."""
+    text = " ".join(line[3:].strip() for line in doc_lines)
+    found = re.findall(r"\bAdded in (\d+)\.(\d+)\.(\d+)\.", text)
+    if len(found) != 1:
+        raise GenError("%s: its doc comment must say \"Added in X.Y.Z.\" once (found %d)" % (name, len(found)))
+    return tuple(int(x) for x in found[0])
+
+
 def public_structs(types_text):
-    """[(C name, [(field, ctypes type)])] of every `typedef struct NAME {...} NAME;`."""
+    """[(C name, [(field, ctypes type)], [(pointer field, its element's ctypes type or None for
+    void)])] of every `typedef struct NAME {...} NAME;`. A pointer field is a c_void_p in ctypes;
+    its element type goes into the class's _pointees_ (the package checks each array against it)."""
     text = re.sub(r"/\*.*?\*/", " ", types_text, flags=re.S)
     found = []
     for m in re.finditer(r"typedef\s+struct\s+(\w+)\s*\{(.*?)\}\s*(\w+)\s*;", text, flags=re.S):
-        fields = []
+        fields, pointees = [], []
         for decl in (d.strip() for d in m.group(2).split(";")):
             if not decl:
                 continue
             f = re.match(r"^(?:const\s+)?(\w+)\s*(\*?)\s*(\w+)\s*(?:\[(\d+)\])?$", decl)
-            if not f or (not f.group(2) and f.group(1) not in CTYPES):
+            if not f or (f.group(1) not in CTYPES and not (f.group(2) and f.group(1) == "void")):
                 raise GenError("cannot map field %r of %s to ctypes" % (decl, m.group(3)))
             t = "ctypes.c_void_p" if f.group(2) else CTYPES[f.group(1)]
             fields.append((f.group(3), "%s * %s" % (t, f.group(4)) if f.group(4) else t))
-        found.append((m.group(3), fields))
+            if f.group(2):
+                pointees.append((f.group(3), "None" if f.group(1) == "void" else CTYPES[f.group(1)]))
+        found.append((m.group(3), fields, pointees))
     return found
 
 
@@ -380,8 +445,9 @@ def python_class(c_name):
     return "".join("PosGen" if p == "posgen" else p.capitalize() for p in c_name.split("_")[1:])
 
 
-def render_abi_py(decls, enums, types_text, core, v):
-    out = ['"""The C ABI of libresonance_rope for ctypes: structs, enums, statuses, flags, limits, version.',
+def render_abi_py(decls, enums, types_text, core, v, order, docs):
+    out = ['"""The C ABI of libresonance_rope for ctypes: structs, enums, statuses, flags, limits, version,',
+           "and every function's signature (restype, argtypes) with the version that added it.",
            "",
            "GENERATED by tools/gen_header.py from the Swift sources and",
            "Sources/CResonanceRope/include/resonance_rope_types.h, like Include/resonance_rope.h. Do not",
@@ -407,12 +473,102 @@ def render_abi_py(decls, enums, types_text, core, v):
                 "%s = {" % name[3:].upper()]
         out += ["    %r: %s," % (py, value) for _, value, _, py in cases]
         out.append("}")
-    for name, fields in public_structs(types_text):
+    for name, fields, pointees in public_structs(types_text):
         out += ["", "", "class %s(ctypes.Structure):" % python_class(name), '    """%s."""' % name,
                 "    _fields_ = ["]
         out += ['        ("%s", %s),' % f for f in fields]
         out.append("    ]")
+        if pointees:
+            out.append("    # the element type of each pointer field (None: void *, any)")
+            out.append("    _pointees_ = {%s}" % ", ".join('"%s": %s' % p for p in pointees))
+    out += SCALAR_POINTER
+    structs = {n for n, _, _ in public_structs(types_text)}
+    enum_types = set(enums) | {n for n, _, _ in core}
+    out += ["", "", "# Every exported function, in header order: name -> (restype, argtypes, the version that",
+            "# added it), from its C declaration and the \"Added in X.Y.Z.\" of its doc comment.",
+            "FUNCTIONS = {"]
+    for name in order:
+        if name in enums:
+            continue
+        _, (ret, params, _) = decls[name]
+        added = added_in(name, docs[name])
+        if added > v:
+            raise GenError("%s: added in %d.%d.%d, after the current version" % ((name,) + added))
+        res = ctypes_of(ret, structs, enum_types, "%s result" % name)
+        args = [ctypes_of(t, structs, enum_types, "%s parameter %s" % (name, n)) for t, n in params]
+        line = '    "%s": (%s, [%s], %r),' % (name, res, ", ".join(args), added)
+        if len(line) > 110:   # one parameter a line, named as in the header
+            width = max(len(a) for a in args) + 1
+            line = "\n".join(['    "%s": (%s, [' % (name, res)]
+                              + ["        %-*s  # %s" % (width, a + ",", n) for a, (_, n) in zip(args, params)]
+                              + ["    ], %r)," % (added,)])
+        out.append(line)
+    out.append("}")
     return "\n".join(out) + "\n"
+
+
+# The argtype of a C `T *` (T a scalar): a fixed part of _abi.py.
+SCALAR_POINTER = ["", ""] + """
+class ScalarPointer:
+    \"\"\"The ctypes argtype of a C `T *` (T a scalar; `const T *` with const=True). It accepts a numpy
+    array whose dtype is exactly T, C-contiguous and (unless const) writable, passing its first
+    element's address; None (NULL); or byref() / a ctypes array / a pointer of exactly T. Anything
+    else, a bare int address included, raises ctypes.ArgumentError: the element type of every
+    buffer is checked against the C declaration, not copied by each caller.
+    \"\"\"
+
+    def __init__(self, ctype, const=False):
+        self.ctype, self.const, self._pointer = ctype, const, ctypes.POINTER(ctype)
+
+    def from_param(self, obj):
+        if obj is None:
+            return None
+        if hasattr(obj, "__array_interface__"):
+            import numpy as np
+            want = np.dtype(self.ctype)
+            if not isinstance(obj, np.ndarray) or obj.dtype != want:
+                raise TypeError("expected a numpy array of %s, got %s" % (want, getattr(obj, "dtype", type(obj))))
+            if not obj.flags.c_contiguous:
+                raise TypeError("expected a C-contiguous array")
+            if not (self.const or obj.flags.writeable):
+                raise TypeError("expected a writable array (the library writes into it)")
+            return ctypes.c_void_p(obj.ctypes.data)
+        return self._pointer.from_param(obj)
+
+    def __eq__(self, other):
+        return isinstance(other, ScalarPointer) and (other.ctype, other.const) == (self.ctype, self.const)
+
+    def __hash__(self):
+        return hash((self.ctype, self.const))
+
+    def __repr__(self):
+        return "ScalarPointer(ctypes.%s%s)" % (self.ctype.__name__, ", const=True" if self.const else "")
+
+
+class Integer:
+    \"\"\"The ctypes argtype of a C integer parameter: an int outside the C type's range raises
+    ctypes.ArgumentError (plain ctypes keeps its low bits: 2**32 would arrive as 0).
+    \"\"\"
+
+    def __init__(self, ctype):
+        self.ctype, bits = ctype, 8 * ctypes.sizeof(ctype)
+        signed = ctype(-1).value == -1
+        self.low, self.high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+
+    def from_param(self, obj):
+        if isinstance(obj, int) and not self.low <= obj <= self.high:
+            raise OverflowError("%d is outside %s [%d, %d]" % (obj, self.ctype.__name__, self.low, self.high))
+        return self.ctype.from_param(obj)
+
+    def __eq__(self, other):
+        return isinstance(other, Integer) and other.ctype is self.ctype
+
+    def __hash__(self):
+        return hash(self.ctype)
+
+    def __repr__(self):
+        return "Integer(ctypes.%s)" % self.ctype.__name__
+""".strip("\n").split("\n")
 
 
 def generate():
@@ -437,7 +593,7 @@ def generate():
     if clash:
         raise GenError("%s: declared both in the core (CORE_ENUMS) and with @c" % clash)
     header = render(decls, enums, types_text, order, docs, case_docs, core)
-    return header, render_abi_py(decls, enums, types_text, core, v)
+    return header, render_abi_py(decls, enums, types_text, core, v, order, docs)
 
 
 def compare(path, text, what):

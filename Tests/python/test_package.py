@@ -330,6 +330,116 @@ def test_bfloat16_as_uint16_and_ml_dtypes(rr):
     assert np.array_equal(q2.view(np.uint16), q)
 
 
+# ---- buffer arguments against the C declarations (_abi.ScalarPointer) ----------------------------
+
+def test_arguments_are_checked_against_the_c_declaration(rr):
+    """A `double *` takes a C-contiguous writable float64 array (or byref of a c_double) and nothing
+    else: a float32 array, a strided or read-only one, a bare address or a pointer to another type
+    raise ctypes.ArgumentError before the call (nothing written); a `const int64_t *` takes a
+    read-only int64 array but not an int32 one. An int outside its parameter's C type is refused."""
+    import ctypes
+    from resonance_rope._lib import library
+    lib, rope = library(), rr.Rope(rotary_dim=8)
+    h, n = rope._handle(), rope.pair_count
+    good = np.zeros(n)
+    assert lib.rr_rope_inv_freq_f64(h, good, n) == 0 and np.array_equal(good, rope.inv_freq())
+    read_only = np.zeros(n)
+    read_only.setflags(write=False)
+    one = ctypes.c_double()
+    assert lib.rr_rope_inv_freq_f64(h, ctypes.byref(one), 1) == 8 and one.value == 0   # BUFFER_TOO_SMALL
+    for bad, why in ((np.zeros(n, np.float32), "a numpy array of float64, got float32"),
+                     (np.zeros(2 * n)[::2], "C-contiguous"),
+                     (read_only, "writable"),
+                     (np.zeros(n).ctypes.data, "LP_c_double instance instead of int"),
+                     (ctypes.byref(ctypes.c_float()), "instead of pointer to c_float"),
+                     ([0.0] * n, "instead of list")):
+        with pytest.raises(ctypes.ArgumentError, match=why):
+            lib.rr_rope_inv_freq_f64(h, bad, n)
+        assert not isinstance(bad, np.ndarray) or not bad.any()
+    pos = np.arange(3, dtype=np.int64)
+    pos.setflags(write=False)                                   # const int64_t *positions
+    c, s = np.zeros((3, n), np.float32), np.zeros((3, n), np.float32)
+    assert lib.rr_rope_cos_sin_f32(h, 0, 0, pos, 0, 3, c, s) == 0 and c[1].any()
+    with pytest.raises(ctypes.ArgumentError, match="int64, got int32"):
+        lib.rr_rope_cos_sin_f32(h, 0, 0, pos.astype(np.int32), 0, 3, c, s)
+    # integers: outside the C type's range is an error, never its low bits (2**32 -> 0 = RR_STATUS_OK)
+    assert lib.rr_status_string((1 << 31) - 1) and lib.rr_status_string(-(1 << 31))   # the ends of int32_t
+    for call, why in ((lambda: lib.rr_status_string(1 << 32), "4294967296 is outside c_int"),
+                      (lambda: lib.rr_status_string(-(1 << 31) - 1), "outside c_int"),
+                      (lambda: lib.rr_rope_cos_sin_f32(h, 0, -1, pos, 0, 3, c, s), "-1 is outside c_uint"),
+                      (lambda: lib.rr_rope_cos_sin_f32(h, 0, 0, None, 0, 1 << 63, c, s), "outside c_long")):
+        with pytest.raises(ctypes.ArgumentError, match=why):
+            call()
+
+
+def test_struct_pointer_fields_are_checked_against_the_c_declaration(rr):
+    """A struct's `const double *` / `const int64_t *` field takes a C-contiguous array of exactly
+    that type (_pointees_ from the header); a `void *` field any C-contiguous array."""
+    from resonance_rope._abi import RopeParams, Rotation
+    from resonance_rope._arrays import address
+    good = np.ones(4)
+    assert address(RopeParams, "short_factor", good) == good.ctypes.data
+    pos = np.arange(4, dtype=np.int64)
+    assert address(Rotation, "positions", pos) == pos.ctypes.data
+    assert address(Rotation, "q", np.zeros(3, np.float16)) and address(Rotation, "k", np.zeros(3, np.uint16))
+    for struct, field, bad, why in ((RopeParams, "short_factor", good.astype(np.float32), "of float64, got float32"),
+                                    (RopeParams, "freq_factors", np.ones(8)[::2], "C-contiguous"),
+                                    (Rotation, "positions", pos.astype(np.int32), "of int64, got int32"),
+                                    (Rotation, "positions", [0, 1], "got <class 'list'>"),
+                                    (Rotation, "q", np.zeros((4, 4), np.float32)[:, 0], "of any type")):
+        with pytest.raises(TypeError, match=why):
+            address(struct, field, bad)
+
+
+# ---- which functions a library may lack (the "Added in" of each, _abi.FUNCTIONS) ----------------
+
+class HidingLibrary:
+    """A freshly loaded copy of the library that does not export the names in `hidden`."""
+
+    def __init__(self, hidden):
+        import ctypes
+        self._cdll, self._hidden = ctypes.CDLL(os.environ["RESONANCE_ROPE_LIB"]), set(hidden)
+
+    def __getattr__(self, name):
+        if name in self._hidden:
+            raise AttributeError(name)
+        return getattr(self._cdll, name)
+
+
+def test_a_library_without_a_function_of_the_oldest_supported_version_is_refused(rr):
+    """Every function is "Added in 0.1.0." and 0.1.0 is the oldest library the package supports:
+    a library lacking one (here the bf16 rotation) is not a library the package can use."""
+    from resonance_rope import _lib
+    assert _lib.OLDEST_LIBRARY == (0, 1, 0)
+    assert {added for _, _, added in _lib.FUNCTIONS.values()} == {(0, 1, 0)}
+    with pytest.raises(rr.LibraryNotFoundError, match="does not export rr_rope_apply_bf16_inplace: "
+                                                      "not a libresonance_rope of version 0.1.0 or later"):
+        _lib.Library(HidingLibrary({"rr_rope_apply_bf16_inplace"}), "hiding.so")
+
+
+def test_a_function_added_later_is_optional(rr, monkeypatch):
+    """Were rr_rope_apply_bf16_inplace "Added in 0.2.0.", a library without it loads, says so
+    (missing, has, has_half_precision) and raises LibraryTooOldError only when a call needs it."""
+    from resonance_rope import _lib
+    name = "rr_rope_apply_bf16_inplace"
+    restype, argtypes, _ = _lib.FUNCTIONS[name]
+    monkeypatch.setattr(_lib, "FUNCTIONS", dict(_lib.FUNCTIONS, **{name: (restype, argtypes, (0, 2, 0))}))
+    lib = _lib.Library(HidingLibrary({name}), "hiding.so")
+    assert lib.missing == [name] and not lib.has(name) and lib.has("rr_rope_apply_f16_inplace")
+    with pytest.raises(rr.LibraryTooOldError, match=name + " is not exported by hiding.so"):
+        lib.require(name)
+    monkeypatch.setattr(_lib, "_library", lib)                  # the package now uses this library
+    assert not rr.has_half_precision()
+    rope = rr.Rope(rotary_dim=8)
+    q = np.full((2, 1, 8), 0x3F80, np.uint16)                  # bfloat16 ones
+    with pytest.raises(rr.LibraryTooOldError, match=name):
+        rope.apply_(q, element="bfloat16")
+    assert (q == 0x3F80).all()
+    half = np.ones((2, 1, 8), np.float16)
+    rope.apply_(half, np.array([0, 1]))                       # the functions it has still work
+    assert half[0].tolist() == np.ones((1, 8)).tolist() and half[1, 0, 0] != 1
+
+
 # ---- module entry point and library lookup ----------------------------------------------------
 
 def test_python_m_prints_version_and_path(rr):

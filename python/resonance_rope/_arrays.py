@@ -14,8 +14,8 @@ import numpy as np
 
 from ._errors import IntegerRangeError
 
-__all__ = ["c_int", "int_values", "positions_array", "pair_values", "element_kind", "head_geometry",
-           "int32_array"]
+__all__ = ["c_int", "field_bits", "address", "int_values", "positions_array", "pair_values", "element_kind",
+           "head_geometry", "int32_array"]
 
 
 def c_int(value: Any, name: str, bits: int = 64, low: Optional[int] = None, high: Optional[int] = None) -> int:
@@ -34,6 +34,24 @@ def c_int(value: Any, name: str, bits: int = 64, low: Optional[int] = None, high
     if not lo <= v <= hi:
         raise IntegerRangeError(name, v, lo, hi)
     return v
+
+
+def field_bits(struct: Any, field: str) -> int:
+    """The width in bits of integer field `field` of the generated ctypes struct `struct` (for c_int:
+    a struct field keeps only its low bits too)."""
+    return 8 * getattr(struct, field).size
+
+
+def address(struct: Any, field: str, a: np.ndarray) -> int:
+    """The address of `a` for pointer field `field` of the generated ctypes struct `struct`, after
+    checking that `a` is a C-contiguous array of the field's C element type (_pointees_; any for
+    a void * field)."""
+    element = struct._pointees_[field]
+    want = None if element is None else np.dtype(element)    # np.dtype(None) would be float64
+    if not isinstance(a, np.ndarray) or (want is not None and a.dtype != want) or not a.flags.c_contiguous:
+        raise TypeError("%s.%s takes a C-contiguous array of %s, got %s" % (
+            struct.__doc__.rstrip("."), field, "any type" if want is None else want, getattr(a, "dtype", type(a))))
+    return a.ctypes.data
 
 
 def int_values(values: Any, name: str, bits: int = 64) -> np.ndarray:

@@ -19,19 +19,17 @@ import ctypes
 import ctypes.util
 import os
 import threading
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
-# The C structs, generated with Include/resonance_rope.h from the same sources (_abi.py).
-from ._abi import GapSummary, PosGenParams, PosGenResult, RopeInfo, RopeParams, Rotation
+# Every exported function's ctypes signature and the version that added it, generated with
+# Include/resonance_rope.h from the same sources (_abi.py).
+from ._abi import FUNCTIONS
 
 __all__ = ["LibraryNotFoundError", "LibraryTooOldError", "library", "library_path", "find_candidates"]
 
 ENV_VAR = "RESONANCE_ROPE_LIB"
 SONAME = "libresonance_rope.so.0"
 _HERE = os.path.dirname(os.path.abspath(__file__))
-
-_i32, _u32, _i64, _u64, _f64, _vp = (ctypes.c_int32, ctypes.c_uint32, ctypes.c_int64, ctypes.c_uint64,
-                                     ctypes.c_double, ctypes.c_void_p)
 
 
 class LibraryNotFoundError(OSError):
@@ -55,39 +53,16 @@ class LibraryTooOldError(RuntimeError):
                          "feature; rebuild it from a newer checkout (`make stage`)" % (symbol, path, version))
 
 
-_P = ctypes.POINTER
-# Every function this package calls, with its C signature. Functions in OPTIONAL are bound when
-# the loaded library exports them; calling one it lacks raises LibraryTooOldError.
-SIGNATURES: Dict[str, Tuple[object, list]] = {
-    "rr_version_number": (_u32, []),
-    "rr_version_string": (ctypes.c_char_p, []),
-    "rr_max_dim": (_i32, []),
-    "rr_status_string": (ctypes.c_char_p, [_i32]),
-    "rr_last_error_message": (ctypes.c_char_p, []),
-    "rr_rope_params_init": (None, [_P(RopeParams)]),
-    "rr_rope_create": (_i32, [_P(RopeParams), _P(_vp)]),
-    "rr_rope_free": (None, [_vp]),
-    "rr_rope_get_info": (_i32, [_vp, _P(RopeInfo)]),
-    "rr_rope_create_from_hf_config": (_i32, [ctypes.c_char_p, _i64, _i64, _i32, _P(_vp)]),
-    "rr_rope_create_from_gguf_metadata": (_i32, [ctypes.c_char_p, _i64, _i64, _i32, _i32, _P(_vp)]),
-    "rr_rope_inv_freq_f64": (_i32, [_vp, _vp, _i64]),
-    "rr_rope_inv_freq_f32": (_i32, [_vp, _vp, _i64]),
-    "rr_rope_wavelengths": (_i32, [_vp, _vp, _i64]),
-    "rr_rope_resonance_wavelengths": (_i32, [_vp, _vp, _i64]),
-    "rr_rope_count_pairs": (_i32, [_vp, _i64, _P(_i64), _P(_i64)]),
-    "rr_rope_resonance_freq_factors": (_i32, [_vp, _vp, _i64]),
-    "rr_rope_cos_sin_f32": (_i32, [_vp, _i32, _u32, _vp, _i64, _i64, _vp, _vp]),
-    "rr_rotation_init": (None, [_P(Rotation)]),
-    "rr_rope_apply_f32_inplace": (_i32, [_vp, _P(Rotation)]),
-    "rr_rope_apply_f16_inplace": (_i32, [_vp, _P(Rotation)]),
-    "rr_rope_apply_bf16_inplace": (_i32, [_vp, _P(Rotation)]),
-    "rr_rope_feature_gap": (_i32, [_vp, _i64, _i64, _vp, _i64, _P(GapSummary)]),
-    "rr_posgen_params_init": (None, [_P(PosGenParams)]),
-    "rr_posgen_generate": (_i32, [_P(PosGenParams), _i32, _i64, _i64, _vp, _i64]),
-    "rr_posgen_sequence": (_i32, [_P(PosGenParams), _vp, _vp, _i64]),
-    "rr_posgen_score": (_i32, [_P(PosGenParams), _vp, _vp, _i64, _i64, _vp, _P(PosGenResult)]),
-}
-OPTIONAL = {"rr_rope_apply_f16_inplace", "rr_rope_apply_bf16_inplace"}
+# The oldest library this package works with: the package's support policy (not an ABI fact).
+# Every function added after it (the "Added in X.Y.Z." of its doc comment, in _abi.FUNCTIONS) is
+# optional: bound when the loaded library exports it, LibraryTooOldError when called on one that
+# lacks it. The rest are required: a library without one of them is not loaded at all.
+OLDEST_LIBRARY = (0, 1, 0)
+
+
+def optional(name: str) -> bool:
+    """True when a library this package supports may lack the function `name`."""
+    return FUNCTIONS[name][2] > OLDEST_LIBRARY
 
 
 class Library:
@@ -96,15 +71,16 @@ class Library:
     def __init__(self, cdll: ctypes.CDLL, path: str):
         self.cdll, self.path = cdll, path
         self.missing: List[str] = []
-        for name, (restype, argtypes) in SIGNATURES.items():
+        for name, (restype, argtypes, _) in FUNCTIONS.items():
             try:
                 fn = getattr(cdll, name)
             except AttributeError:
-                if name in OPTIONAL:
+                if optional(name):
                     self.missing.append(name)
                     continue
                 raise LibraryNotFoundError([(path, "loaded, but it does not export %s: not a "
-                                             "libresonance_rope of version 0.1 or later" % name)])
+                                             "libresonance_rope of version %d.%d.%d or later"
+                                             % ((name,) + OLDEST_LIBRARY))])
             fn.restype, fn.argtypes = restype, argtypes
             setattr(self, name, fn)
         self.version = self.rr_version_string().decode()

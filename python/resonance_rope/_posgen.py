@@ -7,9 +7,10 @@ from typing import Any, NamedTuple, Optional, Sequence
 import numpy as np
 
 from . import _abi
-from ._arrays import c_int, int32_array, int_values
+from ._abi import PosGenParams, PosGenResult
+from ._arrays import c_int, field_bits, int32_array, int_values
 from ._errors import check
-from ._lib import PosGenParams, PosGenResult, library
+from ._lib import library
 
 __all__ = ["PosGen", "PosGenScore"]
 
@@ -70,7 +71,7 @@ class PosGen:
                              ("train_size", train_size), ("validation_size", validation_size),
                              ("test_size", test_size)):
             if value is not None:
-                setattr(p, field, c_int(value, field))
+                setattr(p, field, c_int(value, field, field_bits(PosGenParams, field)))
         self._p = p
 
     def __getattr__(self, name: str) -> Any:
@@ -98,7 +99,7 @@ class PosGen:
         n = c_int(self.split_size(split) - first if count is None else count, "count", low=0)
         out = np.empty((n, self._p.length), np.int32)
         check(self._lib, "rr_posgen_generate", self._lib.rr_posgen_generate(
-            ctypes.byref(self._p), s, first, n, out.ctypes.data, out.size))
+            ctypes.byref(self._p), s, first, n, out, out.size))
         return out
 
     def sequence(self, seeds: Sequence[int]) -> np.ndarray:
@@ -113,7 +114,7 @@ class PosGen:
             raise ValueError("seeds has %d values; far + near = %d" % (s32.size, self._p.far + self._p.near))
         out = np.empty(self._p.length, np.int32)
         check(self._lib, "rr_posgen_sequence", self._lib.rr_posgen_sequence(
-            ctypes.byref(self._p), s32.ctypes.data, out.ctypes.data, out.size))
+            ctypes.byref(self._p), s32, out, out.size))
         return out
 
     def score(self, predicted: np.ndarray, reference: np.ndarray, train_length: int) -> PosGenScore:
@@ -135,7 +136,7 @@ class PosGen:
         r = PosGenResult()
         r.struct_size = ctypes.sizeof(PosGenResult)
         check(self._lib, "rr_posgen_score", self._lib.rr_posgen_score(
-            ctypes.byref(self._p), predicted.ctypes.data, reference.ctypes.data, predicted.shape[0],
-            c_int(train_length, "train_length"), per.ctypes.data, ctypes.byref(r)))
+            ctypes.byref(self._p), predicted, reference, predicted.shape[0], c_int(train_length, "train_length"),
+            per, ctypes.byref(r)))
         return PosGenScore(r.id_correct, r.id_total, r.ood_correct, r.ood_total, r.id_accuracy,
                            r.ood_accuracy, per)

@@ -11,9 +11,10 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _abi, _gguf, _overlap
-from ._arrays import c_int, element_kind, head_geometry, pair_values, positions_array
+from ._abi import GapSummary, RopeInfo, RopeParams, Rotation
+from ._arrays import address, c_int, element_kind, field_bits, head_geometry, pair_values, positions_array
 from ._errors import check
-from ._lib import GapSummary, Library, RopeInfo, RopeParams, Rotation, library
+from ._lib import Library, library
 
 __all__ = ["Rope", "FeatureGap", "SCALINGS", "LAYOUTS", "TABLE_LAYOUTS"]
 
@@ -132,8 +133,8 @@ class Rope:
         lib = library()
         p = RopeParams()
         lib.rr_rope_params_init(ctypes.byref(p))
-        p.rotary_dim = c_int(rotary_dim, "rotary_dim", 32)
-        p.head_dim = 0 if head_dim is None else c_int(head_dim, "head_dim", 32)
+        p.rotary_dim = c_int(rotary_dim, "rotary_dim", field_bits(RopeParams, "rotary_dim"))
+        p.head_dim = 0 if head_dim is None else c_int(head_dim, "head_dim", field_bits(RopeParams, "head_dim"))
         p.base = float(base)
         p.resonance = 1 if resonance else 0
         p.layout = _choice(LAYOUTS, pair_layout, "pair_layout")
@@ -148,7 +149,7 @@ class Rope:
         for field, value in (("original_max_position", original_max_position), ("max_position", max_position),
                              ("sequence_length", sequence_length)):
             if value is not None:
-                setattr(p, field, c_int(value, field))
+                setattr(p, field, c_int(value, field, field_bits(RopeParams, field)))
         keep = []                                         # arrays alive until create returns
         for field, value in (("short_factor", short_factor), ("long_factor", long_factor),
                              ("freq_factors", freq_factors)):
@@ -158,7 +159,7 @@ class Rope:
                 pairs = p.rotary_dim // 2 if p.rotary_dim > 0 and p.rotary_dim % 2 == 0 else None
                 a = pair_values(value, field, pairs)
                 keep.append(a)
-                setattr(p, field, a.ctypes.data)
+                setattr(p, field, address(RopeParams, field, a))
                 # the library refuses a wrong count; 0 would mean rotary_dim / 2, so empty gives -1
                 setattr(p, field + "_count", a.size if a.size else -1)
         handle = ctypes.c_void_p()
@@ -297,7 +298,7 @@ class Rope:
 
     def _pairs(self, fn_name: str, dtype: Any) -> np.ndarray:
         out = np.empty(self.pair_count, dtype=dtype)
-        check(self._lib, fn_name, getattr(self._lib, fn_name)(self._handle(), out.ctypes.data, out.size))
+        check(self._lib, fn_name, getattr(self._lib, fn_name)(self._handle(), out, out.size))
         return out
 
     def inv_freq(self, dtype: Any = np.float64) -> np.ndarray:
@@ -394,13 +395,13 @@ class Rope:
             if count is not None or c_int(start, "start") != 0:
                 raise TypeError("give positions, or start and count, not both")
             pos = positions_array(positions)
-            n, ptr = pos.size, pos.ctypes.data
+            n, ptr = pos.size, pos
         w = self.pair_count if layout == "half" else self.rotary_dim
         c = np.empty((n, w), np.float32)
         s = None if layout == "vllm" else np.empty((n, w), np.float32)
         check(self._lib, "rr_rope_cos_sin_f32", self._lib.rr_rope_cos_sin_f32(
             self._handle(), tl, ATTENTION_FACTOR if attention_factor else 0, ptr, c_int(start, "start"), n,
-            c.ctypes.data, None if s is None else s.ctypes.data))
+            c, s))
         return c if s is None else (c, s)
 
     # ---- rotation ----------------------------------------------------------------------------
@@ -470,7 +471,8 @@ class Rope:
                 rows = [pos] * batch
         else:
             rows = [None] * batch
-        start, n_threads = c_int(start, "start"), c_int(n_threads, "n_threads", 32, low=0)
+        start = c_int(start, "start", field_bits(Rotation, "start_position"))
+        n_threads = c_int(n_threads, "n_threads", field_bits(Rotation, "n_threads"), low=0)
         fn = self._lib.require(_APPLY[kind])
         if q.size == 0:
             return q
@@ -489,7 +491,7 @@ class Rope:
             r.q = q.ctypes.data + b * q_step
             if k is not None:
                 r.k = k.ctypes.data + b * k_step
-            r.positions = None if rows[b] is None else rows[b].ctypes.data
+            r.positions = None if rows[b] is None else address(Rotation, "positions", rows[b])
             check(self._lib, _APPLY[kind], fn(self._handle(), ctypes.byref(r)))
         return q
 
@@ -509,8 +511,8 @@ class Rope:
         s = GapSummary()
         s.struct_size = ctypes.sizeof(GapSummary)
         check(self._lib, "rr_rope_feature_gap", self._lib.rr_rope_feature_gap(
-            self._handle(), c_int(train_length, "train_length"), c_int(test_length, "test_length"), gaps.ctypes.data,
-            gaps.size, ctypes.byref(s)))
+            self._handle(), c_int(train_length, "train_length"), c_int(test_length, "test_length"), gaps, gaps.size,
+            ctypes.byref(s)))
         return FeatureGap(gaps, s.critical_pair, s.pre_critical_pairs, s.periodic_pairs, s.max_gap,
                           s.max_pre_critical_gap)
 
