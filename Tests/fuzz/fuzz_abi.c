@@ -11,17 +11,19 @@
  *   - rr_status_string() is non-NULL; a failing call names its function in rr_last_error_message();
  *   - on error every output is byte-for-byte unchanged; on success nothing outside the documented
  *     output elements changes (pass-through dims, padding, v heads, slack before/after);
- *   - rotations are deterministic: the same call split into two token ranges and run without
- *     threads gives bit-identical buffers (the fuzzed call itself sometimes runs on 2..7 threads);
- *     tables hold finite values within the attention factor.
+ *   - rotations are deterministic: the same call with another n_threads, and split into two token
+ *     ranges, gives bit-identical buffers (chunks on threads, or on the caller when a thread start
+ *     fails: see pthread_create below); tables hold finite values within the attention factor.
  *
  * Build: make fuzz (clang -fsanitize=fuzzer,address,undefined against a library built with
  * swift build --sanitize=fuzzer --sanitize=address). */
 #define _DEFAULT_SOURCE
 #include <resonance_rope.h>
 
+#include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,9 +500,26 @@ static const struct fill { float f32[FUZZ_MAX_ELEMS]; unsigned char bits[2 * FUZ
     return &p;
 }
 
+/* Thread starts. A thread costs ~100 us of CPU under ASan (pthread_create + join, any stack size;
+ * ~25 us without), 10-50 times a rotation of the few tokens here, and every successful rotation
+ * runs again on 3 and 7 threads. So only ~1 apply op in 16 (real_threads) starts real threads; in
+ * the others this definition, which replaces the sanitizer runtime's weak pthread_create, fails
+ * the library's thread starts with EAGAIN, and the library runs those chunks on the calling
+ * thread, as documented for a failed start (Sources/ResonanceRopeKernelTypes/Threads.swift).
+ * Either way the same chunk code runs and the results are checked bit for bit. */
+static int real_threads = 1, in_library;
+int __interceptor_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg);
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg) {
+    if (in_library && !real_threads) return EAGAIN;
+    return __interceptor_pthread_create(thread, attr, start, arg);
+}
+
 static rr_status rotate(const handle *h, rr_rotation rot, int fmt) {
     gb in = readonly_copy(&rot, sizeof rot);
-    rr_status st = APPLY_FNS[fmt](h->rope, (const rr_rotation *)(void *)in.data);
+    rr_status st;
+    in_library = 1;
+    st = APPLY_FNS[fmt](h->rope, (const rr_rotation *)(void *)in.data);
+    in_library = 0;
     gb_free(&in);
     return st;
 }
@@ -539,17 +558,11 @@ static void op_apply(reader *r, handle *h) {
     rot.n_tokens = n;
     rot.flags = u8(r) < 240 ? u8(r) % 4 : (uint32_t)pick_i64(r, 16);
     rot.start_position = u8(r) < 128 ? (int64_t)u8(r) : pick_i64(r, 1 << 20);
-    /* threads: mostly 0 or 1 (the caller's thread), sometimes 2..7. A thread costs ~100 us of CPU
-     * under ASan, 10-50 times a whole call on the few tokens here, so threaded calls are kept rare
-     * (~1 apply in 12 creates one); each is checked against an unthreaded re-run below. */
     {
-        uint8_t sel = u8(r);
-        if (sel < 240) {
-            uint8_t v = u8(r);
-            rot.n_threads = v < 232 ? v % 2 : 2 + v % 6;
-        } else {
-            rot.n_threads = pick_i32(r, 8);
-        }
+        /* real_threads: see pthread_create above; from the same bytes (~1 apply in 16) */
+        uint8_t sel = u8(r), v = sel < 240 ? u8(r) : 0;
+        rot.n_threads = sel < 240 ? v % 5 : pick_i32(r, 8);
+        real_threads = sel < 240 ? v >= 240 : sel >= 254;
     }
     {
         uint8_t tr = u8(r);
@@ -651,21 +664,20 @@ static void op_apply(reader *r, handle *h) {
             if (memcmp(snap + es * total, buf.data + es * total, buf.n - (size_t)(es * total)) != 0)
                 die(fn, "wrote past the views", st);
             free(expect);
-            /* determinism: the token range split in two and run on the caller's thread only gives
-             * the same bits as the call above (on n_threads threads when it asked for 2 or more;
-             * else with the other spelling of "no threads", 0 or 1) */
+            /* determinism: other n_threads, and the token range split in two, give the same bits */
             {
                 unsigned char *first = (unsigned char *)malloc(buf.n);
                 rr_rotation again = rot;
                 int64_t mid = t0 + (t1 - t0) / 2;
                 memcpy(first, buf.data, buf.n);
                 memcpy(buf.data, snap, buf.n);
-                again.n_threads = rot.n_threads == 0 ? 1 : 0;
+                again.n_threads = rot.n_threads == 0 ? 3 : 0;
                 again.token_begin = t0;
                 again.token_end = mid;
                 if (rotate(h, again, fmt) != RR_STATUS_OK) die(fn, "first half refused", 0);
                 again.token_begin = mid;
                 again.token_end = t1;
+                again.n_threads = 7;
                 if (rotate(h, again, fmt) != RR_STATUS_OK) die(fn, "second half refused", 0);
                 if (memcmp(first, buf.data, buf.n) != 0)
                     die(fn, "results depend on n_threads or the token split", 0);
@@ -681,20 +693,23 @@ static void op_apply(reader *r, handle *h) {
 
 /* ---- configuration text ------------------------------------------------------------------------ */
 
+/* Real models' shapes with smaller heads (rotary_dim 32, 24 and 8: creation costs 16 cos/sin per
+ * pair under ASan and 128 reached nothing 32 does not); each changed number kept its length, so
+ * the committed corpus's splices land where they did. */
 static const char *const HF_TEMPLATES[] = {
-    ("{\"hidden_size\": 4096, \"num_attention_heads\": 32, \"max_position_embeddings\": 131072, \"rope_theta\": 500000.0,"
+    ("{\"hidden_size\": 1024, \"num_attention_heads\": 32, \"max_position_embeddings\": 131072, \"rope_theta\": 500000.0,"
     " \"rope_scaling\": {\"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0,"
     " \"original_max_position_embeddings\": 8192, \"rope_type\": \"llama3\"}}"),
-    ("{\"hidden_size\": 3584, \"num_attention_heads\": 28, \"rope_theta\": 1000000.0, \"max_position_embeddings\": 32768,"
+    ("{\"hidden_size\": 1792, \"num_attention_heads\": 56, \"rope_theta\": 1000000.0, \"max_position_embeddings\": 32768,"
     " \"rope_scaling\": {\"factor\": 4.0, \"original_max_position_embeddings\": 32768, \"type\": \"yarn\"}}"),
     "{\"n_embd\": 256, \"n_head\": 16, \"rotary_dim\": 8, \"model_type\": \"gptj\"}",
-    ("{\"hidden_size\": 3072, \"num_attention_heads\": 32, \"max_position_embeddings\": 131072,"
+    ("{\"hidden_size\": 1536, \"num_attention_heads\": 32, \"max_position_embeddings\": 131072,"
     " \"original_max_position_embeddings\": 4096, \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1, 1, 1],"
     " \"long_factor\": [2, 2, 2]}, \"partial_rotary_factor\": 0.5}"),
 };
 static const char *const GGUF_TEMPLATES[] = {
-    "general.architecture=llama\nllama.rope.freq_base=10000\nllama.rope.dimension_count=128\nllama.context_length=4096\n",
-    ("general.architecture=qwen2\nqwen2.rope.freq_base=1000000\nqwen2.rope.dimension_count=64\n"
+    "general.architecture=llama\nllama.rope.freq_base=10000\nllama.rope.dimension_count= 32\nllama.context_length=4096\n",
+    ("general.architecture=qwen2\nqwen2.rope.freq_base=1000000\nqwen2.rope.dimension_count=32\n"
      "qwen2.rope.scaling.type=yarn\nqwen2.rope.scaling.factor=4\nqwen2.rope.scaling.original_context_length=32768\n"),
     "general.architecture=llama\nllama.rope.dimension_count=8\nrope_freqs=[1, 1.5, 2, 4]\n",
 };
