@@ -52,8 +52,8 @@ extension JSONObject {
     switch v {
     case .null: return nil
     case .array(let items):
+      // Read one element at a time from the parsed text: no array of JSONValue is built.
       var out: [Double] = []
-      out.reserveCapacity(items.count)
       for (i, item) in items.enumerated() {
         guard case .number(let d, _) = item else {
           throw RopeError(.invalidValue, "\(path)\(key)[\(i)] is \(item.typeName): must be a number")
