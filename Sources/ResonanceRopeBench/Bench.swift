@@ -252,7 +252,7 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
       defer { buf.deallocate() }
       for (li, layout) in [PairLayout.neox, .gptj].enumerated() {
         for threads in caseName == "prefill" ? [1, 2] : [1] {
-          let q = UnsafeMutableRawBufferPointer(start: buf, count: bytes), ql = HeadLayout.dense(heads: heads, headDim: d)
+          let q = UnsafeMutableRawBufferPointer(start: buf, count: bytes), ql = HeadGeometry.dense(heads: Int64(heads), headDim: Int64(d))
           let runs: [(name: String, table: FrequencyTable, positions: RotationPositions)] = format == .float32 && caseName == "prefill"
             ? [("prefill", tables[li], .start(0)), ("far_positions", tables[li], .start(1 << 40)),
                ("prefill_plain_rope", plainTables[li], .start(0)),
@@ -299,8 +299,8 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
       let qBytes = 32 * d * format.size, kBytes = 8 * d * format.size
       let buf = makeBuffer(bytes: qBytes + kBytes, format: format)
       defer { buf.deallocate() }
-      let q = UnsafeMutableRawBufferPointer(start: buf, count: qBytes), ql = HeadLayout.dense(heads: 32, headDim: d)
-      let k = UnsafeMutableRawBufferPointer(start: buf + qBytes, count: kBytes), kl = HeadLayout.dense(heads: 8, headDim: d)
+      let q = UnsafeMutableRawBufferPointer(start: buf, count: qBytes), ql = HeadGeometry.dense(heads: 32, headDim: Int64(d))
+      let k = UnsafeMutableRawBufferPointer(start: buf + qBytes, count: kBytes), kl = HeadGeometry.dense(heads: 8, headDim: Int64(d))
       let both = UnsafeMutableRawBufferPointer(start: buf, count: qBytes + kBytes)
       let rows = try t.preparedRows(format, position: 123_457)
       var caseT: [Double] = [], rotT: [Double] = [], passes = Passes(), scalarT: [Double] = []

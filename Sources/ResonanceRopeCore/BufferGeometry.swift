@@ -1,12 +1,14 @@
 // Validation of strided head buffers: checked arithmetic only, before any hot loop runs.
 
-/// A [tokens, heads, headDim] view with explicit strides in elements (last dimension contiguous).
-package struct HeadGeometry: Sendable, Equatable {
-  package var heads: Int64
-  package var tokenStride: Int64
-  package var headStride: Int64
+/// A [tokens, heads, headDim] view with explicit strides in elements (last dimension contiguous):
+/// rr_rotation's q_heads / q_token_stride / q_head_stride, and the layout argument of the public
+/// rotation API (CoreAPI.swift).
+public struct HeadGeometry: Sendable, Equatable {
+  public var heads: Int64
+  public var tokenStride: Int64
+  public var headStride: Int64
 
-  package init(heads: Int64, tokenStride: Int64, headStride: Int64) {
+  public init(heads: Int64, tokenStride: Int64, headStride: Int64) {
     self.heads = heads
     self.tokenStride = tokenStride
     self.headStride = headStride

@@ -8,25 +8,11 @@
 // plus the one check Swift callers make possible: every view must lie inside its buffer.
 import CLibc
 
-/// Where a strided [tokens, heads, headDim] view lies inside a buffer: strides in elements, the
-/// first element at the buffer's start, the last dimension contiguous.
-public struct HeadLayout: Sendable, Equatable {
-  public var heads: Int
-  public var tokenStride: Int
-  public var headStride: Int
-
-  public init(heads: Int, tokenStride: Int, headStride: Int) {
-    self.heads = heads
-    self.tokenStride = tokenStride
-    self.headStride = headStride
-  }
-
+extension HeadGeometry {
   /// Token-major rows of `heads` heads of `headDim` elements, no padding.
-  public static func dense(heads: Int, headDim: Int) -> HeadLayout {
-    HeadLayout(heads: heads, tokenStride: heads &* headDim, headStride: headDim)
+  public static func dense(heads: Int64, headDim: Int64) -> HeadGeometry {
+    HeadGeometry(heads: heads, tokenStride: heads &* headDim, headStride: headDim)
   }
-
-  var geometry: HeadGeometry { HeadGeometry(heads: Int64(heads), tokenStride: Int64(tokenStride), headStride: Int64(headStride)) }
 }
 
 /// The positions of a rotation's tokens: start + t, or one int64 per token.
@@ -43,18 +29,18 @@ private func intersects(_ a: UInt, _ n: Int, _ b: UInt, _ m: Int) -> Bool {
 extension FrequencyTable {
   /// Checks q (and k) for `tokens` tokens and the positions with the C layer's rules
   /// (`checkRotation`), each view also inside its buffer; nil when there is nothing to rotate.
-  private func checkedRotation(_ format: ElementFormat, q: UnsafeMutableRawBufferPointer, _ qLayout: HeadLayout,
-                               k: UnsafeMutableRawBufferPointer?, _ kLayout: HeadLayout?, tokens: Int,
+  private func checkedRotation(_ format: ElementFormat, q: UnsafeMutableRawBufferPointer, _ qLayout: HeadGeometry,
+                               k: UnsafeMutableRawBufferPointer?, _ kLayout: HeadGeometry?, tokens: Int,
                                positions: RotationPositions) throws(RopeError) -> CheckedRotation? {
     guard tokens >= 0 else { throw RopeError(.overflow, "tokens = \(tokens): must be >= 0") }
-    func argument(_ b: UnsafeMutableRawBufferPointer, _ l: HeadLayout, _ name: String) throws(RopeError) -> ViewArgument? {
+    func argument(_ b: UnsafeMutableRawBufferPointer, _ l: HeadGeometry, _ name: String) throws(RopeError) -> ViewArgument? {
       guard let base = b.baseAddress else {
         // An empty buffer holds only an empty view: nothing to rotate, once the layout is valid.
-        _ = try l.geometry.span(tokens: Int64(tokens), headDim: config.headDim, elementSize: format.size, name: name)
+        _ = try l.span(tokens: Int64(tokens), headDim: config.headDim, elementSize: format.size, name: name)
         guard tokens == 0 else { throw RopeError(.bufferTooSmall, "\(name): empty buffer") }
         return nil
       }
-      return ViewArgument(base: base, capacity: b.count, geometry: l.geometry, name: name)
+      return ViewArgument(base: base, capacity: b.count, geometry: l, name: name)
     }
     var kArg: ViewArgument? = nil
     if let k {
@@ -84,8 +70,8 @@ extension FrequencyTable {
   /// rotary dimension are not touched; the same bits for every `threads`. Throws before writing
   /// anything for a layout that does not fit its buffer, a misaligned buffer, q and k sharing an
   /// element, positions that overflow or overlap q / k, threads < 0, or an allocation failure.
-  public func rotate(_ format: ElementFormat, q: UnsafeMutableRawBufferPointer, _ qLayout: HeadLayout,
-                     k: UnsafeMutableRawBufferPointer? = nil, _ kLayout: HeadLayout? = nil, tokens: Int,
+  public func rotate(_ format: ElementFormat, q: UnsafeMutableRawBufferPointer, _ qLayout: HeadGeometry,
+                     k: UnsafeMutableRawBufferPointer? = nil, _ kLayout: HeadGeometry? = nil, tokens: Int,
                      positions: RotationPositions = .start(0), inverse: Bool = false,
                      applyAttentionFactor: Bool = false, threads: Int = 1) throws(RopeError) {
     guard threads >= 0 else { throw RopeError(.invalidValue, "threads = \(threads): must be >= 0") }
@@ -121,8 +107,8 @@ extension FrequencyTable {
 
   /// Rotates one token of q (and k) with rows prepared by this table for the same format;
   /// validated as `rotate`.
-  public func rotate(q: UnsafeMutableRawBufferPointer, _ qLayout: HeadLayout, k: UnsafeMutableRawBufferPointer? = nil,
-                     _ kLayout: HeadLayout? = nil, rows: PreparedRows) throws(RopeError) {
+  public func rotate(q: UnsafeMutableRawBufferPointer, _ qLayout: HeadGeometry, k: UnsafeMutableRawBufferPointer? = nil,
+                     _ kLayout: HeadGeometry? = nil, rows: PreparedRows) throws(RopeError) {
     guard rows.table === self else { throw RopeError(.invalidValue, "rows: prepared by another table") }
     guard let c = try checkedRotation(rows.format, q: q, qLayout, k: k, kLayout, tokens: 1, positions: .start(0)) else { return }
     rotateToken(format: rows.format, q: c.q, k: c.k, token: 0, cos: rows.cos, sin: rows.sin)

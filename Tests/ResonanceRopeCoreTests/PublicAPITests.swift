@@ -10,14 +10,14 @@ private func randomFloats(_ count: Int, _ rng: inout SeededRNG) -> [Float] {
 }
 
 /// float64 rotation of element `(t, head)` of a strided f32 view, from exact double cos/sin.
-private func expectRotated(_ before: [Float], _ after: [Float], _ t: FrequencyTable, layout: HeadLayout, tokens: Int,
+private func expectRotated(_ before: [Float], _ after: [Float], _ t: FrequencyTable, layout: HeadGeometry, tokens: Int,
                            positions: [Int64], inverse: Bool = false, what: String) {
   let h = t.pairCount, d = t.config.headDim
   var worst = 0.0
   var touched = Set<Int>()
   for tok in 0 ..< tokens {
-    for head in 0 ..< layout.heads {
-      let row = tok * layout.tokenStride + head * layout.headStride
+    for head in 0 ..< Int(layout.heads) {
+      let row = tok * Int(layout.tokenStride) + head * Int(layout.headStride)
       for i in 0 ..< h {
         let (a, b) = t.config.layout == .neox ? (i, i + h) : (2 * i, 2 * i + 1)
         let cs = t.cosSin(pair: i, position: positions[tok])
@@ -42,8 +42,8 @@ func publicRotateMatchesFloat64Reference(_ pairLayout: PairLayout) throws {
   // rotary 16 of head 20 (4 pass-through elements), 3 q heads and 2 k heads with padded strides.
   let t = try FrequencyTable(RopeConfig(rotaryDim: 16, headDim: 20, base: 10000, resonance: true, layout: pairLayout))
   let tokens = 5
-  let ql = HeadLayout(heads: 3, tokenStride: 3 * 24 + 4, headStride: 24), kl = HeadLayout(heads: 2, tokenStride: 44, headStride: 22)
-  let q0 = randomFloats(tokens * ql.tokenStride, &rng), k0 = randomFloats(tokens * kl.tokenStride, &rng)
+  let ql = HeadGeometry(heads: 3, tokenStride: 3 * 24 + 4, headStride: 24), kl = HeadGeometry(heads: 2, tokenStride: 44, headStride: 22)
+  let q0 = randomFloats(tokens * Int(ql.tokenStride), &rng), k0 = randomFloats(tokens * Int(kl.tokenStride), &rng)
   let positions: [Int64] = (0 ..< tokens).map { _ in Int64.random(in: -(1 << 40) ... (1 << 40), using: &rng) }
   var q = q0, k = k0
   try q.withUnsafeMutableBytes { qb in
@@ -57,10 +57,10 @@ func publicRotateMatchesFloat64Reference(_ pairLayout: PairLayout) throws {
   expectRotated(k0, k, t, layout: kl, tokens: tokens, positions: positions, what: "k")
 
   // The same token through prepared rows, and the inverse with a start position.
-  var one = Array(q0[0 ..< ql.tokenStride])
+  var one = Array(q0[0 ..< Int(ql.tokenStride)])
   let rows = try t.preparedRows(.float32, position: positions[0])
   try one.withUnsafeMutableBytes { try t.rotate(q: $0, ql, rows: rows) }
-  expectRotated(Array(q0[0 ..< ql.tokenStride]), one, t, layout: ql, tokens: 1, positions: [positions[0]], what: "prepared rows")
+  expectRotated(Array(q0[0 ..< Int(ql.tokenStride)]), one, t, layout: ql, tokens: 1, positions: [positions[0]], what: "prepared rows")
   var inv = q0
   try inv.withUnsafeMutableBytes { try t.rotate(.float32, q: $0, ql, tokens: tokens, positions: .start(-2), inverse: true) }
   expectRotated(q0, inv, t, layout: ql, tokens: tokens, positions: (0 ..< Int64(tokens)).map { $0 - 2 }, inverse: true, what: "inverse")
@@ -70,7 +70,7 @@ func publicRotateMatchesFloat64Reference(_ pairLayout: PairLayout) throws {
   var rng = SeededRNG(7)
   let t = try FrequencyTable(RopeConfig(rotaryDim: 8, base: 10000, resonance: true))
   let other = try FrequencyTable(RopeConfig(rotaryDim: 8, base: 10000))
-  let ql = HeadLayout.dense(heads: 2, headDim: 8), tokens = 3
+  let ql = HeadGeometry.dense(heads: 2, headDim: 8), tokens = 3
   let original = randomFloats(128, &rng)  // room for q (48 floats) and a k after it
   var buf = original
   func refused(_ kind: RopeErrorKind, _ mentions: String, _ body: (UnsafeMutableRawBufferPointer) throws(RopeError) -> Void) {
@@ -93,7 +93,7 @@ func publicRotateMatchesFloat64Reference(_ pairLayout: PairLayout) throws {
                  k: UnsafeMutableRawBufferPointer(rebasing: b[qBytes ..< 256]), nil, tokens: 1)
   }
   refused(.invalidStride, "rows would overlap") { b throws(RopeError) in
-    try t.rotate(.float32, q: b, HeadLayout(heads: 2, tokenStride: 16, headStride: 4), tokens: tokens)
+    try t.rotate(.float32, q: b, HeadGeometry(heads: 2, tokenStride: 16, headStride: 4), tokens: tokens)
   }
   refused(.overflow, "overflow int64") { b throws(RopeError) in try t.rotate(.float32, q: b, ql, tokens: tokens, positions: .start(.max)) }
   refused(.overflow, "tokens = -1") { b throws(RopeError) in try t.rotate(.float32, q: b, ql, tokens: -1) }
