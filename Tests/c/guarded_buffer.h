@@ -83,24 +83,16 @@ static void gb_free(gb *b) {
     b->data = NULL;
 }
 
-/* [p, p + n) is all GB_CANARY: memcmp against a canary block (a byte loop cost the fuzzer a
- * coverage callback per byte). */
-static int gb_is_canary(const unsigned char *p, size_t n) {
-    static unsigned char canary[4096];
-    if (canary[0] != GB_CANARY) memset(canary, GB_CANARY, sizeof canary);
-    while (n > 0) {
-        size_t k = n < sizeof canary ? n : sizeof canary;
-        if (memcmp(p, canary, k) != 0) return 0;
-        p += k;
-        n -= k;
-    }
-    return 1;
+/* [p, p + n) holds only `byte`: p[0] == byte and every byte equals the next (one memcmp of the
+ * range against itself shifted by one; a byte loop cost the fuzzer a coverage callback per byte). */
+static int gb_all_bytes(const unsigned char *p, size_t n, unsigned char byte) {
+    return n == 0 || (p[0] == byte && memcmp(p, p + 1, n - 1) == 0);
 }
 
 /* Bytes of the data pages outside [data, data + n) are still GB_CANARY. */
 static int gb_slack_intact(const gb *b) {
     const unsigned char *lo = b->map + gb_page(), *hi = lo + b->data_pages_len;
-    return gb_is_canary(lo, (size_t)(b->data - lo)) && gb_is_canary(b->data + b->n, (size_t)(hi - (b->data + b->n)));
+    return gb_all_bytes(lo, (size_t)(b->data - lo), GB_CANARY) && gb_all_bytes(b->data + b->n, (size_t)(hi - (b->data + b->n)), GB_CANARY);
 }
 
 #endif /* RR_GUARDED_BUFFER_H */

@@ -459,18 +459,6 @@ static int rows_small(int64_t n, int64_t heads, int64_t dim) {
     return n >= 0 && heads >= 1 && mul_ok(n, heads, &a) && mul_ok(a, dim, &a) && a <= 4 * FUZZ_MAX_ELEMS;
 }
 
-/* [p, p + n) is all zero (memcmp against a zero block, as gb_is_canary: a byte loop costs a
- * coverage callback per byte). */
-static int all_zero(const unsigned char *p, size_t n) {
-    static const unsigned char zero[4096];
-    while (n > 0) {
-        size_t k = n < sizeof zero ? n : sizeof zero;
-        if (memcmp(p, zero, k) != 0) return 0;
-        p += k;
-        n -= k;
-    }
-    return 1;
-}
 
 /* With `set`: marks the rows (dim elements each) of v's tokens [t0, t1) in m; without, only
  * looks. Returns 1 when a row meets an element already marked (by v itself: rows overlap; by
@@ -480,7 +468,7 @@ static int mark(unsigned char *m, const view *v, int64_t t0, int64_t t1, int dim
     for (int64_t t = t0; t < t1; t++)
         for (int64_t h = 0; h < v->heads; h++) {
             unsigned char *row = m + v->off + t * v->ts + h * v->hs;
-            if (!all_zero(row, (size_t)dim)) clash = 1;
+            if (!gb_all_bytes(row, (size_t)dim, 0)) clash = 1;
             if (set) memset(row, 1, (size_t)dim);
         }
     return clash;
