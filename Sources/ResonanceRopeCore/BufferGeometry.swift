@@ -126,25 +126,28 @@ package func checkRotation(q: ViewArgument, k: ViewArgument?, tokens n: Int64, h
     return (bytes, span)
   }
   let qs = try view(q)
-  var views = [(q, qs.bytes)]
+  var ks: (bytes: Int64, span: Int64)? = nil
   if let k {
-    let ks = try view(k)
+    let v = try view(k)
     // q and k are compared element by element (a fused qkv row interleaves them), not by extent.
     if viewsOverlap(a: UInt(bitPattern: q.base), spanA: qs.span, geometryA: q.geometry,
-                    b: UInt(bitPattern: k.base), spanB: ks.span, geometryB: k.geometry,
+                    b: UInt(bitPattern: k.base), spanB: v.span, geometryB: k.geometry,
                     tokens: n, headDim: headDim, elementSize: elementSize) {
       throw RopeError(.overlap, "the q and k views share elements")
     }
-    views.append((k, ks.bytes))
+    ks = v
   }
   if let list, n > 0 {
+    // No array of views: this runs on every rotation call, decode included (no allocation).
     let p = UInt(bitPattern: list), pBytes = UInt(n) &* 8  // n <= the view's tokens: no overflow past the checked spans
-    for (v, bytes) in views where bytes > 0 {
+    func outside(_ v: ViewArgument, _ bytes: Int64) throws(RopeError) {
       let a = UInt(bitPattern: v.base)
-      if a < p &+ pBytes && p < a &+ UInt(bytes) {
+      if bytes > 0, a < p &+ pBytes, p < a &+ UInt(bytes) {
         throw RopeError(.overlap, "\(v.name) (\(bytes) bytes) overlaps positions (\(pBytes) bytes)")
       }
     }
+    try outside(q, qs.bytes)
+    if let k, let ks { try outside(k, ks.bytes) }
   }
   return CheckedRotation(q: HeadBuffer(base: q.base, geometry: q.geometry), k: k.map { HeadBuffer(base: $0.base, geometry: $0.geometry) },
                          positions: positions)
