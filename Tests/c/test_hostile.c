@@ -89,15 +89,6 @@ static void check(int ok, const char *what) {
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
-/* A read-only, end-placed copy of `n` bytes: the library may read it but any write faults, and
- * so does any read past its end. */
-static gb readonly_copy(const void *src, size_t n) {
-    gb b = gb_alloc(n, 1);
-    memcpy(b.data, src, n);
-    if (mprotect(b.map + gb_page(), b.data_pages_len, PROT_READ) != 0) abort();
-    return b;
-}
-
 static rr_rope *make_rope(int d, int head_dim, int resonance, int layout, double attention) {
     rr_rope_params p;
     rr_rope *r = NULL;
@@ -178,7 +169,7 @@ static void test_trivial_entry_points(void) {
 /* One create case: params placed read-only before a guard page, *out_rope a canary. */
 static void create_case(const rr_rope_params *p, rr_status want, const char *what) {
     static rr_rope *const canary = (rr_rope *)(uintptr_t)0x5a5a5a5a5a5a5a50u;
-    gb in = readonly_copy(p, sizeof *p);
+    gb in = gb_readonly_copy(p, sizeof *p);
     gb out = gb_alloc(sizeof(rr_rope *), 1);
     memcpy(out.data, &canary, sizeof canary);
     if (want == RR_STATUS_OK) {
@@ -388,7 +379,7 @@ static void test_create(void) {
     }
     /* The library reads exactly rotary_dim / 2 factors: an array that ends at a guard page works. */
     {
-        gb f = readonly_copy(factors8, sizeof factors8);
+        gb f = gb_readonly_copy(factors8, sizeof factors8);
         CREATE(RR_STATUS_OK, "freq_factors ending at a guard page",
                (p->scaling = RR_SCALING_FREQ_FACTORS, p->freq_factors = (const double *)(void *)f.data));
         gb_free(&f);
@@ -524,7 +515,7 @@ static void test_cos_sin(rr_rope *r) {
     gb cb = gb_alloc(N * W * sizeof(float), 1), sb = gb_alloc(N * W * sizeof(float), 1);
     float *c = (float *)(void *)cb.data, *s = (float *)(void *)sb.data;
     int64_t positions_storage[N + 1] = {0, 5, -9, 77};
-    gb pb = readonly_copy(positions_storage, sizeof positions_storage);
+    gb pb = gb_readonly_copy(positions_storage, sizeof positions_storage);
     const int64_t *pos = (const int64_t *)(void *)pb.data;
     char what[96];
     static const int32_t bad_layouts[] = {4, 5, -1, INT32_MAX, INT32_MIN};
@@ -636,7 +627,7 @@ static void apply_fill(void) {
 }
 
 static void apply_case(const rr_rope *r, const rr_rotation *rot, rr_status want, const char *what) {
-    gb in = readonly_copy(rot, sizeof *rot);
+    gb in = gb_readonly_copy(rot, sizeof *rot);
     apply_fill();
     watch(aq_buf.data, aq_buf.n);
     watch(ak_buf.data, ak_buf.n);
@@ -674,7 +665,7 @@ static void test_apply(rr_rope *r, apply_function fn, const char *name, size_t e
     ES = element_size;
     aq_buf = gb_alloc(AQ * ES, 1);
     ak_buf = gb_alloc(AQ * ES, 0); /* start-placed: a write before k faults */
-    apos_buf = readonly_copy(positions_storage, sizeof positions_storage);
+    apos_buf = gb_readonly_copy(positions_storage, sizeof positions_storage);
     aq = aq_buf.data;
     ak = ak_buf.data;
     apos = (const int64_t *)(void *)apos_buf.data;
@@ -935,7 +926,7 @@ static const char GGUF_OK[] = "general.architecture=llama\nllama.rope.freq_base=
 static void config_case_n(int gguf, const char *text, size_t n, int64_t length, int64_t seq, int32_t layout,
                           rr_status want, const char *what) {
     static rr_rope *const canary = (rr_rope *)(uintptr_t)0x7e7e7e7e7e7e7e70u;
-    gb in = readonly_copy(text, n);
+    gb in = gb_readonly_copy(text, n);
     gb out = gb_alloc(sizeof(rr_rope *), 1);
     const char *fn = gguf ? "rr_rope_create_from_gguf_metadata" : "rr_rope_create_from_hf_config";
     rr_status st;
@@ -1086,7 +1077,7 @@ static void test_configs(void) {
             size_t n = strlen(GGUF_OK), must_fail = (size_t)(strstr(GGUF_OK, "dimension_count=") - GGUF_OK) + 16, oks = 0;
             for (size_t len = 0; len < n; len++) {
                 rr_rope *r = NULL;
-                gb in = readonly_copy(GGUF_OK, len);
+                gb in = gb_readonly_copy(GGUF_OK, len);
                 rr_status st = rr_rope_create_from_gguf_metadata((const char *)in.data, (int64_t)len, 0, 0, -1, &r);
                 const char *m = rr_last_error_message();
                 oks += st == RR_STATUS_OK && len < must_fail;
@@ -1109,7 +1100,7 @@ static void test_configs(void) {
         rr_posgen_params_init(&p_);                                        \
         p_.length = 16;                                                    \
         { rr_posgen_params *p = &p_; EDIT; }                               \
-        in_ = readonly_copy(&p_, sizeof p_);                               \
+        in_ = gb_readonly_copy(&p_, sizeof p_);                               \
         {                                                                  \
             const rr_posgen_params *pp = (const rr_posgen_params *)(void *)in_.data; \
             watch(tok.data, tok.n);                                        \
@@ -1246,7 +1237,7 @@ static void test_posgen(void) {
     }
     /* the seeds array holds exactly far + near values before a guard page */
     {
-        gb s4 = readonly_copy(seeds, 4 * sizeof(int32_t));
+        gb s4 = gb_readonly_copy(seeds, 4 * sizeof(int32_t));
         rr_posgen_params p;
         rr_posgen_params_init(&p);
         p.length = LEN;

@@ -111,13 +111,6 @@ static void judge(const char *fn, rr_status st, allowed must, allowed may) {
     }
 }
 
-static gb readonly_copy(const void *src, size_t n) {
-    gb b = gb_alloc(n, 1);
-    if (n) memcpy(b.data, src, n);
-    if (mprotect(b.map + gb_page(), b.data_pages_len, PROT_READ) != 0) abort();
-    return b;
-}
-
 static int mul_ok(int64_t a, int64_t b, int64_t *out) { return !__builtin_mul_overflow(a, b, out); }
 static int add_ok(int64_t a, int64_t b, int64_t *out) { return !__builtin_add_overflow(a, b, out); }
 static int64_t wrap_mul(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
@@ -175,10 +168,8 @@ static void op_create(reader *r, handle *h) {
                 int misalign = mode >= 248;
                 double *tmp = (double *)calloc(count, sizeof(double));
                 for (size_t j = 0; j < count; j++) tmp[j] = j < 8 ? pick_f64(r, 1.0 + (double)j) : 1.0 + (double)j;
-                arrays[i] = gb_alloc(count * 8 + (misalign ? 8 : 0), 1);
-                memcpy(arrays[i].data + (misalign ? 4 : 0), tmp, count * 8);
+                arrays[i] = gb_readonly_copy_at(tmp, count * 8, misalign ? 4 : 0, count * 8 + (misalign ? 8 : 0));
                 free(tmp);
-                if (mprotect(arrays[i].map + gb_page(), arrays[i].data_pages_len, PROT_READ) != 0) abort();
                 *fields[i] = (const double *)(const void *)(arrays[i].data + (misalign ? 4 : 0));
             }
         }
@@ -194,7 +185,7 @@ static void op_create(reader *r, handle *h) {
     {
         rr_rope *const canary = (rr_rope *)(uintptr_t)0xdead0000u;
         rr_rope *out = canary;
-        gb in = readonly_copy(&p, sizeof p);
+        gb in = gb_readonly_copy(&p, sizeof p);
         int null_params = u8(r) >= 252, null_out = u8(r) >= 252;
         rr_status st = rr_rope_create(null_params ? NULL : (const rr_rope_params *)(void *)in.data, null_out ? NULL : &out);
         gb_free(&in);
@@ -390,10 +381,8 @@ static void op_table(reader *r, handle *h) {
             int64_t count = n > 0 && n <= FUZZ_MAX_ELEMS ? n : 1;
             int64_t *tmp = (int64_t *)calloc((size_t)count, 8);
             for (int64_t i = 0; i < count; i++) tmp[i] = i < 16 ? pick_i64(r, 1 << 20) : (int64_t)((uint64_t)tmp[i - 16] + 1);
-            pb = gb_alloc((size_t)count * 8 + ((place & 8) ? 8 : 0), 1);
-            memcpy(pb.data + ((place & 8) ? 4 : 0), tmp, (size_t)count * 8);
+            pb = gb_readonly_copy_at(tmp, (size_t)count * 8, (place & 8) ? 4 : 0, (size_t)count * 8 + ((place & 8) ? 8 : 0));
             free(tmp);
-            if (mprotect(pb.map + gb_page(), pb.data_pages_len, PROT_READ) != 0) abort();
             pos = (const int64_t *)(const void *)(pb.data + ((place & 8) ? 4 : 0));
         }
         if (a == 0 && elems > cap) goto out; /* a valid call larger than the harness maps */
@@ -515,7 +504,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
 }
 
 static rr_status rotate(const handle *h, rr_rotation rot, int fmt) {
-    gb in = readonly_copy(&rot, sizeof rot);
+    gb in = gb_readonly_copy(&rot, sizeof rot);
     rr_status st;
     in_library = 1;
     st = APPLY_FNS[fmt](h->rope, (const rr_rotation *)(void *)in.data);
@@ -640,10 +629,8 @@ static void op_apply(reader *r, handle *h) {
             int64_t count = n > 0 && n <= FUZZ_MAX_ELEMS ? n : 1;
             int64_t *tmp = (int64_t *)calloc((size_t)count, 8);
             for (int64_t i = 0; i < count; i++) tmp[i] = i < 8 ? pick_i64(r, 1 << 20) : (int64_t)((uint64_t)tmp[i - 8] - 3);
-            pb = gb_alloc((size_t)count * 8 + (misalign_pos ? 8 : 0), 1);
-            memcpy(pb.data + (misalign_pos ? 4 : 0), tmp, (size_t)count * 8);
+            pb = gb_readonly_copy_at(tmp, (size_t)count * 8, misalign_pos ? 4 : 0, (size_t)count * 8 + (misalign_pos ? 8 : 0));
             free(tmp);
-            if (mprotect(pb.map + gb_page(), pb.data_pages_len, PROT_READ) != 0) abort();
             rot.positions = (const int64_t *)(const void *)(pb.data + (misalign_pos ? 4 : 0));
         }
         snap = (unsigned char *)malloc(buf.n);
@@ -767,7 +754,7 @@ static void op_config(reader *r, handle *h) {
     }
     if (seq < 0) ALLOW(must, RR_STATUS_INVALID_VALUE);
     if (gguf && layout != -1 && (layout < 0 || layout > 1)) ALLOW(must, RR_STATUS_UNKNOWN_ENUM);
-    in = readonly_copy(text, n);
+    in = gb_readonly_copy(text, n);
     free(text);
     st = gguf ? rr_rope_create_from_gguf_metadata((const char *)in.data, length, seq, resonance, layout, &out)
               : rr_rope_create_from_hf_config((const char *)in.data, length, seq, resonance, &out);
@@ -925,7 +912,7 @@ static void op_posgen(reader *r) {
             ALLOW(must, RR_STATUS_INVALID_VALUE);
         }
         if (p.length >= 0 && cap < p.length) ALLOW(must, RR_STATUS_BUFFER_TOO_SMALL);
-        sb = readonly_copy(seeds, (size_t)ns * 4);
+        sb = gb_readonly_copy(seeds, (size_t)ns * 4);
         free(seeds);
         t = gb_alloc((size_t)(cap > 0 ? cap : 0) * 4, 1);
         snap = (unsigned char *)malloc(t.n + 1);
