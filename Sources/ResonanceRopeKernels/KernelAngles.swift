@@ -265,6 +265,13 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
     cursor.valid = true
     from = k
   }
+  _polynomialRow(a, position: m, scale: scale, sinSign: sinSign, cursor: &cursor, cos: cos, sin: sin, from: from)
+}
+
+/// The polynomial pairs [from, pairCount) of the row of position m (see `_angleRow`).
+@inline(__always)
+func _polynomialRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float, cursor: inout AngleCursor,
+                    cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>, from: Int) {
   if from < a.pairCount {
     let anchor = m & ~Int64(anchorSpan - 1)
     let n = a.paddedPairs
@@ -296,6 +303,57 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
       UnsafeMutableRawPointer(sin + i).storeBytes(of: SIMD8<Float>(s), as: SIMD8<Float>.self)
       i &+= DoubleLanes.scalarCount
     }
+  }
+}
+
+/// The periodic-table pairs [0, tablePairs) of the rows of n <= periodicBlock consecutive
+/// positions m, m + 1, .. (m + n - 1 without overflow), written to rowAt(b) for b < n (whole
+/// blocks of 8, like `_angleRow`). Pair i's entries for m + b are entries (m mod P) + b of its
+/// padded run (P entries, then the first periodicBlock - 1 again), so a pair's n entries are
+/// contiguous: loaded as vectors of (c, s) of 4 positions for 8 pairs and transposed (8 x 8) into
+/// cos and sin of 8 pairs for each of the 4 positions (`rr_rows4_*` in CKernelHints: written as
+/// Swift lane builds, LLVM made ~190 broadcasts and blends of them per 8 x 8 block). The same entries as `_angleRow` reads,
+/// so the same bits; the residue of m by the exact `_entryIndices`; no cursor. Also prefetches
+/// each pair's entries for the next n positions.
+@inline(__always)
+func _tableRowsConsecutive(_ a: AngleData, first m: Int64, count n: Int, sinSign: Float, cursor: inout AngleCursor,
+                           rowAt: (Int) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>)) {
+  let k = a.tablePairs
+  let (m0, m1, m2) = _limbs(m)
+  let e = UnsafeRawPointer(a.entries)
+  // Every table pair's entry index for m, in the cursor's residue slots (so the cursor must start
+  // afresh), then the rows 4 positions at a time, each row written front to back (stores to one
+  // row follow each other: a fill writes its lines whole, one after the other).
+  let idx = cursor.base
+  cursor.valid = false
+  var i = 0
+  while i < k {
+    // Exact integers below 2^20: + 2^52 puts them in the low bits of the double. Lanes past k
+    // give entry 0 (+ up to 15 < total, a valid entry), written past the pair count.
+    let bits = unsafeBitCast(_entryIndices(a, from: i, m0: m0, m1: m1, m2: m2) + _v(0x1p52), to: SIMD8<UInt64>.self)
+    for l in 0 ..< 8 { idx[i &+ l] = Int32(truncatingIfNeeded: bits[l]) }  // i + 8 <= _residueCount
+    for l in 0 ..< min(8, k &- i) {  // the next positions' entries (a hint: never faults)
+      let next = e + (Int(idx[i &+ l]) &+ n) &* 8
+      rr_prefetch(next); rr_prefetch(next + 64); rr_prefetch(next + 127)
+    }
+    i &+= 8
+  }
+  var b = 0
+  while b < n {
+    // Positions b ..< b + 4 (those below n): rows of pairs i ..< i + 8 from entries idx + b.
+    let (c0, s0) = rowAt(b), (c1, s1) = rowAt(min(b &+ 1, n &- 1))
+    let (c2, s2) = rowAt(min(b &+ 2, n &- 1)), (c3, s3) = rowAt(min(b &+ 3, n &- 1))
+    let src = (e + b &* 8).assumingMemoryBound(to: CChar.self), count = Int32(min(4, n &- b))
+    var i = 0
+    while i < k {
+      #if RR_KERNEL_AVX2
+      rr_rows4_avx(src, idx + i, count, sinSign, c0 + i, s0 + i, c1 + i, s1 + i, c2 + i, s2 + i, c3 + i, s3 + i)
+      #else
+      rr_rows4_sse(src, idx + i, count, sinSign, c0 + i, s0 + i, c1 + i, s1 + i, c2 + i, s2 + i, c3 + i, s3 + i)
+      #endif
+      i &+= 8
+    }
+    b &+= 4
   }
 }
 

@@ -68,6 +68,58 @@ static inline __attribute__((always_inline, target("avx2"))) void rr_bf16_store8
   __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
   _mm_storeu_si128((__m128i *)(void *)p, _mm256_castsi256_si128(packed));
 }
+
+/* The periodic-table rows of 4 consecutive positions for 8 pairs (KernelAngles.swift,
+ * _tableRowsConsecutive): entry idx[l] of src (8 bytes each) starts (cos, sin) of pair l at the
+ * 4 positions (8 floats, any alignment). Writes the 8 cosines at position j to cos_j and the 8 sines times `sign` (+1 or
+ * -1: exact) to sin_j, for j < n (n in 1 ... 4). An 8 x 8 transpose: values are moved, never
+ * changed. _sse: baseline x86-64 (4 x 4 transposes); _avx: the x86-64-v3 copy. */
+static inline __attribute__((always_inline)) void rr_rows4_sse(const char *src, const int32_t *idx, int n, float sign,
+    float *cos0, float *sin0, float *cos1, float *sin1, float *cos2, float *sin2, float *cos3, float *sin3) {
+  float *const co[4] = {cos0, cos1, cos2, cos3}, *const si[4] = {sin0, sin1, sin2, sin3};
+  const __m128 sg = _mm_set1_ps(sign);
+  for (int g = 0; g < 2; g++) {      /* pairs 4g .. 4g + 3 */
+    for (int h = 0; h < 2 && 2 * h < n; h++) { /* positions 2h, 2h + 1 */
+      __m128 r0 = _mm_loadu_ps((const float *)(const void *)(src + 8 * (int64_t)idx[4 * g] + 16 * h));
+      __m128 r1 = _mm_loadu_ps((const float *)(const void *)(src + 8 * (int64_t)idx[4 * g + 1] + 16 * h));
+      __m128 r2 = _mm_loadu_ps((const float *)(const void *)(src + 8 * (int64_t)idx[4 * g + 2] + 16 * h));
+      __m128 r3 = _mm_loadu_ps((const float *)(const void *)(src + 8 * (int64_t)idx[4 * g + 3] + 16 * h));
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3); /* r0 = cos at 2h, r1 = sin at 2h, r2, r3 at 2h + 1 */
+      _mm_storeu_ps(co[2 * h] + 4 * g, r0);
+      _mm_storeu_ps(si[2 * h] + 4 * g, _mm_mul_ps(r1, sg));
+      if (2 * h + 1 < n) {
+        _mm_storeu_ps(co[2 * h + 1] + 4 * g, r2);
+        _mm_storeu_ps(si[2 * h + 1] + 4 * g, _mm_mul_ps(r3, sg));
+      }
+    }
+  }
+}
+
+static inline __attribute__((always_inline, target("avx"))) void rr_rows4_avx(const char *src, const int32_t *idx, int n, float sign,
+    float *cos0, float *sin0, float *cos1, float *sin1, float *cos2, float *sin2, float *cos3, float *sin3) {
+  float *const co[4] = {cos0, cos1, cos2, cos3}, *const si[4] = {sin0, sin1, sin2, sin3};
+  __m256 r[8], t[8], u[8];
+  for (int l = 0; l < 8; l++) r[l] = _mm256_loadu_ps((const float *)(const void *)(src + 8 * (int64_t)idx[l]));
+  for (int l = 0; l < 8; l += 2) { t[l] = _mm256_unpacklo_ps(r[l], r[l + 1]); t[l + 1] = _mm256_unpackhi_ps(r[l], r[l + 1]); }
+  for (int l = 0; l < 8; l += 4) {
+    u[l] = _mm256_shuffle_ps(t[l], t[l + 2], 0x44); u[l + 1] = _mm256_shuffle_ps(t[l], t[l + 2], 0xEE);
+    u[l + 2] = _mm256_shuffle_ps(t[l + 1], t[l + 3], 0x44); u[l + 3] = _mm256_shuffle_ps(t[l + 1], t[l + 3], 0xEE);
+  }
+  /* column 2j: cos at position j, 2j + 1: its sin; u[c] (pairs 0-3) and u[4 + c] (pairs 4-7)
+   * hold columns c (low halves) and c + 4 (high halves) */
+  const __m256 sg = _mm256_set1_ps(sign);
+  for (int c = 0; c < 4; c++) {
+    __m256 lo = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20), hi = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+    int j = c >> 1; /* columns c and c + 4: position c / 2 and 2 + c / 2 */
+    if (c & 1) {
+      if (j < n) _mm256_storeu_ps(si[j], _mm256_mul_ps(lo, sg));
+      if (j + 2 < n) _mm256_storeu_ps(si[j + 2], _mm256_mul_ps(hi, sg));
+    } else {
+      if (j < n) _mm256_storeu_ps(co[j], lo);
+      if (j + 2 < n) _mm256_storeu_ps(co[j + 2], hi);
+    }
+  }
+}
 #endif
 
 #endif
