@@ -6,7 +6,7 @@
 #   make install PREFIX=DIR
 #   make python-wheel   a wheel of the Python package with the library inside (dist/)
 #   make header    regenerate Include/resonance_rope.h from the Swift sources
-#   make fuzz FUZZ_SECONDS=N   libFuzzer on the C ABI (library built with -sanitize=fuzzer,address)
+#   make fuzz FUZZ_SECONDS=N   libFuzzer on the C ABI (library built with ASan and edge coverage)
 #   make fuzz-long FUZZ_RUNS=N  the same for N inputs (default 10 million; not in make test)
 #   make check-asan            C tests under AddressSanitizer + UBSan (library built with ASan)
 #   make check-tsan            the thread test under ThreadSanitizer (library built with TSan)
@@ -404,8 +404,13 @@ san_link = -L$(1) -lresonance_rope -Wl,-rpath,$(CURDIR)/$(1) -lm
 # Both sanitizers in ONE flag: swiftc keeps only the last of several -sanitize= flags (measured
 # with SwiftPM's `--sanitize=fuzzer --sanitize=address`: coverage or ASan, not both).
 # -DRESONANCE_ROPE_FUZZ: handles get a small periodic-table budget (Sources/ResonanceRope/Config.swift).
+# The Swift library gets edge coverage without -sanitize=fuzzer's comparison tracing (trace-cmp):
+# the harness builds structured calls and picks boundary values itself (its own C code keeps
+# trace-cmp), and tracing every comparison in the library cost a third of the time: 6035 -> 9093
+# inputs/s on 2 processes in 45 s, with coverage 7476 -> 7499 edges (the same corpus and time).
+FUZZ_SWIFT_SAN := -sanitize=address -sanitize-coverage=edge$(comma)indirect-calls$(comma)inline-8bit-counters$(comma)pc-table
 fuzz-build:
-	$(call san_lib,$(FUZZ_DIR),-sanitize=fuzzer$(comma)address -DRESONANCE_ROPE_FUZZ,-fsanitize=fuzzer-no-link$(comma)address)
+	$(call san_lib,$(FUZZ_DIR),$(FUZZ_SWIFT_SAN) -DRESONANCE_ROPE_FUZZ,-fsanitize=fuzzer-no-link$(comma)address)
 	$(SAN_CC) $(SAN_C) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all Tests/fuzz/fuzz_abi.c \
 	  -o $(TEST_C_BIN)/fuzz_abi $(call san_link,$(FUZZ_DIR))
 

@@ -22,8 +22,11 @@ fi
 rm -f "$out"/fuzz-[0-9]*.log
 start=$(date +%s)
 # Swift's crash backtracer would intercept the sanitizers' signals; leaks are checked per input.
-# libFuzzer writes each job's log to fuzz-JOB.log in the current directory.
-(cd "$out" && SWIFT_BACKTRACE=enable=no "$fuzzer" -jobs="$jobs" -workers="$jobs" "${limit[@]}" -max_len=1024 \
+# libFuzzer writes each job's log to fuzz-JOB.log in the current directory. -entropic=0: the
+# entropic schedule's rare-feature bookkeeping (InputCorpus::AddRareFeature) was 24 % of the CPU
+# time with this harness's ~35 000 features (perf, cpu-clock): the classic schedule runs 12-25 %
+# more inputs per second; coverage in 20 s runs was the same (cov 6824 vs 6826).
+(cd "$out" && SWIFT_BACKTRACE=enable=no "$fuzzer" -jobs="$jobs" -workers="$jobs" -entropic=0 "${limit[@]}" -max_len=1024 \
   -timeout=20 -rss_limit_mb=3072 -print_final_stats=1 -artifact_prefix="$out/" "$work" "$seeds") >"$log" 2>&1
 rc=$?
 seconds=$(( $(date +%s) - start ))

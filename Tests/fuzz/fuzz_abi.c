@@ -15,8 +15,8 @@
  *     ranges, gives bit-identical buffers (chunks on threads, or on the caller when a thread start
  *     fails: see pthread_create below); tables hold finite values within the attention factor.
  *
- * Build: make fuzz (clang -fsanitize=fuzzer,address,undefined against a library built with
- * swift build --sanitize=fuzzer --sanitize=address). */
+ * Build: make fuzz (clang -fsanitize=fuzzer,address,undefined against the Embedded library built
+ * with ASan and edge coverage: Makefile, FUZZ_SWIFT_SAN). */
 #define _DEFAULT_SOURCE
 #include <resonance_rope.h>
 
