@@ -568,7 +568,11 @@ static void op_apply(reader *r, handle *h) {
     if (has_k && qext > 0 && u8(r) < 96) k.off = u8(r) % (qext + 1);
     else k.off = qext > 0 ? qext + u8(r) % 8 : 0;
     total = qext > 0 ? qext : 0;
-    if (has_k && kext > 0 && k.off + kext > total) total = k.off + kext;
+    if (has_k && kext > 0) { /* k.off + kext can exceed int64 for accepted-looking extents */
+        int64_t kend;
+        if (!add_ok(k.off, kext, &kend)) total = INT64_MAX; /* larger than the harness maps */
+        else if (kend > total) total = kend;
+    }
     if (total < 1) total = 1;
     end = rot.token_end == -1 ? n : rot.token_end;
     /* the oracle: structural conditions */
