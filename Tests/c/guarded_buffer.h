@@ -95,7 +95,7 @@ static gb gb_alloc(size_t n, int end) {
 }
 
 /* Makes the data pages read-only (inputs the library must not write); aborts on failure. */
-static void gb_make_readonly(gb *b) {
+static inline void gb_make_readonly(gb *b) {
     if (mprotect(b->map + gb_page(), b->data_pages_len, PROT_READ) != 0) abort();
     b->readonly = 1;
 }
@@ -103,7 +103,7 @@ static void gb_make_readonly(gb *b) {
 /* A read-only, end-placed buffer of `n` bytes holding `len` bytes of `src` at byte `offset`
  * (offset + len <= n), the rest GB_CANARY: the library may read it but any write faults, and so
  * does any read past its end. Aborts the test on failure. */
-static gb gb_readonly_copy_at(const void *src, size_t len, size_t offset, size_t n) {
+static inline gb gb_readonly_copy_at(const void *src, size_t len, size_t offset, size_t n) {
     gb b;
 #ifdef GB_POOL
     size_t page = gb_page(), data_pages = (n + page - 1) / page;
@@ -141,7 +141,7 @@ static gb gb_readonly_copy_at(const void *src, size_t len, size_t offset, size_t
 }
 
 /* gb_readonly_copy_at(src, n, 0, n). */
-static gb gb_readonly_copy(const void *src, size_t n) { return gb_readonly_copy_at(src, n, 0, n); }
+static inline gb gb_readonly_copy(const void *src, size_t n) { return gb_readonly_copy_at(src, n, 0, n); }
 
 static void gb_free(gb *b) {
     if (b->map) {
