@@ -168,7 +168,7 @@ func _rowBytes(_ a: AngleData) -> Int { (_rowFloats(a) * 4 + 63) / 64 * 64 }
 /// periodic-table rows one token at a time ran at 0.67-0.73 of the memory pass; see
 /// KernelRotation.swift for the batched figure).
 @inline(__always)
-func _rowBatch(_ a: AngleData) -> Int { max(1, min(16, 32768 / (2 * _rowBytes(a)))) }
+func _rowBatch(_ a: AngleData) -> Int { max(1, min(periodicBlock, 32768 / (2 * _rowBytes(a)))) }  // <= periodicBlock: `_angleRows`
 
 /// Cursor residues: the table pairs rounded up to whole blocks of 8 (the gather reads 8).
 @inline(__always)
@@ -311,9 +311,10 @@ func _polynomialRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: F
 /// blocks of 8, like `_angleRow`). Pair i's entries for m + b are entries (m mod P) + b of its
 /// padded run (P entries, then the first periodicBlock - 1 again), so a pair's n entries are
 /// contiguous: loaded as vectors of (c, s) of 4 positions for 8 pairs and transposed (8 x 8) into
-/// cos and sin of 8 pairs for each of the 4 positions (`rr_rows4_*` in CKernelHints: written as
-/// Swift lane builds, LLVM made ~190 broadcasts and blends of them per 8 x 8 block). The same entries as `_angleRow` reads,
-/// so the same bits; the residue of m by the exact `_entryIndices`; no cursor. Also prefetches
+/// cos and sin of 8 pairs for each of the 4 positions (`rr_rows4_*` in CKernelHints; written as
+/// Swift lane builds, LLVM made ~190 broadcasts and blends per 8 x 8 block). The same entries as
+/// `_angleRow` reads, so the same bits. The residues of m come from the exact `_entryIndices`
+/// into the cursor's residue slots, so the cursor starts afresh at its next use. Also prefetches
 /// each pair's entries for the next n positions.
 @inline(__always)
 func _tableRowsConsecutive(_ a: AngleData, first m: Int64, count n: Int, sinSign: Float, cursor: inout AngleCursor,
@@ -354,6 +355,42 @@ func _tableRowsConsecutive(_ a: AngleData, first m: Int64, count n: Int, sinSign
       i &+= 8
     }
     b &+= 4
+  }
+}
+
+/// Tokens t ..< t + n (n >= 2) sit at consecutive positions m, m + 1, .. without overflow.
+@inline(__always)
+func _consecutive(_ p: Positions, from t: Int, count n: Int) -> Bool {
+  guard n >= 2 else { return false }
+  switch p {
+  case .range: return true  // start + count - 1 fits in Int64: checked by the caller
+  case .list(let list):
+    let m = list[t]
+    guard m <= Int64.max &- Int64(n &- 1) else { return false }
+    for b in 1 ..< n where list[t &+ b] != m &+ Int64(b) { return false }
+    return true
+  }
+}
+
+/// The rows of tokens t ..< t + n (n <= periodicBlock) to rowAt(b), b < n: when their positions
+/// are consecutive and the table applies (scale 1), the table pairs of all n rows by
+/// `_tableRowsConsecutive`, then each row's polynomial pairs; otherwise row by row
+/// (`_angleRow`). The same values either way. Used by the rotation and the table fill.
+@inline(__always)
+func _angleRows(_ a: AngleData, positions: Positions, from t: Int, count n: Int, scale: Double, sinSign: Float,
+                cursor: inout AngleCursor, rowAt: (Int) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>)) {
+  if a.tablePairs > 0 && scale == 1 && _consecutive(positions, from: t, count: n) {
+    let m = positions[t]
+    _tableRowsConsecutive(a, first: m, count: n, sinSign: sinSign, cursor: &cursor, rowAt: rowAt)
+    for b in 0 ..< n {
+      let (c, s) = rowAt(b)
+      _polynomialRow(a, position: m &+ Int64(b), scale: 1, sinSign: sinSign, cursor: &cursor, cos: c, sin: s, from: a.tablePairs)
+    }
+  } else {
+    for b in 0 ..< n {
+      let (c, s) = rowAt(b)
+      _angleRow(a, position: positions[t &+ b], scale: scale, sinSign: sinSign, cursor: &cursor, cos: c, sin: s)
+    }
   }
 }
 

@@ -141,20 +141,6 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
   }
 }
 
-/// Tokens t ..< t + n (n >= 2) sit at consecutive positions m, m + 1, .. without overflow.
-@inline(__always)
-func _consecutive(_ p: Positions, from t: Int, count n: Int) -> Bool {
-  guard n >= 2 else { return false }
-  switch p {
-  case .range: return true  // start + count - 1 fits in Int64: checked by the caller
-  case .list(let list):
-    let m = list[t]
-    guard m <= Int64.max &- Int64(n &- 1) else { return false }
-    for b in 1 ..< n where list[t &+ b] != m &+ Int64(b) { return false }
-    return true
-  }
-}
-
 /// The rotation loop for one element format: rows for a batch of tokens (`_rowBatch`, each
 /// prepared once for E), then every head of q and k of those tokens. `scratch`: one
 /// `kernelScratchBytes` block per thread chunk.
@@ -168,21 +154,10 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
     let end = job.tokens.lowerBound + chunk.upperBound
     while t < end {
       let n = min(batch, end &- t)
-      if _consecutive(job.positions, from: t, count: n) && a.tablePairs > 0 && job.scale == 1 {
-        // Prefill: the table pairs of the whole batch by one transposed gather.
-        let m = job.positions[t]
-        _tableRowsConsecutive(a, first: m, count: n, sinSign: job.sinSign, cursor: &cursor) { rows[$0] }
-        for b in 0 ..< n {
-          let (c, s) = rows[b]
-          _polynomialRow(a, position: m &+ Int64(b), scale: 1, sinSign: job.sinSign, cursor: &cursor, cos: c, sin: s, from: a.tablePairs)
-          _prepareRows(e, cos: c, sin: s, pairs: h, gptj: job.gptj)
-        }
-      } else {
-        for b in 0 ..< n {
-          let (c, s) = rows[b]
-          _angleRow(a, position: job.positions[t &+ b], scale: job.scale, sinSign: job.sinSign, cursor: &cursor, cos: c, sin: s)
-          _prepareRows(e, cos: c, sin: s, pairs: h, gptj: job.gptj)
-        }
+      _angleRows(a, positions: job.positions, from: t, count: n, scale: job.scale, sinSign: job.sinSign, cursor: &cursor) { rows[$0] }
+      for b in 0 ..< n {
+        let (c, s) = rows[b]
+        _prepareRows(e, cos: c, sin: s, pairs: h, gptj: job.gptj)
       }
       for b in 0 ..< n {
         let (c, s) = rows[b]

@@ -15,24 +15,14 @@ package func kernelFillTable(_ a: AngleData, _ job: KernelTableFill, scratch: Un
   // Half rows straight from the generator when its block writes end at the row's end (it writes
   // whole blocks of 8 from 0 and from the table pairs): no copy through the scratch rows
   // (which writes every value twice).
-  // Consecutive positions take the table pairs of periodicBlock rows at a time by the transposed
-  // gather (`_tableRowsConsecutive`; the same values).
+  // Rows periodicBlock at a time, so consecutive positions take their table pairs by the
+  // transposed gather (`_angleRows`; the same values).
   if job.layout == .half && h % 8 == 0 && (a.tablePairs % 8 == 0 || job.scale != 1) {
     var t = 0
     while t < job.count {
       let n = min(periodicBlock, job.count &- t)
-      if a.tablePairs > 0 && job.scale == 1 && _consecutive(job.positions, from: t, count: n) {
-        let m = job.positions[t]
-        _tableRowsConsecutive(a, first: m, count: n, sinSign: 1, cursor: &cursor) { (job.cos + (t &+ $0) &* w, job.sin! + (t &+ $0) &* w) }
-        for b in 0 ..< n {
-          _polynomialRow(a, position: m &+ Int64(b), scale: 1, sinSign: 1, cursor: &cursor,
-                         cos: job.cos + (t &+ b) &* w, sin: job.sin! + (t &+ b) &* w, from: a.tablePairs)
-        }
-      } else {
-        for b in 0 ..< n {
-          _angleRow(a, position: job.positions[t &+ b], scale: job.scale, sinSign: 1, cursor: &cursor,
-                    cos: job.cos + (t &+ b) &* w, sin: job.sin! + (t &+ b) &* w)
-        }
+      _angleRows(a, positions: job.positions, from: t, count: n, scale: job.scale, sinSign: 1, cursor: &cursor) {
+        (job.cos + (t &+ $0) &* w, job.sin! + (t &+ $0) &* w)
       }
       t &+= n
     }
