@@ -40,10 +40,15 @@ public enum Kernels: Sendable, CaseIterable {
   }
 
   func fillPeriodic(periods: UnsafePointer<Int64>, offsets: UnsafePointer<Int>, count: Int,
-                    entries: UnsafeMutablePointer<SIMD2<Float>>) {
+                    entries: UnsafeMutablePointer<SIMD2<Float>>, undecided: UnsafeMutablePointer<SIMD2<Int32>>,
+                    capacity: Int) -> Int {
     switch self {
-    case .baseline: ResonanceRopeKernels.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries)
-    case .avx2: ResonanceRopeKernelsAVX2.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries)
+    case .baseline:
+      ResonanceRopeKernels.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries,
+                                              undecided: undecided, capacity: capacity)
+    case .avx2:
+      ResonanceRopeKernelsAVX2.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries,
+                                                  undecided: undecided, capacity: capacity)
     }
   }
 

@@ -17,6 +17,11 @@ import ResonanceRopeKernels
 /// Largest period the periodic table takes.
 let periodicMaxPeriod: Int64 = 1 << 16
 
+/// Room for the periodic fill's list of undecided entries (about 0.1 % of a table are; more
+/// than this falls back to a scan of the table).
+@inline(__always)
+func undecidedCapacity(_ total: Int) -> Int { total / 128 + 64 }
+
 /// Immutable fast-angle data of one frequency table; owns one malloc'd block.
 package final class FastAngles: @unchecked Sendable {  // immutable after init; memory freed in deinit
   let data: AngleData
@@ -30,7 +35,9 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
   /// Returns nil when malloc fails (the caller reports out-of-memory).
   /// A convenience init: malloc runs before the object exists, so a failure allocates nothing
   /// (Embedded Swift 6.3.1's partial-object deallocation does not free the object).
-  convenience init?(resonance: Bool, angles: [PairAngle], budgetEntries: Int) {
+  /// `undecidedCapacity`: room for the fill's list of undecided entries (default
+  /// `undecidedCapacity(total)`; tests pass 0 to take the scan).
+  convenience init?(resonance: Bool, angles: [PairAngle], budgetEntries: Int, undecidedCapacity listCapacity: Int? = nil) {
     let h = angles.count
     // Choose the table prefix.
     var k = 0, total = 0
@@ -46,15 +53,18 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
     let lanes = 8
     let n = (h + lanes - 1) / lanes * lanes + lanes
     // One block: 6 double arrays and an Int array (n each), 9 sigma arrays, 2 * anchorSpan step
-    // arrays, the entries, then 2 Int32 arrays. Sizes are bounded: h <= 32768 and
-    // total <= budgetEntries, so the arithmetic cannot overflow.
+    // arrays, the entries, then 2 Int32 arrays and the list of undecided entries. Sizes are
+    // bounded: h <= 32768 and total <= budgetEntries, so the arithmetic cannot overflow.
+    let capacity = max(0, min(listCapacity ?? undecidedCapacity(total), undecidedCapacity(total)))
     let bytes = 6 * n * 8 + n * 8 + 9 * n * 8 + 2 * anchorSpan * n * 8 + max(total, 1) * 8 + 2 * n * 4
+      + capacity * 8
     guard let raw = malloc(bytes) else { return nil }
-    self.init(block: raw, angles: angles, tablePairs: k, total: total, paddedPairs: n)
+    self.init(block: raw, angles: angles, tablePairs: k, total: total, paddedPairs: n, undecidedCapacity: capacity)
   }
 
   /// Fills `raw` (the sizes `init?` computed) and takes ownership of it.
-  private init(block raw: UnsafeMutableRawPointer, angles: [PairAngle], tablePairs k: Int, total: Int, paddedPairs n: Int) {
+  private init(block raw: UnsafeMutableRawPointer, angles: [PairAngle], tablePairs k: Int, total: Int, paddedPairs n: Int,
+               undecidedCapacity capacity: Int) {
     let h = angles.count
     block = raw
     var cursor = raw
@@ -71,6 +81,7 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
     let stepCos = take(anchorSpan * n, Double.self), stepSin = take(anchorSpan * n, Double.self)
     let entries = take(max(total, 1), SIMD2<Float>.self)
     let period = take(n, Int32.self), blockStep = take(n, Int32.self)
+    let undecided = take(capacity, SIMD2<Int32>.self)
     for i in 0 ..< n {
       periodD[i] = 1; r1[i] = 0; r2[i] = 0; invPeriod[i] = 1; offset[i] = 0; offsetD[i] = 0
       period[i] = 1; blockStep[i] = 0; periods64[i] = 1
@@ -92,17 +103,33 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
       offsetD[i] = Double(off)
       off += Int(p) + periodicBlock - 1
     }
-    Kernels.best.fillPeriodic(periods: periods64, offsets: offset, count: k, entries: entries)
-    // Values the fill could not prove: by the exact path (then the repeated block again).
-    for i in 0 ..< k {
+    let found = Kernels.best.fillPeriodic(periods: periods64, offsets: offset, count: k, entries: entries,
+                                          undecided: undecided, capacity: capacity)
+    // Values the fill could not prove (NaN): by the exact path, then the pair's repeated block
+    // again. From the fill's list, or, when it did not fit, by a scan of the table.
+    @inline(__always) func fix(_ i: Int, _ r: Int) {
+      let cs = cosSinOfTurns(angles[i].turns(position: Int64(r)))
+      entries[offset[i] + r] = SIMD2(Float(cs.cos), Float(cs.sin))
+    }
+    @inline(__always) func repeatBlock(_ i: Int) {
       let p = Int(angles[i].period), e = entries + offset[i]
-      var fixed = false
-      for r in 0 ..< p where e[r].x.isNaN {
-        let cs = cosSinOfTurns(angles[i].turns(position: Int64(r)))
-        e[r] = SIMD2(Float(cs.cos), Float(cs.sin))
-        fixed = true
+      for r in p ..< p + periodicBlock - 1 { e[r] = e[r % p] }
+    }
+    if found <= capacity {
+      var last = -1
+      for u in 0 ..< found {
+        let i = Int(undecided[u].x)
+        fix(i, Int(undecided[u].y))
+        if i != last { if last >= 0 { repeatBlock(last) }; last = i }  // listed pair by pair
       }
-      if fixed { for r in p ..< p + periodicBlock - 1 { e[r] = e[r % p] } }
+      if last >= 0 { repeatBlock(last) }
+    } else {
+      for i in 0 ..< k {
+        let p = Int(angles[i].period), e = entries + offset[i]
+        var fixed = false
+        for r in 0 ..< p where e[r].x.isNaN { fix(i, r); fixed = true }
+        if fixed { repeatBlock(i) }
+      }
     }
     for i in 0 ..< h {
       let a = angles[i]

@@ -151,6 +151,31 @@ func fastRowsMatchExactRows(_ d: Int, _ base: Double, _ resonance: Bool, _ scale
   if resonance && d == 128 && base == 10000 { #expect(t.periodicTablePairs == 64) }
 }
 
+/// Every periodic-table entry (each residue of each table pair, and the repeated block after it)
+/// is the exact path rounded once, whether the fill's undecided values are fixed from its list
+/// (the default) or found by a scan of the table (list capacity 0).
+@Test(arguments: [(64, 10000.0, nil), (64, 10000.0, 0), (128, 10000.0, nil), (32, 500000.0, 0)] as [(Int, Double, Int?)])
+func periodicTableIsTheExactPathRounded(_ d: Int, _ base: Double, _ listCapacity: Int?) throws {
+  let t = try FrequencyTable(RopeConfig(rotaryDim: d, base: base, resonance: true))
+  let f = try #require(FastAngles(resonance: true, angles: t.angles, budgetEntries: FastAngles.defaultBudgetEntries,
+                                  undecidedCapacity: listCapacity))
+  let a = f.data
+  #expect(a.tablePairs > 0)
+  var entries = 0, wrong = 0
+  for i in 0 ..< a.tablePairs {
+    let p = Int(t.angles[i].period)
+    var want = [SIMD2<Float>](repeating: .zero, count: p)
+    for r in 0 ..< p {
+      let cs = cosSinOfTurns(t.angles[i].turns(position: Int64(r)))
+      want[r] = SIMD2(Float(cs.cos), Float(cs.sin))
+    }
+    for r in 0 ..< p + periodicBlock - 1 where a.entries[a.offset[i] + r] != want[r % p] { wrong += 1 }
+    entries += p
+  }
+  print("periodic table d=\(d) base=\(base) list capacity \(listCapacity.map(String.init) ?? "default"): \(a.tablePairs) pairs, \(entries) residues, \(wrong) differ from the exact path")
+  #expect(wrong == 0)
+}
+
 // MARK: - Rotation
 
 /// float64 reference rotation of one row from exact double cos/sin.
