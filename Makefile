@@ -203,7 +203,8 @@ $(GGML_UNPACKED): $(GGML_SDIST)
 
 .PRECIOUS: $(GGML_DIR)/%/src/libggml-cpu.a
 $(GGML_DIR)/%/src/libggml-cpu.a: $(GGML_UNPACKED)
-	@command -v cmake >/dev/null || { echo "cmake is missing: installing it from apt"; apt-get install -y cmake; }
+	@command -v cmake >/dev/null || { echo "cmake is missing: installing it from apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake >/dev/null; }
 	nice -n 19 cmake -S $(GGML_SRC) -B $(GGML_DIR)/$* -DCMAKE_BUILD_TYPE=Release $(GGML_CMAKE_$*) \
 	  -DBUILD_SHARED_LIBS=OFF -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF > $(GGML_DIR)/$*-configure.log
 	nice -n 19 cmake --build $(GGML_DIR)/$* -j2 --target ggml-cpu ggml-base > $(GGML_DIR)/$*-build.log 2>&1 \
