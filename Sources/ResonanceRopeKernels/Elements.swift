@@ -191,8 +191,7 @@ enum BFloat16AVX2Element: RotaryElement {
     (rr_bf16_load8(p), rr_bf16_load8(p + 8))
   }
   @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
-    rr_bf16_store8(p, a)
-    rr_bf16_store8(p + 8, b)
+    rr_bf16_store16(p, a, b)  // one pack and one store for the 16 (12 -> 9.5 instructions per 8)
   }
 }
 #endif

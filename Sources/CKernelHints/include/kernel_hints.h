@@ -50,23 +50,28 @@ static inline __attribute__((always_inline, target("avx2"))) rr_float8 rr_bf16_l
   return r;
 }
 
-/* 8 floats rounded to bfloat16 and stored at p, exactly as the kernels' software element: add
- * 0x7FFF plus the lowest kept bit (ties to even; a carry into the exponent is the correct
- * rounding, FLT_MAX becomes infinity), keep the upper 16 bits; NaN (|bits| > 0x7F800000) keeps
- * its upper bits with the quiet bit 6 set. */
-static inline __attribute__((always_inline, target("avx2"))) void rr_bf16_store8(uint16_t *p, rr_float8 x) {
-  __m256i f;
-  __builtin_memcpy(&f, &x, sizeof f);
+/* 8 floats rounded to bfloat16 exactly as the kernels' software element, in the low 16 bits of
+ * each 32-bit lane: add 0x7FFF plus the lowest kept bit (ties to even; a carry into the exponent
+ * is the correct rounding, FLT_MAX becomes infinity), keep the upper 16 bits; NaN (unordered with
+ * itself: |bits| > 0x7F800000) keeps its upper bits with the quiet bit 6 set. */
+static inline __attribute__((always_inline, target("avx2"))) __m256i rr_bf16_round8(rr_float8 x) {
+  __m256 v;
+  __builtin_memcpy(&v, &x, sizeof v);
+  __m256i f = _mm256_castps_si256(v);
   __m256i hi = _mm256_srli_epi32(f, 16);
   __m256i lsb = _mm256_and_si256(hi, _mm256_set1_epi32(1));
   __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(f, _mm256_set1_epi32(0x7FFF)), lsb), 16);
   __m256i quiet = _mm256_or_si256(hi, _mm256_set1_epi32(0x40));
-  __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(f, _mm256_set1_epi32(0x7FFFFFFF)), _mm256_set1_epi32(0x7F800000));
-  r = _mm256_blendv_epi8(r, quiet, nan);
-  /* Every lane is below 2^16: the unsigned-saturating pack is exact. Per 128-bit lane it gives
-   * (r0..r3, r0..r3 | r4..r7, r4..r7); quadwords 0 and 2 are the eight results in order. */
-  __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
-  _mm_storeu_si128((__m128i *)(void *)p, _mm256_castsi256_si128(packed));
+  __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  return _mm256_blendv_epi8(r, quiet, nan);
+}
+
+/* 16 floats (a: elements 0-7, b: 8-15) rounded to bfloat16 (rr_bf16_round8) and stored at p.
+ * Every lane is below 2^16, so the unsigned-saturating pack is exact; per 128-bit lane it gives
+ * (a0..a3, b0..b3 | a4..a7, b4..b7), and the quadword order 0 2 1 3 puts all 16 in order. */
+static inline __attribute__((always_inline, target("avx2"))) void rr_bf16_store16(uint16_t *p, rr_float8 a, rr_float8 b) {
+  __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(rr_bf16_round8(a), rr_bf16_round8(b)), 0xD8);
+  _mm256_storeu_si256((__m256i *)(void *)p, packed);
 }
 
 /* The periodic-table rows of 4 consecutive positions for 8 pairs (KernelAngles.swift,
