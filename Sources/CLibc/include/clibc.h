@@ -10,5 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h> /* mmap: Memory.swift's requireMemory */
+#include <stdint.h>
+
+/* Atomically adds v to *p and returns the value before (sequentially consistent): the shared
+ * work counter of Threads.swift's parallelChunks. Static inline: no symbol reaches the library. */
+static inline __attribute__((always_inline)) int64_t rr_fetch_add(int64_t *p, int64_t v) {
+  return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+}
 
 #endif
