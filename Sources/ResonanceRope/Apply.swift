@@ -81,10 +81,11 @@ private func applyInplace(_ function: StaticString, _ format: ElementFormat, _ r
 /// for every head of q and k; the rotation itself is float32 arithmetic without FMA, so results
 /// do not depend on the build (portable or native SIMD) or on n_threads. Only tokens
 /// [token_begin, token_end) are processed, so an engine can split one call across its own
-/// threads (positions are still indexed by absolute token number). n_threads > 1 splits that
-/// range into n_threads contiguous chunks (at most 256, at most one per token) on threads
-/// created and joined inside the call (worth it for prefill-sized calls, not for decode); if a
-/// thread cannot be created its chunk runs on the caller's thread. Thread-safe for distinct
+/// threads (positions are still indexed by absolute token number). n_threads > 1 runs that
+/// range on the caller's thread and n_threads - 1 threads created and joined inside the call (at
+/// most 256 in all, at most one per token), each taking the next run of consecutive tokens until
+/// none is left, so a thread that starts late does less (worth it for prefill-sized calls, not
+/// for decode); if a thread cannot be created the others do its share. Thread-safe for distinct
 /// buffers; the handle is only read.
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, rotation, rotation->q),

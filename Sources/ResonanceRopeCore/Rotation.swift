@@ -35,7 +35,7 @@ extension FrequencyTable {
   /// Rotates tokens `tokens` of q (and k) in place: pair i of token t turns by the angle of
   /// position `positions[t]` (negated when `inverse`), scaled by the attention factor when
   /// `applyAttentionFactor`. Dimensions past the rotary dim are not touched. `threads` > 1 splits
-  /// the tokens into contiguous chunks on that many threads (capped at `maxThreads`); results are
+  /// the tokens into runs of consecutive tokens on that many threads (capped at `maxThreads`); results are
   /// bit-identical for every thread count and for every copy of the kernels (`kernels`).
   package func rotate(format: ElementFormat, q: HeadBuffer, k: HeadBuffer?, tokens: Range<Int>,
                       positions: Positions, inverse: Bool, applyAttentionFactor: Bool, threads: Int = 1,

@@ -131,7 +131,7 @@ package func kernelFillPeriodic(periods: UnsafePointer<Int64>, offsets: UnsafePo
   return found
 }
 
-/// x *= c over `bytes` bytes in place, as floats, in contiguous chunks over `threads` threads;
+/// x *= c over `bytes` bytes in place, as floats, in runs of blocks over `threads` threads;
 /// `prefetch`: with a software prefetch (for writing) 2 KiB ahead. The benchmark's yardstick.
 @export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelMemoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, prefetch: Bool, one: Float) {
