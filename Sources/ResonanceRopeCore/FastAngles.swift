@@ -55,7 +55,7 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
     // One block: 6 double arrays and an Int array (n each), 9 sigma arrays, 2 * anchorSpan step
     // arrays, the entries, then 2 Int32 arrays and the list of undecided entries. Sizes are
     // bounded: h <= 32768 and total <= budgetEntries, so the arithmetic cannot overflow.
-    let capacity = max(0, min(listCapacity ?? undecidedCapacity(total), undecidedCapacity(total)))
+    let capacity = min(max(listCapacity ?? Int.max, 0), undecidedCapacity(total))
     let bytes = 6 * n * 8 + n * 8 + 9 * n * 8 + 2 * anchorSpan * n * 8 + max(total, 1) * 8 + 2 * n * 4
       + capacity * 8
     guard let raw = malloc(bytes) else { return nil }

@@ -139,6 +139,18 @@ func _entryIndices(_ a: AngleData, from i: Int, m0: DoubleLanes, m1: DoubleLanes
   return (r - q * p) + _load(a.offsetD + i)
 }
 
+/// `_entryIndices` of pairs [i, i + 8) as Int32 into slots[i ..< i + 8] (i + 8 <= `_residueCount`,
+/// i a multiple of 8). Lanes past the table pairs give entry 0 (a valid entry; the gathers read
+/// them and write past the pair count). Exact integers below 2^20: + 2^52 puts them in the low
+/// bits of the double. Always all 8 lanes: with the count min(8, k - i) LLVM computed the indices
+/// in scalar code, 8 times the instructions (callgrind: 2,366 per decode row of 64 pairs).
+@inline(__always)
+func _storeEntryIndices(_ a: AngleData, from i: Int, m0: DoubleLanes, m1: DoubleLanes, m2: DoubleLanes,
+                        to slots: UnsafeMutablePointer<Int32>) {
+  let bits = unsafeBitCast(_entryIndices(a, from: i, m0: m0, m1: m1, m2: m2) + _v(0x1p52), to: SIMD8<UInt64>.self)
+  for l in 0 ..< 8 { slots[i &+ l] = Int32(truncatingIfNeeded: bits[l]) }
+}
+
 /// Per-thread generator state: the periodic cursor (per table pair the entry index of the first
 /// position of the current block, and the place of the last position in it) and the anchor row
 /// (double cos and sin of the polynomial pairs at `anchor`).
@@ -234,19 +246,15 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
       let (m0, m1, m2) = _limbs(m)
       var i = 0
       while i < k {
-        // Exact integers below 2^20: + 2^52 puts them in the low bits of the double.
-        // All 8 lanes (i + 8 <= _residueCount; lanes past k give entry 0, as the gather below
-        // expects): with the count min(8, k - i) LLVM computed the indices in scalar code, 8 times
-        // the instructions (callgrind: 2,366 per decode row of 64 pairs).
-        let bits = unsafeBitCast(_entryIndices(a, from: i, m0: m0, m1: m1, m2: m2) + _v(0x1p52), to: SIMD8<UInt64>.self)
-        for l in 0 ..< 8 { base[i &+ l] = Int32(truncatingIfNeeded: bits[l]) }
+        _storeEntryIndices(a, from: i, m0: m0, m1: m1, m2: m2, to: base)
         i &+= DoubleLanes.scalarCount
       }
       cursor.phase = 0
     }
     // Gathered 8 pairs at a time into vectors and stored as vectors (scalar stores followed by
     // the kernel's vector loads of the rows stall on store forwarding). Lanes past k read entry
-    // `base[k ...]`, which is 0 (scratch is zeroed): a valid entry, written past the pair count.
+    // `base[k ...]`, which is 0 (zeroed scratch, or `_storeEntryIndices`): a valid entry, written
+    // past the pair count.
     let j = cursor.phase
     let e = UnsafeRawPointer(a.entries)
     let sign = FloatHalf(repeating: sinSign)
@@ -330,10 +338,7 @@ func _tableRowsConsecutive(_ a: AngleData, first m: Int64, count n: Int, sinSign
   cursor.valid = false
   var i = 0
   while i < k {
-    // Exact integers below 2^20: + 2^52 puts them in the low bits of the double. Lanes past k
-    // give entry 0 (+ up to 15 < total, a valid entry), written past the pair count.
-    let bits = unsafeBitCast(_entryIndices(a, from: i, m0: m0, m1: m1, m2: m2) + _v(0x1p52), to: SIMD8<UInt64>.self)
-    for l in 0 ..< 8 { idx[i &+ l] = Int32(truncatingIfNeeded: bits[l]) }  // i + 8 <= _residueCount
+    _storeEntryIndices(a, from: i, m0: m0, m1: m1, m2: m2, to: idx)
     for l in 0 ..< min(8, k &- i) {  // the next positions' entries (a hint: never faults)
       let next = e + (Int(idx[i &+ l]) &+ n) &* 8
       rr_prefetch(next); rr_prefetch(next + 64); rr_prefetch(next + 127)

@@ -500,10 +500,11 @@ static const struct fill { float f32[FUZZ_MAX_ELEMS]; unsigned char bits[2 * FUZ
  * hash allows it (threads_allowed), starts real threads; the reruns on 3 and 7 threads never do.
  * (Chosen by input bytes alone, a corpus grown for coverage held ever more thread-starting inputs:
  * with the 4,184 committed seeds the rate fell to ~600 inputs/s, 70 % of the CPU creating and
- * destroying threads, ASan's per-thread fake stacks and shadow included.) In the others this definition, which replaces the sanitizer runtime's weak pthread_create, fails
- * the library's thread starts with EAGAIN, and the library runs those chunks on the calling
- * thread, as documented for a failed start (Sources/ResonanceRopeKernelTypes/Threads.swift).
- * Either way the same chunk code runs and the results are checked bit for bit. */
+ * destroying threads, ASan's per-thread fake stacks and shadow included.) Otherwise this
+ * definition, which replaces the sanitizer runtime's weak pthread_create, fails the library's
+ * thread starts with EAGAIN, and the caller's thread takes every grain, as documented for a
+ * failed start (Sources/ResonanceRopeKernelTypes/Threads.swift). Either way the same grain code
+ * runs and the results are checked bit for bit. */
 static int real_threads = 1, in_library, threads_started;
 int __interceptor_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg);
 int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *), void *arg) {
