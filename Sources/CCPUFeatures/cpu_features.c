@@ -23,6 +23,14 @@ int resonance_rope_x86_64_v3_available(void) {
     __cpuid(0x80000001u, a, b, c, d);
     return (c >> 5) & 1u;
 }
+
+long resonance_rope_l2_cache_bytes(void) {
+    unsigned a, b, c, d;
+    if (__get_cpuid_max(0x80000000u, 0) < 0x80000006u) return 0;
+    __cpuid(0x80000006u, a, b, c, d);
+    return (long)(c >> 16) * 1024;
+}
 #else
 int resonance_rope_x86_64_v3_available(void) { return 0; }
+long resonance_rope_l2_cache_bytes(void) { return 0; }
 #endif

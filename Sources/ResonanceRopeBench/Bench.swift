@@ -3,10 +3,12 @@
 //   memory pass  x *= c in place over the same buffer (a fill of the same bytes for table_build),
 //                split over the same number of threads, timed four ways: compiled like each copy
 //                of the kernels (baseline x86-64 and x86-64-v3 where the CPU has it), each plain
-//                and with a software prefetch 2 KiB ahead. The yardstick is the FASTEST of them,
-//                per case (which one wins differs by CPU: on an AMD EPYC the prefetch slows the
-//                pass, on an Intel Xeon it sped it up), so no ratio flatters the kernel; the plain
-//                and prefetched passes of the fastest copy stay visible;
+//                and with the kernels' row prefetch (`rowPrefetchDistance` ahead). The yardstick is
+//                the FASTEST of them, per case (which one wins differs by CPU), so no ratio
+//                flatters the kernel; the plain and prefetched passes of the fastest copy stay
+//                visible;
+//   row prefetch the prefill cases are also timed with the kernels' row prefetch switched off
+//                (`ratioWithoutRowPrefetch`), so every machine shows whether it pays there;
 //   scalar       a straightforward per-token implementation: libm sin/cos in double of the
 //                exact Resonance angle 2 pi (m mod P) / P, rounded to float, then a plain float
 //                loop over every head (same threads).
@@ -36,6 +38,8 @@ public struct BenchCase: Sendable {
   public var ratioRotationOnly: Double?
   /// far_positions only: near (prefill) time / far time, same repetitions.
   public var ratioNear: Double?
+  /// 4096-token cases: time with the row prefetch (the library's choice here) / time without it.
+  public var ratioWithoutRowPrefetch: Double?
 
   public init(name: String, dtype: String, layout: String, threads: Int, tokens: Int, medianNs: Double, gbps: Double,
                ratioMemoryPass: Double, ratioScalar: Double) {
@@ -259,15 +263,19 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
                ("prefill_position_array", tables[li], .array(UnsafeBufferPointer(start: randomPositions, count: tokens)))]
             : caseName == "prefill" ? [("prefill", tables[li], .start(0))]
             : [("in_cache", tables[li], .start(0)), ("in_cache_plain_rope", plainTables[li], .start(0))]
-          var caseT = [[Double]](repeating: [], count: runs.count), passes = Passes(), scalarT: [Double] = []
+          // Each run timed as the library runs it, then (prefill) without the row prefetch.
+          let variants: [Bool?] = caseName == "prefill" ? [nil, false] : [nil]
+          var caseT = [[Double]](repeating: [], count: runs.count * variants.count), passes = Passes(), scalarT: [Double] = []
           for rep in 0 ... reps {
             var times: [Double] = []
-            for run in runs {
-              times.append(timeIt(inner: inner) {
-                for _ in 0 ..< inner {
-                  try! run.table.rotate(format, q: q, ql, tokens: tokens, positions: run.positions, threads: threads)
-                }
-              })
+            for variant in variants {
+              for run in runs {
+                times.append(timeIt(inner: inner) {
+                  for _ in 0 ..< inner {
+                    try! run.table.rotate(format, q: q, ql, tokens: tokens, positions: run.positions, threads: threads, prefetchRows: variant)
+                  }
+                })
+              }
             }
             var p = Passes()
             p.run { k, pf in for _ in 0 ..< inner { k.memoryPass(q, threads: threads, prefetch: pf) } }
@@ -283,6 +291,7 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
           for (i, run) in runs.enumerated() {
             var c = make(run.name, format.name, layoutName(layout), threads, tokens, median(caseT[i]), bytes: 2 * bytes, passes, scalar: median(scalarT))
             if run.name == "far_positions" { c.ratioNear = near / c.medianNs }
+            if variants.count > 1 { c.ratioWithoutRowPrefetch = c.medianNs / median(caseT[runs.count + i]) }
             add(c)
           }
         }

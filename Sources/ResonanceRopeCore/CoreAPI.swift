@@ -73,11 +73,11 @@ extension FrequencyTable {
   public func rotate(_ format: ElementFormat, q: UnsafeMutableRawBufferPointer, _ qLayout: HeadGeometry,
                      k: UnsafeMutableRawBufferPointer? = nil, _ kLayout: HeadGeometry? = nil, tokens: Int,
                      positions: RotationPositions = .start(0), inverse: Bool = false,
-                     applyAttentionFactor: Bool = false, threads: Int = 1) throws(RopeError) {
+                     applyAttentionFactor: Bool = false, threads: Int = 1, prefetchRows: Bool? = nil) throws(RopeError) {
     guard threads >= 0 else { throw RopeError(.invalidValue, "threads = \(threads): must be >= 0") }
     guard let c = try checkedRotation(format, q: q, qLayout, k: k, kLayout, tokens: tokens, positions: positions) else { return }
     try rotate(format: format, q: c.q, k: c.k, tokens: 0 ..< tokens, positions: c.positions, inverse: inverse,
-               applyAttentionFactor: applyAttentionFactor, threads: threads)
+               applyAttentionFactor: applyAttentionFactor, threads: threads, prefetchRows: prefetchRows)
   }
 
   /// cos/sin rows of one position, prepared for one element format (the benchmark's

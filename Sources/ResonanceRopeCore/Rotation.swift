@@ -37,12 +37,19 @@ extension FrequencyTable {
   /// `applyAttentionFactor`. Dimensions past the rotary dim are not touched. `threads` > 1 splits
   /// the tokens into runs of consecutive tokens on that many threads (capped at `maxThreads`); results are
   /// bit-identical for every thread count and for every copy of the kernels (`kernels`).
+  /// `prefetchRows`: whether the kernel prefetches rows ahead (see `rowPrefetchDistance`); nil
+  /// (the library's choice) when the rows one thread rotates do not fit in this CPU's L2 cache.
   package func rotate(format: ElementFormat, q: HeadBuffer, k: HeadBuffer?, tokens: Range<Int>,
                       positions: Positions, inverse: Bool, applyAttentionFactor: Bool, threads: Int = 1,
-                      kernels: Kernels = .best) throws(RopeError) {
+                      kernels: Kernels = .best, prefetchRows: Bool? = nil) throws(RopeError) {
+    func saturated(_ r: (partialValue: Int, overflow: Bool)) -> Int { r.overflow ? Int.max : r.partialValue }
+    let heads = saturated(q.heads.addingReportingOverflow(k?.heads ?? 0))
+    let bytes = saturated(saturated(tokens.count.multipliedReportingOverflow(by: heads)).multipliedReportingOverflow(by: Int(config.rotaryDim) * format.size))
+    let perThread = bytes / max(1, min(threads, tokens.count))
     let job = KernelRotation(q: q, k: k, tokens: tokens, positions: positions, format: format.kernelFormat,
                              gptj: config.layout == .gptj, scale: applyAttentionFactor ? attentionFactor : 1,
-                             sinSign: inverse ? -1 : 1, threads: threads)
+                             sinSign: inverse ? -1 : 1, threads: threads,
+                             prefetchRows: prefetchRows ?? (perThread > Kernels.l2CacheBytes))
     try withKernelScratch(chunks: chunkCount(count: tokens.count, threads: threads)) { kernels.rotate(fast.data, job, scratch: $0) }
   }
 

@@ -6,7 +6,7 @@ package enum Positions {
   /// Token t is at list[t]: any values (offsets, gaps, repeats, negative).
   case list(UnsafePointer<Int64>)
 
-  @inline(__always)
+  @inlinable @inline(__always)
   package subscript(token: Int) -> Int64 {
     switch self {
     case .range(let start): return start &+ Int64(token)  // in range: checked by the caller

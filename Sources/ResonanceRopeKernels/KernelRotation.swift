@@ -9,10 +9,14 @@
 // built twice: ResonanceRopeKernels for baseline x86-64, ResonanceRopeKernelsAVX2 for
 // x86-64-v3) or the thread count.
 //
-// No software prefetch of the rows: on an AMD EPYC (Zen 4) the hardware prefetcher streams the
-// rows, and a prefetch 4 rows ahead made the f32 prefill 15-30 % slower (5.5-6.1 ms without,
-// 6.3-8.1 ms with it, same run). The table entries, which the hardware cannot predict, are
-// prefetched (KernelAngles.swift).
+// Software prefetch of the rows (`KernelRotation.prefetchRows`, for calls whose rows do not fit in
+// L2): a read prefetch of every line `rowPrefetchDistance` bytes past the row being rotated. The
+// kernel does 17-76 instructions per 64-byte line (f32 to bf16), so the out-of-order window
+// holds only a few lines' misses and the hardware prefetcher alone left a single core at
+// 0.5-0.8 of the in-place pass (figures at `rowPrefetchDistance`). An earlier prefetch *for
+// writing* 2 KiB ahead made the f32 prefill 15-30 % slower on an AMD EPYC Zen 4 (and the
+// benchmark's pass with it is slower than without on Zen 3 too), so it is a read prefetch. The
+// table entries, which the hardware cannot predict, are prefetched too (KernelAngles.swift).
 import CKernelHints
 import ResonanceRopeKernelTypes
 
@@ -140,15 +144,25 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
 /// Rotates every head of one buffer for token t with the given rows.
 @inline(__always)
 func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, cos c: UnsafePointer<Float>,
-                                    sin s: UnsafePointer<Float>, pairs h: Int, gptj: Bool) {
+                                    sin s: UnsafePointer<Float>, pairs h: Int, gptj: Bool, prefetch: Bool = false) {
   // Offsets: t * stride + head * headStride lies inside the validated span (< 2^63 / size).
   let p = b.base.assumingMemoryBound(to: E.Bits.self) + t &* b.tokenStride
+  let rowBytes = 2 &* h &* MemoryLayout<E.Bits>.stride  // <= 2^17
+  @inline(__always) func row(_ head: Int, gptj: Bool) {
+    let r = p + head &* b.headStride
+    if prefetch {  // a hint: an address past the buffer is harmless
+      let ahead = UnsafeRawPointer(r) + rowPrefetchDistance
+      var o = 0
+      while o < rowBytes { rr_prefetch(ahead + o); o &+= 64 }
+    }
+    _rotateRow(e, r, cos: c, sin: s, pairs: h, gptj: gptj)
+  }
   // The layout test outside the head loop, so each loop is specialized for its layout (LLVM kept
   // the test inside the loop: 20 instructions of overhead per head row).
   if gptj {
-    for head in 0 ..< b.heads { _rotateRow(e, p + head &* b.headStride, cos: c, sin: s, pairs: h, gptj: true) }
+    for head in 0 ..< b.heads { row(head, gptj: true) }
   } else {
-    for head in 0 ..< b.heads { _rotateRow(e, p + head &* b.headStride, cos: c, sin: s, pairs: h, gptj: false) }
+    for head in 0 ..< b.heads { row(head, gptj: false) }
   }
 }
 
@@ -172,8 +186,8 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
       }
       for b in 0 ..< n {
         let (c, s) = rows[b]
-        _rotateHeads(e, job.q, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj)
-        if let k = job.k { _rotateHeads(e, k, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj) }
+        _rotateHeads(e, job.q, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj, prefetch: job.prefetchRows)
+        if let k = job.k { _rotateHeads(e, k, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj, prefetch: job.prefetchRows) }
       }
       t &+= n
     }

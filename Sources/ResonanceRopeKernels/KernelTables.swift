@@ -132,7 +132,8 @@ package func kernelFillPeriodic(periods: UnsafePointer<Int64>, offsets: UnsafePo
 }
 
 /// x *= c over `bytes` bytes in place, as floats, in runs of blocks over `threads` threads;
-/// `prefetch`: with a software prefetch (for writing) 2 KiB ahead. The benchmark's yardstick.
+/// `prefetch`: with the rotation's row prefetch (read, `rowPrefetchDistance` ahead). The
+/// benchmark's yardstick.
 @export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelMemoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, prefetch: Bool, one: Float) {
   let c = SIMD16<Float>(repeating: one)
@@ -140,7 +141,7 @@ package func kernelMemoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads:
   parallelChunks(count: blocks, threads: threads) { r, _ in
     for b in r {
       let q = p + b &* 64
-      if prefetch { rr_prefetch_for_write(q + 2048) }  // a hint: past the end is harmless
+      if prefetch { rr_prefetch(q + rowPrefetchDistance) }  // a hint: past the end is harmless
       q.storeBytes(of: q.loadUnaligned(as: SIMD16<Float>.self) * c, as: SIMD16<Float>.self)
     }
   }
@@ -151,7 +152,7 @@ package func kernelMemoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads:
 package func kernelMemoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, prefetch: Bool, one: Float) {
   let c = SIMD16<Float>(repeating: one)
   for b in 0 ..< bytes / 64 {
-    if prefetch { rr_prefetch_for_write(p + b &* 64 + 2048) }
+    if prefetch { rr_prefetch(p + b &* 64 + rowPrefetchDistance) }
     (p + b &* 64).storeBytes(of: c, as: SIMD16<Float>.self)
   }
 }

@@ -249,17 +249,20 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
       var stored16 = values.map { encode($0, format == .float16 ? .float16 : .bfloat16) }
       let held: [Float] = format == .float32 ? values : stored16.map { decode($0, format) }
       var outputs: [[Float]] = []
-      // Threads 1, 2, 7 on the fastest kernel copy, then 1 thread on every other copy: all
+      // Threads 1, 2, 7 on the fastest kernel copy, then 1 thread on every other copy, then with
+      // the row prefetch forced on and off (this small buffer would not be prefetched): all
       // bit-identical.
-      let runs = [(1, Kernels.best), (2, Kernels.best), (7, Kernels.best)] + Kernels.available.map { (1, $0) }
-      for (threads, kernels) in runs {
+      let runs: [(Int, Kernels, Bool?)] = [(1, Kernels.best, nil), (2, Kernels.best, nil), (7, Kernels.best, nil)]
+        + Kernels.available.map { (1, $0, nil) } + Kernels.available.flatMap { k in [(1, k, true), (3, k, true), (1, k, false)] }
+      for (threads, kernels, prefetch) in runs {
         var b32 = stored32, b16 = stored16
         positions.withUnsafeBufferPointer { pp in
           func run(_ base: UnsafeMutableRawPointer) {
             let q = HeadBuffer(base: base, geometry: HeadGeometry(heads: 3, tokenStride: Int64(rowStride), headStride: 56))
             let k = HeadBuffer(base: base + 3 * 56 * format.size, geometry: HeadGeometry(heads: 2, tokenStride: Int64(rowStride), headStride: 56))
             try! t.rotate(format: format, q: q, k: k, tokens: 0 ..< tokens, positions: .list(pp.baseAddress!),
-                          inverse: inverse, applyAttentionFactor: attention, threads: threads, kernels: kernels)
+                          inverse: inverse, applyAttentionFactor: attention, threads: threads, kernels: kernels,
+                          prefetchRows: prefetch)
           }
           if format == .float32 { b32.withUnsafeMutableBytes { run($0.baseAddress!) } } else { b16.withUnsafeMutableBytes { run($0.baseAddress!) } }
         }
@@ -268,7 +271,9 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
       func differing(_ a: [Float], _ b: [Float]) -> Int { zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count }
       #expect(differing(outputs[0], outputs[1]) == 0, "1 vs 2 threads")
       #expect(differing(outputs[0], outputs[2]) == 0, "1 vs 7 threads")
-      for o in 3 ..< outputs.count { #expect(differing(outputs[0], outputs[o]) == 0, "\(runs[o].1.name) copy vs \(Kernels.best.name)") }
+      for o in 3 ..< outputs.count {
+        #expect(differing(outputs[0], outputs[o]) == 0, "\(runs[o].1.name) copy, \(runs[o].0) threads, prefetch \(String(describing: runs[o].2)) vs \(Kernels.best.name)")
+      }
       let got = outputs[0]
       // Bound: float32 math (a few ulp of |x| <= 2.5) plus one rounding to the storage format.
       let ulp: Double = format == .float32 ? 0x1p-23 : format == .float16 ? 0x1p-10 : 0x1p-7

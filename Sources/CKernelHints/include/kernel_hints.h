@@ -13,12 +13,6 @@ static inline __attribute__((always_inline)) void rr_prefetch(const void *p) {
   __builtin_prefetch(p, 0, 3);
 }
 
-/* Ask for the cache line holding p, to be written soon (prefetchw where the CPU has it,
- * prefetcht0 on baseline x86-64). */
-static inline __attribute__((always_inline)) void rr_prefetch_for_write(const void *p) {
-  __builtin_prefetch(p, 1, 3);
-}
-
 #if defined(__x86_64__)
 #include <immintrin.h>
 
