@@ -127,17 +127,21 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
       i &-= 8
     }
   } else if !gptj && E.interleavedHalves {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { tmp in
-      let t = tmp.baseAddress!
-      for row in [c, s] {
-        var i = 0
-        while i < h {
-          for k in 0 ..< 8 { t[k] = row[i &+ 2 &* k]; t[8 &+ k] = row[i &+ 2 &* k &+ 1] }
-          row.advanced(by: i).update(from: t, count: 16)
-          i &+= 16
-        }
+    // Each block of 16 to (even pairs, odd pairs), by vector shuffles (a scalar copy through a
+    // temporary, with an array of the two rows, was 7 % of a bf16 prefill in cache).
+    @inline(__always) func permute(_ row: UnsafeMutablePointer<Float>) {
+      var i = 0
+      while i < h {
+        let v0 = _half(row + i), v1 = _half(row + i + 8)
+        let even = FloatHalf(v0[0], v0[2], v0[4], v0[6], v1[0], v1[2], v1[4], v1[6])
+        let odd = FloatHalf(v0[1], v0[3], v0[5], v0[7], v1[1], v1[3], v1[5], v1[7])
+        UnsafeMutableRawPointer(row + i).storeBytes(of: even, as: FloatHalf.self)
+        UnsafeMutableRawPointer(row + (i &+ 8)).storeBytes(of: odd, as: FloatHalf.self)
+        i &+= 16
       }
     }
+    permute(c)
+    permute(s)
   }
 }
 

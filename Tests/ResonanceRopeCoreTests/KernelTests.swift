@@ -27,6 +27,10 @@ private func roundingProbes(lowBits: Int, count: Int, seed: UInt64, _ test: Stri
   var out: [Float] = [0, -0, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
                       65504, 65519.99, 65520, 65536, 6.1035156e-05, 5.9604645e-08, 2.9802322e-08, 2.9802326e-08,
                       .leastNonzeroMagnitude, .leastNormalMagnitude, 1, -1, 0.5]
+  // NaNs whose rounding would carry into Inf or into the sign without the NaN repair: smallest
+  // and largest payloads, both signs, low halves at and past the rounding point.
+  out += ([0x7F80_0001, 0x7F80_7FFF, 0x7F80_8000, 0x7F80_FFFF, 0x7FFF_8000, 0x7FFF_FFFF, 0x7FBF_FFFF] as [UInt32])
+    .flatMap { [Float(bitPattern: $0), Float(bitPattern: $0 | 0x8000_0000)] }
   for _ in 0 ..< count {
     let high = UInt32.random(in: 0 ... UInt32.max, using: &rng) & ~mask
     for low in [0, 1, half - 1, half, half + 1, mask] as [UInt32] {

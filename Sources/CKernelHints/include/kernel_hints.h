@@ -1,5 +1,5 @@
 /* Hints and instructions for the rotation kernels that Swift cannot spell: a software prefetch,
- * and the F16C / AVX2 conversions of 8 halves or bfloat16s. Static inline, so Swift inlines them and no symbol
+ * the F16C conversions of 8 halves and the AVX2 bfloat16 store. Static inline, so Swift inlines them and no symbol
  * reaches the library; a prefetch never faults, whatever the address. The F16C functions carry
  * their own target attribute: only the x86-64-v3 copy of the kernels (ResonanceRopeKernelsAVX2,
  * chosen at run time when the CPU has it) calls them, and LLVM inlines them there. */
@@ -36,36 +36,30 @@ static inline __attribute__((always_inline, target("avx,f16c"))) void rr_f16c_st
   __builtin_memcpy(&v, &x, sizeof v);
   _mm_storeu_si128((__m128i *)(void *)p, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
-/* 8 bfloat16 at p widened exactly to float32 (each one's bits moved to the upper half). */
-static inline __attribute__((always_inline, target("avx2"))) rr_float8 rr_bf16_load8(const uint16_t *p) {
-  __m256i w = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p)), 16);
-  rr_float8 r;
-  __builtin_memcpy(&r, &w, sizeof r);
-  return r;
-}
-
-/* 8 floats rounded to bfloat16 exactly as the kernels' software element, in the low 16 bits of
- * each 32-bit lane: add 0x7FFF plus the lowest kept bit (ties to even; a carry into the exponent
- * is the correct rounding, FLT_MAX becomes infinity), keep the upper 16 bits; NaN (unordered with
- * itself: |bits| > 0x7F800000) keeps its upper bits with the quiet bit 6 set. */
-static inline __attribute__((always_inline, target("avx2"))) __m256i rr_bf16_round8(rr_float8 x) {
-  __m256 v;
-  __builtin_memcpy(&v, &x, sizeof v);
-  __m256i f = _mm256_castps_si256(v);
-  __m256i hi = _mm256_srli_epi32(f, 16);
-  __m256i lsb = _mm256_and_si256(hi, _mm256_set1_epi32(1));
-  __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(f, _mm256_set1_epi32(0x7FFF)), lsb), 16);
-  __m256i quiet = _mm256_or_si256(hi, _mm256_set1_epi32(0x40));
-  __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-  return _mm256_blendv_epi8(r, quiet, nan);
-}
-
-/* 16 floats (a: elements 0-7, b: 8-15) rounded to bfloat16 (rr_bf16_round8) and stored at p.
- * Every lane is below 2^16, so the unsigned-saturating pack is exact; per 128-bit lane it gives
- * (a0..a3, b0..b3 | a4..a7, b4..b7), and the quadword order 0 2 1 3 puts all 16 in order. */
-static inline __attribute__((always_inline, target("avx2"))) void rr_bf16_store16(uint16_t *p, rr_float8 a, rr_float8 b) {
-  __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(rr_bf16_round8(a), rr_bf16_round8(b)), 0xD8);
-  _mm256_storeu_si256((__m256i *)(void *)p, packed);
+/* 16 bfloat16 from floats of the even (a) and odd (b) elements, rounded exactly as the software
+ * element (Elements.swift, BFloat16Element) and stored at p: a's results in the low, b's in the
+ * high 16 bits of each 32-bit word, so no pack or lane permutation is needed. Rounding: add
+ * 0x7FFF plus the lowest kept bit (ties to even; a carry into the exponent is the correct
+ * rounding, FLT_MAX becomes infinity), keep the upper 16 bits. A NaN (unordered with itself) keeps
+ * its upper bits with the quiet bit 6 set, so rounding cannot turn it into infinity or flip its
+ * sign; that repair runs only in blocks that hold a NaN: one unordered compare of a with b and a
+ * test per 16 values instead of two compares and two blends. */
+static inline __attribute__((always_inline, target("avx2"))) void rr_bf16_store16i(uint16_t *p, rr_float8 a, rr_float8 b) {
+  __m256 va, vb;
+  __builtin_memcpy(&va, &a, sizeof va);
+  __builtin_memcpy(&vb, &b, sizeof vb);
+  const __m256i fa = _mm256_castps_si256(va), fb = _mm256_castps_si256(vb);
+  const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7FFF), high = _mm256_set1_epi32((int)0xFFFF0000u);
+  __m256i ra = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(fa, bias), _mm256_and_si256(_mm256_srli_epi32(fa, 16), one)), 16);
+  __m256i rb = _mm256_and_si256(_mm256_add_epi32(_mm256_add_epi32(fb, bias), _mm256_and_si256(_mm256_srli_epi32(fb, 16), one)), high);
+  const __m256 unordered = _mm256_cmp_ps(va, vb, _CMP_UNORD_Q);
+  if (__builtin_expect(!_mm256_testz_ps(unordered, unordered), 0)) {
+    const __m256i qa = _mm256_or_si256(_mm256_srli_epi32(fa, 16), _mm256_set1_epi32(0x40));
+    const __m256i qb = _mm256_and_si256(_mm256_or_si256(fb, _mm256_set1_epi32(0x00400000)), high);
+    ra = _mm256_blendv_epi8(ra, qa, _mm256_castps_si256(_mm256_cmp_ps(va, va, _CMP_UNORD_Q)));
+    rb = _mm256_blendv_epi8(rb, qb, _mm256_castps_si256(_mm256_cmp_ps(vb, vb, _CMP_UNORD_Q)));
+  }
+  _mm256_storeu_si256((__m256i *)(void *)p, _mm256_or_si256(ra, rb));
 }
 
 /* The periodic-table rows of 4 consecutive positions for 8 pairs (KernelAngles.swift,
