@@ -2,8 +2,9 @@
 """Turns `resonance-rope bench --json` (stdin) into the Markdown table of the README's Speed section.
 
 Ratios are to the fastest memory pass of the same run (the yardstick); the plain and prefetched
-passes of the best kernel copy are shown beside it; no-pf = time as run / time with the kernels'
-row prefetch switched off (below 1: the prefetch pays). create and gap cases are times only."""
+passes of the best kernel copy are shown beside it; no-hint = time as run / time with the kernels'
+memory hint switched off (the row prefetch of rotations, the streaming stores of table fills;
+below 1: the hint pays). create and gap cases are times only."""
 import json
 import sys
 
@@ -22,8 +23,8 @@ def main():
             extra = f"{1 / c['ratio_rotation_only']:.2f}x rotation only"
         if "ratio_near" in c:
             extra = f"near/far {c['ratio_near']:.2f}"
-        if "ratio_without_row_prefetch" in c:
-            extra = (extra + "; " if extra else "") + f"no-pf {c['ratio_without_row_prefetch']:.2f}"
+        if "ratio_without_memory_hint" in c:
+            extra = (extra + "; " if extra else "") + f"no-hint {c['ratio_without_memory_hint']:.2f}"
         def f(key):
             v = c.get(key)
             return "" if v is None else f"{v:.2f}"

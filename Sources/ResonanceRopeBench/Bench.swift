@@ -1,14 +1,16 @@
 // The kernel benchmark behind `resonance-rope bench`: every case is timed in the same run as its
 // baselines over the same bytes, so the ratios survive a noisy shared machine:
-//   memory pass  x *= c in place over the same buffer (a fill of the same bytes for table_build),
+//   memory pass  x *= c in place over the same buffer (a fill of the same bytes for table_build,
+//                whose "prefetched" variant is a fill with the table fill's streaming stores),
 //                split over the same number of threads, timed four ways: compiled like each copy
 //                of the kernels (baseline x86-64 and x86-64-v3 where the CPU has it), each plain
 //                and with the kernels' row prefetch (`rowPrefetchDistance` ahead). The yardstick is
 //                the FASTEST of them, per case (which one wins differs by CPU), so no ratio
 //                flatters the kernel; the plain and prefetched passes of the fastest copy stay
 //                visible;
-//   row prefetch the prefill cases are also timed with the kernels' row prefetch switched off
-//                (`ratioWithoutRowPrefetch`), so every machine shows whether it pays there;
+//   memory hint  the prefill cases are also timed with the kernels' row prefetch switched off,
+//                table_build without its streaming stores (`ratioWithoutMemoryHint`), so every
+//                machine shows whether the hint pays there;
 //   scalar       a straightforward per-token implementation: libm sin/cos in double of the
 //                exact Resonance angle 2 pi (m mod P) / P, rounded to float, then a plain float
 //                loop over every head (same threads).
@@ -38,8 +40,9 @@ public struct BenchCase: Sendable {
   public var ratioRotationOnly: Double?
   /// far_positions only: near (prefill) time / far time, same repetitions.
   public var ratioNear: Double?
-  /// 4096-token cases: time with the row prefetch (the library's choice here) / time without it.
-  public var ratioWithoutRowPrefetch: Double?
+  /// 4096-token cases and table_build: time as the library runs it / time with its memory hint
+  /// (row prefetch, streaming stores) off.
+  public var ratioWithoutMemoryHint: Double?
 
   public init(name: String, dtype: String, layout: String, threads: Int, tokens: Int, medianNs: Double, gbps: Double,
                ratioMemoryPass: Double, ratioScalar: Double) {
@@ -291,7 +294,7 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
           for (i, run) in runs.enumerated() {
             var c = make(run.name, format.name, layoutName(layout), threads, tokens, median(caseT[i]), bytes: 2 * bytes, passes, scalar: median(scalarT))
             if run.name == "far_positions" { c.ratioNear = near / c.medianNs }
-            if variants.count > 1 { c.ratioWithoutRowPrefetch = c.medianNs / median(caseT[runs.count + i]) }
+            if variants.count > 1 { c.ratioWithoutMemoryHint = c.medianNs / median(caseT[runs.count + i]) }
             add(c)
           }
         }
@@ -350,21 +353,29 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
   let out = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
   defer { out.deallocate() }
   let outBuffer = UnsafeMutableRawBufferPointer(start: out, count: bytes)
-  Kernels.best.memoryFill(outBuffer, prefetch: false)  // first touch
+  Kernels.best.memoryFill(outBuffer, stream: false)  // first touch
   let cosOut = out.assumingMemoryBound(to: Float.self), sinOut = cosOut + n * h
   let cosBuffer = UnsafeMutableBufferPointer(start: cosOut, count: n * h), sinBuffer = UnsafeMutableBufferPointer(start: sinOut, count: n * h)
-  var caseT: [Double] = [], passes = Passes(), scalarT: [Double] = []
+  var caseT: [Double] = [], plainT: [Double] = [], passes = Passes(), scalarT: [Double] = []
   for rep in 0 ... reps {
     let a = timeIt { try! tables[0].fillTable(.half, cos: cosBuffer, sin: sinBuffer, start: 0, count: n, applyAttentionFactor: false) }
+    let plain = timeIt {
+      try! tables[0].fillTable(.half, cos: cosBuffer, sin: sinBuffer, start: 0, count: n, applyAttentionFactor: false, stream: false)
+    }
     var p = Passes()
-    p.run { k, pf in k.memoryFill(outBuffer, prefetch: pf) }
+    p.run { k, nt in k.memoryFill(outBuffer, stream: nt) }  // the "prefetched" variant streams
     let c = periods.withUnsafeBufferPointer { pp in
       timeIt { for p in 0 ..< n { scalarAngles(pp.baseAddress!, h, Int64(p), cosOut + p * h, sinOut + p * h) } }
     }
     blackHole(out)
-    if rep > 0 { caseT.append(a); scalarT.append(c); for (key, v) in p.times { passes.times[key, default: []].append(contentsOf: v) } }
+    if rep > 0 {
+      caseT.append(a); plainT.append(plain); scalarT.append(c)
+      for (key, v) in p.times { passes.times[key, default: []].append(contentsOf: v) }
+    }
   }
-  add(make("table_build", "f32", "half", 1, n, median(caseT), bytes: bytes, passes, scalar: median(scalarT)))
+  var build = make("table_build", "f32", "half", 1, n, median(caseT), bytes: bytes, passes, scalar: median(scalarT))
+  build.ratioWithoutMemoryHint = build.medianNs / median(plainT)
+  add(build)
 
   // create: handle creation (Resonance builds the periodic table), d = 64 and 128; and gap: the
   // feature-gap analysis of the paper's PosGen setting and a Llama-2-like one. Times only.

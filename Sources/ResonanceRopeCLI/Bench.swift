@@ -15,9 +15,10 @@ struct Bench: ParsableCommand {
       copy, plain and with a software prefetch) / case time: 1.0 = at the memory limit; \
       plain and +pf = the best copy's plain and prefetched passes alone; scalar = a scalar libm \
       implementation's time / case time; rot-only (decode) = rotation with precomputed cos/sin / \
-      decode time; no-pf (4096-token cases) = time as run / time with the kernels' row prefetch \
-      switched off (below 1: the prefetch pays on this machine). Use a release build: debug \
-      timings mean nothing.
+      decode time; no-hint (4096-token cases, table_build) = time as run / time with the kernels' \
+      memory hint switched off (the row prefetch of rotations, the streaming stores of table \
+      fills; below 1: the hint pays on this machine). Use a release build: debug timings mean \
+      nothing.
       """)
 
   @Flag(help: "Print one JSON object instead of the table.") var json = false
@@ -42,7 +43,7 @@ struct Bench: ParsableCommand {
         if let r = c.ratioMemoryPassPrefetched { o.set("ratio_memory_pass_prefetched", r) }
         if let r = c.ratioRotationOnly { o.set("ratio_rotation_only", r) }
         if let r = c.ratioNear { o.set("ratio_near", r) }
-        if let r = c.ratioWithoutRowPrefetch { o.set("ratio_without_row_prefetch", r) }
+        if let r = c.ratioWithoutMemoryHint { o.set("ratio_without_memory_hint", r) }
         return o.text
       }
       root.raw("cases", "[" + cases.joined(separator: ", ") + "]")
@@ -72,7 +73,7 @@ struct Bench: ParsableCommand {
       + pad(c.ratioPlainPass.map { "plain " + fmt($0) } ?? "", 12) + pad(c.ratioMemoryPassPrefetched.map { "+pf " + fmt($0) } ?? "", 10)
       + pad("scalar " + fmt(c.ratioScalar, 1), 13)
       + (c.ratioRotationOnly.map { "rot-only " + fmt($0) } ?? "") + (c.ratioNear.map { "near/far " + fmt($0) + " " } ?? "")
-      + (c.ratioWithoutRowPrefetch.map { "no-pf " + fmt($0) } ?? "")
+      + (c.ratioWithoutMemoryHint.map { "no-hint " + fmt($0) } ?? "")
   }
 
   static func summary(_ r: BenchReport) -> String {

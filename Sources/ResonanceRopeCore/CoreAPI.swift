@@ -126,7 +126,7 @@ extension FrequencyTable {
   /// position range past Int64 (overflow), a buffer too small (bufferTooSmall), a missing or
   /// extra sin buffer, or cos and sin overlapping.
   public func fillTable(_ layout: TableLayout, cos: UnsafeMutableBufferPointer<Float>, sin: UnsafeMutableBufferPointer<Float>?,
-                        start: Int64, count: Int, applyAttentionFactor: Bool) throws(RopeError) {
+                        start: Int64, count: Int, applyAttentionFactor: Bool, stream: Bool? = nil) throws(RopeError) {
     try Positions.checkRange(start: start, count: Int64(count))
     let (need, o) = count.multipliedReportingOverflow(by: layout.rowWidth(pairs: pairCount))
     guard !o else { throw RopeError(.overflow, "count = \(count): the table size overflows") }
@@ -141,7 +141,7 @@ extension FrequencyTable {
       throw RopeError(.overlap, "cos and sin overlap")
     }
     try fillTable(layout: layout, positions: .range(start: start), count: count,
-                  scale: applyAttentionFactor ? attentionFactor : 1, cos: c, sin: sin?.baseAddress)
+                  scale: applyAttentionFactor ? attentionFactor : 1, cos: c, sin: sin?.baseAddress, stream: stream)
   }
 
   /// `fillTable` into a new array: [count, w] cos rows then [count, w] sin rows, or for vllm
@@ -182,10 +182,11 @@ extension Kernels {
     memoryPass(p, bytes: b.count & ~63, threads: max(threads, 1), prefetch: prefetch, one: yardstickOne)
   }
 
-  /// A store-only pass writing 1.0 over the buffer (the table-fill yardstick); whole lines only.
-  public func memoryFill(_ b: UnsafeMutableRawBufferPointer, prefetch: Bool) {
+  /// A store-only pass writing 1.0 over the buffer (the table-fill yardstick); whole lines only;
+  /// `stream`: with non-temporal stores (the buffer 64-byte aligned).
+  public func memoryFill(_ b: UnsafeMutableRawBufferPointer, stream: Bool) {
     guard let p = b.baseAddress, b.count >= 64 else { return }
-    memoryFill(p, bytes: b.count & ~63, prefetch: prefetch, one: yardstickOne)
+    memoryFill(p, bytes: b.count & ~63, stream: stream && UInt(bitPattern: p) % 64 == 0, one: yardstickOne)
   }
 }
 

@@ -83,10 +83,10 @@ public enum Kernels: Sendable, CaseIterable {
     }
   }
 
-  package func memoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, prefetch: Bool, one: Float) {
+  package func memoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, stream: Bool, one: Float) {
     switch self {
-    case .baseline: ResonanceRopeKernels.kernelMemoryFill(p, bytes: bytes, prefetch: prefetch, one: one)
-    case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryFill(p, bytes: bytes, prefetch: prefetch, one: one)
+    case .baseline: ResonanceRopeKernels.kernelMemoryFill(p, bytes: bytes, stream: stream, one: one)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryFill(p, bytes: bytes, stream: stream, one: one)
     }
   }
 

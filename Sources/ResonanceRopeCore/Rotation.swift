@@ -55,11 +55,15 @@ extension FrequencyTable {
 
   /// Fills a cos/sin cache for `count` positions. `sin` must be non-nil unless layout == .vllm.
   /// `scale` multiplies every value once (the attention factor, or 1). Rows come from the fast
-  /// generator (KernelAngles.swift).
+  /// generator (KernelAngles.swift). `stream`: whether rows may be written with streaming stores;
+  /// nil (the library's choice) when the output does not fit in this CPU's L2 cache.
   package func fillTable(layout: TableLayout, positions: Positions, count: Int, scale: Double,
                          cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>?,
-                         kernels: Kernels = .best) throws(RopeError) {
-    let job = KernelTableFill(layout: layout.kernelLayout, positions: positions, count: count, scale: scale, cos: cos, sin: sin)
+                         kernels: Kernels = .best, stream: Bool? = nil) throws(RopeError) {
+    let floats = count.multipliedReportingOverflow(by: Int(config.rotaryDim))  // both buffers: 2 * (d / 2) or d
+    let large = floats.overflow || floats.partialValue > Kernels.l2CacheBytes / 4
+    let job = KernelTableFill(layout: layout.kernelLayout, positions: positions, count: count, scale: scale, cos: cos, sin: sin,
+                              stream: stream ?? large)
     try withKernelScratch(chunks: 1) { kernels.fillTable(fast.data, job, scratch: $0) }
   }
 

@@ -124,10 +124,13 @@ package struct KernelTableFill {
   package var cos: UnsafeMutablePointer<Float>
   /// nil for the vllm layout (cos and sin share `cos`).
   package var sin: UnsafeMutablePointer<Float>?
+  /// Write rows with non-temporal (streaming) stores where the kernel can (a hint: the same
+  /// values; see `kernelFillTable`).
+  package var stream: Bool
 
   package init(layout: KernelCacheLayout, positions: Positions, count: Int, scale: Double,
-               cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>?) {
+               cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>?, stream: Bool) {
     self.layout = layout; self.positions = positions; self.count = count; self.scale = scale
-    self.cos = cos; self.sin = sin
+    self.cos = cos; self.sin = sin; self.stream = stream
   }
 }

@@ -19,6 +19,27 @@ static inline __attribute__((always_inline)) void rr_prefetch(const void *p) {
 /* Imported into Swift as SIMD8<Float>. */
 typedef float rr_float8 __attribute__((ext_vector_type(8)));
 
+/* 8 floats stored at p (32-byte aligned for AVX, 16 for SSE) with non-temporal stores: the lines
+ * go to memory without being read first and without filling the caches. Weakly ordered: the
+ * writer ends with rr_store_fence. */
+static inline __attribute__((always_inline)) void rr_stream8(float *p, rr_float8 v) {
+#if defined(__AVX__)
+  __m256 x;
+  __builtin_memcpy(&x, &v, sizeof x);
+  _mm256_stream_ps(p, x);
+#else
+  __m128 lo, hi;
+  __builtin_memcpy(&lo, &v, sizeof lo);
+  __builtin_memcpy(&hi, (const char *)&v + 16, sizeof hi);
+  _mm_stream_ps(p, lo);
+  _mm_stream_ps(p + 4, hi);
+#endif
+}
+
+/* Orders the non-temporal stores before every later store (sfence). */
+static inline __attribute__((always_inline)) void rr_store_fence(void) { _mm_sfence(); }
+
+
 /* These take and give 8 floats in element order (no lane permutation of the rows is needed) and
  * compute exactly what the software elements of Elements.swift compute (tested bit for bit). */
 
