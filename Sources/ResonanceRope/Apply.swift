@@ -85,7 +85,9 @@ private func applyInplace(_ function: StaticString, _ format: ElementFormat, _ r
 /// range on the caller's thread and n_threads - 1 threads created and joined inside the call (at
 /// most 256 in all, at most one per token), each taking the next run of consecutive tokens until
 /// none is left, so a thread that starts late does less (worth it for prefill-sized calls, not
-/// for decode); if a thread cannot be created the others do its share. Thread-safe for distinct
+/// for decode). With glibc those threads may run on any CPU the process may use but the one the
+/// caller is on when it creates them (so they are not queued behind the caller); if a thread
+/// cannot be created the others do its share. Thread-safe for distinct
 /// buffers; the handle is only read.
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, rotation, rotation->q),

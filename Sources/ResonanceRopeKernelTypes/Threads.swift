@@ -7,8 +7,11 @@
 // thread can start late: measured on the 2-vCPU development VM, a 2-thread f32 prefill called
 // right after 2 ms of idling took 3.5-3.7 ms against 3.75-3.95 ms on 1 thread (2.7-2.9 ms when
 // called back to back): the new thread's CPU took ~1.8 ms to wake, and its fixed half waited for
-// it. If pthread_create fails, the caller's thread takes every grain: the call still completes,
-// and results never depend on which thread ran a grain.
+// it. Workers are created off the caller's CPU (`rr_thread_create`: after 20 ms of idling a new
+// thread often started 1-5 ms late on the caller's own busy CPU, and the 2-thread prefill took
+// 7.2 ms, 1-thread time; placed off it, 4.9 ms). If pthread_create fails, the caller's thread
+// takes every grain: the call still completes, and results never depend on which thread ran a
+// grain.
 import CLibc
 /// Largest number of threads one call uses.
 public let maxThreads = 256
@@ -52,7 +55,7 @@ public func parallelChunks(count: Int, threads: Int, _ body: (Range<Int>, Int) -
         withUnsafeTemporaryAllocation(of: Bool.self, capacity: n) { started in
           for c in 1 ..< n {
             let job = Unmanaged.passRetained(ChunkJob(work, c)).toOpaque()
-            let rc = pthread_create(&tids[c], nil, { raw in
+            let rc = rr_thread_create(&tids[c], { raw in
               let job = Unmanaged<ChunkJob>.fromOpaque(raw!).takeRetainedValue()
               job.body(job.index)
               return nil

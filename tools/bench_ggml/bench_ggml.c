@@ -298,9 +298,13 @@ static double ggml_best(const Case *c) { return isnan(c->ggml_graph_ns) ? c->ggm
 
 static int rounds = 9;
 
-/* Settles OpenMP's spinning workers between timed blocks (libgomp spins a while after a
- * parallel region, which would steal the second core from whatever runs next). */
-static void settle(void) { usleep(2000); }
+/* Settles OpenMP's spinning workers between timed blocks: after a parallel region (ggml's, and
+ * the 2-thread memory pass) libgomp's workers busy-wait GOMP_SPINCOUNT = 300,000 spins (its
+ * default when OMP_WAIT_POLICY is unset) before they sleep, and a spinning worker takes the
+ * second core from whatever runs next. 2 ms was not enough on an AMD EPYC Zen 3 VM: our 2-thread
+ * case that follows the memory pass ran at 1-thread speed (7.4 ms vs 4.5 ms with
+ * OMP_WAIT_POLICY=passive), so every timed call now follows 20 ms of idling, the same for all. */
+static void settle(void) { usleep(20000); }
 
 static void bench_prefill(Case *c, float *x, int gptj, int threads) {
     int mode = gptj ? GGML_ROPE_TYPE_NORMAL : GGML_ROPE_TYPE_NEOX;
