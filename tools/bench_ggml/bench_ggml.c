@@ -340,7 +340,7 @@ static void bench_prefill(Case *c, float *x, int gptj, int threads) {
 }
 
 static void bench_decode(Case *c, float *q, float *k, int k_heads, int gptj) {
-    enum { INNER = 400 };
+    enum { INNER = 4000 }; /* calls per sample: long enough that the 20 ms settle before it (a cold core) is amortized */
     int mode = gptj ? GGML_ROPE_TYPE_NORMAL : GGML_ROPE_TYPE_NEOX;
     size_t n = (size_t)(DECODE_Q + k_heads) * D; /* q and k are adjacent in one allocation */
     GgmlRope g1, g32;
