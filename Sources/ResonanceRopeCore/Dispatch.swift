@@ -20,12 +20,19 @@ public enum Kernels: Sendable, CaseIterable {
   /// The fastest copy this CPU runs.
   public static let best: Kernels = resonance_rope_x86_64_v3_available() != 0 ? .avx2 : .baseline
 
-  /// One core's L2 cache in bytes (CPUID; 1 MiB when the CPU does not say): rotations whose rows
-  /// per thread exceed it prefetch their rows (`rowPrefetchDistance`).
+  /// One core's L2 cache in bytes (CPUID; 1 MiB when the CPU does not say).
   public static let l2CacheBytes: Int = {
     let b = resonance_rope_l2_cache_bytes()
     return b > 0 ? Int(b) : 1 << 20
   }()
+
+  /// The one rule of the kernels' memory hints (the rotation's row prefetch, the table fill's
+  /// streaming stores): whether a thread's data, `elements` elements of `size` bytes, goes past
+  /// one core's L2 (an overflowing product does).
+  package static func pastL2(elements: Int, size: Int) -> Bool {
+    let (bytes, o) = elements.multipliedReportingOverflow(by: size)
+    return o || bytes > l2CacheBytes
+  }
 
   /// The copies this CPU can run (tests compare them bit for bit).
   public static var available: [Kernels] { best == .avx2 ? [.baseline, .avx2] : [.baseline] }

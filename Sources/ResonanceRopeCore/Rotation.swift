@@ -42,14 +42,16 @@ extension FrequencyTable {
   package func rotate(format: ElementFormat, q: HeadBuffer, k: HeadBuffer?, tokens: Range<Int>,
                       positions: Positions, inverse: Bool, applyAttentionFactor: Bool, threads: Int = 1,
                       kernels: Kernels = .best, prefetchRows: Bool? = nil) throws(RopeError) {
-    func saturated(_ r: (partialValue: Int, overflow: Bool)) -> Int { r.overflow ? Int.max : r.partialValue }
-    let heads = saturated(q.heads.addingReportingOverflow(k?.heads ?? 0))
-    let bytes = saturated(saturated(tokens.count.multipliedReportingOverflow(by: heads)).multipliedReportingOverflow(by: Int(config.rotaryDim) * format.size))
-    let perThread = bytes / max(1, min(threads, tokens.count))
+    // Rows per thread (each rotaryDim elements): heads and tokens are validated spans, so only
+    // an absurd product overflows, and then it is past L2 anyway.
+    let heads = q.heads.addingReportingOverflow(k?.heads ?? 0), tokensPerThread = tokens.count / max(1, min(threads, tokens.count))
+    let rows = tokensPerThread.multipliedReportingOverflow(by: heads.partialValue)
+    let elements = rows.partialValue.multipliedReportingOverflow(by: Int(config.rotaryDim))
+    let past = heads.overflow || rows.overflow || elements.overflow || Kernels.pastL2(elements: elements.partialValue, size: format.size)
     let job = KernelRotation(q: q, k: k, tokens: tokens, positions: positions, format: format.kernelFormat,
                              gptj: config.layout == .gptj, scale: applyAttentionFactor ? attentionFactor : 1,
                              sinSign: inverse ? -1 : 1, threads: threads,
-                             prefetchRows: prefetchRows ?? (perThread > Kernels.l2CacheBytes))
+                             prefetchRows: prefetchRows ?? past)
     try withKernelScratch(chunks: chunkCount(count: tokens.count, threads: threads)) { kernels.rotate(fast.data, job, scratch: $0) }
   }
 
@@ -60,8 +62,8 @@ extension FrequencyTable {
   package func fillTable(layout: TableLayout, positions: Positions, count: Int, scale: Double,
                          cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>?,
                          kernels: Kernels = .best, stream: Bool? = nil) throws(RopeError) {
-    let floats = count.multipliedReportingOverflow(by: Int(config.rotaryDim))  // both buffers: 2 * (d / 2) or d
-    let large = floats.overflow || floats.partialValue > Kernels.l2CacheBytes / 4
+    let floats = count.multipliedReportingOverflow(by: Int(config.rotaryDim))  // both buffers: 2 * (d / 2), or more
+    let large = floats.overflow || Kernels.pastL2(elements: floats.partialValue, size: 4)
     let job = KernelTableFill(layout: layout.kernelLayout, positions: positions, count: count, scale: scale, cos: cos, sin: sin,
                               stream: stream ?? large)
     try withKernelScratch(chunks: 1) { kernels.fillTable(fast.data, job, scratch: $0) }

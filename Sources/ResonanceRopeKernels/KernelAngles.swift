@@ -44,34 +44,36 @@ import ResonanceRopeKernelTypes
 /// Lanes of the double-precision generator.
 typealias DoubleLanes = SIMD8<Double>
 
-/// sum S_k z^k with S_k = (-1)^k (2 pi)^(2k+1) / (2k+1)!, so sin(2 pi u) = u * this at z = u^2,
-/// and sum C_k z^k with C_k = (-1)^k (2 pi)^(2k) / (2k)!, cos(2 pi u) at z = u^2 (nearest
-/// doubles, from mpmath). Horner's rule from the highest coefficient down, written out: a loop
-/// over a coefficient array stayed a loop in the build (bounds checks, a branch and a broadcast
-/// load per step: 376 instructions per 8 pairs of a plain-RoPE decode row, 29 % of the call).
+/// k.0 + z (k.1 + z (k.2 + ... + z k.7)): Horner's rule from the highest coefficient down, with
+/// the coefficients as a tuple (a loop over a coefficient array stayed a loop in the build:
+/// bounds checks, a branch and a broadcast load per step, 376 instructions per 8 pairs of a
+/// plain-RoPE decode row, 29 % of the call).
 @inline(__always)
-func _sinSeries(_ z: DoubleLanes) -> DoubleLanes {
-  var r = _v(-0.7181223017785006)
-  r = r * z + 3.819952584848282
-  r = r * z + -15.09464257682299
-  r = r * z + 42.058693944897655
-  r = r * z + -76.70585975306139
-  r = r * z + 81.60524927607506
-  r = r * z + -41.34170224039976
-  return r * z + 6.283185307179586
+func _horner8(_ z: DoubleLanes, _ k: (Double, Double, Double, Double, Double, Double, Double, Double)) -> DoubleLanes {
+  var r = _v(k.7)
+  r = r * z + k.6
+  r = r * z + k.5
+  r = r * z + k.4
+  r = r * z + k.3
+  r = r * z + k.2
+  r = r * z + k.1
+  return r * z + k.0
 }
 
+/// sum S_k z^k with S_k = (-1)^k (2 pi)^(2k+1) / (2k+1)!, so sin(2 pi u) = u * this at z = u^2.
+/// Nearest doubles, from mpmath.
+@inline(__always)
+func _sinSeries(_ z: DoubleLanes) -> DoubleLanes {
+  _horner8(z, (6.283185307179586, -41.34170224039976, 81.60524927607506, -76.70585975306139,
+               42.058693944897655, -15.09464257682299, 3.819952584848282, -0.7181223017785006))
+}
+
+/// sum C_k z^k with C_k = (-1)^k (2 pi)^(2k) / (2k)!, cos(2 pi u) at z = u^2: C_1 ... C_8 by
+/// `_horner8`, then its last step to C_0 (the same operations as Horner over all nine).
 @inline(__always)
 func _cosSeries(_ z: DoubleLanes) -> DoubleLanes {
-  var r = _v(0.28200596845579123)
-  r = r * z + -1.714390711088672
-  r = r * z + 7.903536371318469
-  r = r * z + -26.4262567833744
-  r = r * z + 60.24464137187666
-  r = r * z + -85.45681720669373
-  r = r * z + 64.9393940226683
-  r = r * z + -19.739208802178716
-  return r * z + 1.0
+  _horner8(z, (-19.739208802178716, 64.9393940226683, -85.45681720669373, 60.24464137187666,
+               -26.4262567833744, 7.903536371318469, -1.714390711088672, 0.28200596845579123)) * z + 1.0
 }
 
 /// A vector of `x` in every lane.

@@ -20,8 +20,9 @@
 import CKernelHints
 import ResonanceRopeKernelTypes
 
+/// Eight floats from p, any alignment.
 @inline(__always)
-private func _half(_ p: UnsafePointer<Float>) -> FloatHalf {
+func _half(_ p: UnsafePointer<Float>) -> FloatHalf {
   UnsafeRawPointer(p).loadUnaligned(as: FloatHalf.self)
 }
 

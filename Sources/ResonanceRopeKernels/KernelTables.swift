@@ -11,7 +11,6 @@ package func kernelFillTable(_ a: AngleData, _ job: KernelTableFill, scratch: Un
   let h = a.pairCount
   var (rows, cursor) = _scratch(a, scratch)
   let (c, s) = rows[0]
-  @inline(__always) func _half(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
   let w = job.layout == .half ? h : 2 &* h
   // Half rows straight from the generator when its block writes end at the row's end (it writes
   // whole blocks of 8 from 0 and from the table pairs): no copy through the scratch rows

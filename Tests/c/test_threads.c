@@ -296,6 +296,15 @@ static void *racer(void *arg) {
     return NULL;
 }
 
+/* Job 3 of the Resonance handle on the calling thread, n_threads as given: the expected bits? */
+static int shared_job_matches(int n_threads) {
+    float buf[T * (QH + KH) * D];
+    rr_rotation rot;
+    memcpy(buf, jobs[1][3].input, sizeof buf);
+    setup_rotation(&rot, &jobs[1][3], buf, n_threads);
+    return rr_rope_apply_f32_inplace(shared[1], &rot) == RR_STATUS_OK && memcmp(buf, jobs[1][3].expected, sizeof buf) == 0;
+}
+
 int main(int argc, char **argv) {
     pthread_t threads[N_THREADS];
     worker_arg args[N_THREADS];
@@ -324,14 +333,7 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < N_THREADS; i++) pthread_join(threads[i], NULL);
     /* the main thread's handles were used by all: still intact, then freed once */
-    {
-        float buf[T * (QH + KH) * D];
-        rr_rotation rot;
-        memcpy(buf, jobs[1][3].input, sizeof buf);
-        setup_rotation(&rot, &jobs[1][3], buf, 0);
-        check(rr_rope_apply_f32_inplace(shared[1], &rot) == RR_STATUS_OK && memcmp(buf, jobs[1][3].expected, sizeof buf) == 0,
-              "shared handle intact after the threads", -1);
-    }
+    check(shared_job_matches(0), "shared handle intact after the threads", -1);
     /* The library places its workers off the caller's CPU when the process may use others; with
      * the caller restricted to its own CPU that is impossible, and the workers must still be
      * created (plainly) and give the same bits. */
@@ -342,12 +344,7 @@ int main(int argc, char **argv) {
             CPU_ZERO(&one);
             CPU_SET(here, &one);
             if (sched_setaffinity(0, sizeof one, &one) == 0) {
-                float buf[T * (QH + KH) * D];
-                rr_rotation rot;
-                memcpy(buf, jobs[1][3].input, sizeof buf);
-                setup_rotation(&rot, &jobs[1][3], buf, 3);
-                check(rr_rope_apply_f32_inplace(shared[1], &rot) == RR_STATUS_OK && memcmp(buf, jobs[1][3].expected, sizeof buf) == 0,
-                      "3 threads with the caller pinned to one CPU: bit-identical", -1);
+                check(shared_job_matches(3), "3 threads with the caller pinned to one CPU: bit-identical", -1);
                 check(sched_setaffinity(0, sizeof before, &before) == 0, "affinity restored", -1);
             }
         }
