@@ -27,17 +27,25 @@ public struct HeadGeometry: Sendable, Equatable {
       throw RopeError(.invalidStride, "\(name) strides (\(tokenStride), \(headStride)): must be >= 0")
     }
     if tokens == 0 { return 0 }
-    var dims = [(stride: headStride, count: heads, what: "head_stride"), (stride: tokenStride, count: tokens, what: "token_stride")]
-    if dims[0].stride > dims[1].stride { dims.swapAt(0, 1) }
+    // The two (stride, count) pairs, the smaller stride first, as values (this runs on every
+    // rotation call: an array of them was a heap allocation per call).
     var extent = Int64(headDim)
-    for d in dims where d.count > 1 {
-      guard d.stride >= extent else {
-        throw RopeError(.invalidStride, "\(name)_\(d.what) = \(d.stride) is smaller than the \(extent) elements it must step over: rows would overlap")
+    func step(_ stride: Int64, _ count: Int64, _ what: String) throws(RopeError) {
+      guard count > 1 else { return }
+      guard stride >= extent else {
+        throw RopeError(.invalidStride, "\(name)_\(what) = \(stride) is smaller than the \(extent) elements it must step over: rows would overlap")
       }
-      let (m, o1) = (d.count - 1).multipliedReportingOverflow(by: d.stride)
+      let (m, o1) = (count - 1).multipliedReportingOverflow(by: stride)
       let (e, o2) = m.addingReportingOverflow(extent)
-      guard !o1, !o2 else { throw RopeError(.overflow, "\(name): (n - 1) * \(d.what) overflows int64") }
+      guard !o1, !o2 else { throw RopeError(.overflow, "\(name): (n - 1) * \(what) overflows int64") }
       extent = e
+    }
+    if headStride <= tokenStride {
+      try step(headStride, heads, "head_stride")
+      try step(tokenStride, tokens, "token_stride")
+    } else {
+      try step(tokenStride, tokens, "token_stride")
+      try step(headStride, heads, "head_stride")
     }
     let (_, o) = extent.multipliedReportingOverflow(by: Int64(elementSize))
     guard !o else { throw RopeError(.overflow, "\(name): \(extent) elements overflow int64 bytes") }

@@ -19,17 +19,42 @@ extension ElementFormat {
   }
 }
 
+/// A kernel call that needs scratch (`FrequencyTable.withKernelScratch`).
+enum ScratchWork {
+  case rotate(Kernels, AngleData, KernelRotation)
+  case fillTable(Kernels, AngleData, KernelTableFill)
+
+  func run(scratch: UnsafeMutableRawPointer) {
+    switch self {
+    case .rotate(let kernels, let a, let job): kernels.rotate(a, job, scratch: scratch)
+    case .fillTable(let kernels, let a, let job): kernels.fillTable(a, job, scratch: scratch)
+    }
+  }
+}
+
 extension FrequencyTable {
-  /// Runs `body` with `chunks` blocks of kernel scratch (malloc'd, 64-byte aligned: a few KiB
-  /// per block for d = 128). Throws `.outOfMemory` when malloc fails, before anything is written.
-  func withKernelScratch<T>(chunks: Int, _ body: (UnsafeMutableRawPointer) -> T) throws(RopeError) -> T {
-    let bytes = ResonanceRopeKernels.kernelScratchBytes(fast.data)  // <= ~2 MiB at h = 32768
+  /// Runs `work` with `chunks` blocks of kernel scratch for a call of `tokens` tokens, 64-byte
+  /// aligned (`kernelScratchBytes(tokens:)` per block: 2.6 KiB for one token at d = 128, up to
+  /// ~22 KiB from 16 tokens on): on the caller's stack when they fit in RR_STACK_SCRATCH_BYTES
+  /// (a decode call allocates nothing), malloc'd otherwise. Throws `.outOfMemory` when malloc
+  /// fails, before anything is written.
+  func withKernelScratch(tokens: Int, chunks: Int, _ work: ScratchWork) throws(RopeError) {
+    let bytes = ResonanceRopeKernels.kernelScratchBytes(fast.data, tokens: tokens)  // <= ~2 MiB at h = 32768
     let (total, o) = bytes.multipliedReportingOverflow(by: max(chunks, 1))
+    if !o && total <= Int(RR_STACK_SCRATCH_BYTES) {
+      // The work as a value behind a C function pointer that captures nothing (a Swift closure
+      // passed through C would be escaping: a heap-allocated context, two per call measured).
+      var w = work
+      withUnsafeMutablePointer(to: &w) { p in
+        rr_with_stack_scratch({ p, raw in p!.assumingMemoryBound(to: ScratchWork.self).pointee.run(scratch: raw!) }, p)
+      }
+      return
+    }
     guard !o, let raw = aligned_alloc(64, total) else {
       throw RopeError(.outOfMemory, "could not allocate \(bytes) bytes of scratch per thread for \(chunks) threads")
     }
     defer { free(raw) }
-    return body(raw)
+    work.run(scratch: raw)
   }
 
   /// Rotates tokens `tokens` of q (and k) in place: pair i of token t turns by the angle of
@@ -52,7 +77,7 @@ extension FrequencyTable {
                              gptj: config.layout == .gptj, scale: applyAttentionFactor ? attentionFactor : 1,
                              sinSign: inverse ? -1 : 1, threads: threads,
                              prefetchRows: prefetchRows ?? past)
-    try withKernelScratch(chunks: chunkCount(count: tokens.count, threads: threads)) { kernels.rotate(fast.data, job, scratch: $0) }
+    try withKernelScratch(tokens: tokens.count, chunks: chunkCount(count: tokens.count, threads: threads), .rotate(kernels, fast.data, job))
   }
 
   /// Fills a cos/sin cache for `count` positions. `sin` must be non-nil unless layout == .vllm.
@@ -66,7 +91,7 @@ extension FrequencyTable {
     let large = floats.overflow || Kernels.pastL2(elements: floats.partialValue, size: 4)
     let job = KernelTableFill(layout: layout.kernelLayout, positions: positions, count: count, scale: scale, cos: cos, sin: sin,
                               stream: stream ?? large)
-    try withKernelScratch(chunks: 1) { kernels.fillTable(fast.data, job, scratch: $0) }
+    try withKernelScratch(tokens: count, chunks: 1, .fillTable(kernels, fast.data, job))
   }
 
   /// Rotates one token's heads with rows from `preparedRows` (the benchmark's rotation-only case).
@@ -76,7 +101,7 @@ extension FrequencyTable {
   }
 
   /// Bytes of scratch `preparedRows` needs.
-  package var kernelScratchBytes: Int { ResonanceRopeKernels.kernelScratchBytes(fast.data) }
+  package var kernelScratchBytes: Int { ResonanceRopeKernels.kernelScratchBytes(fast.data, tokens: 1) }
 
   /// The rows `rotateToken` takes for one position and format, written into `scratch`
   /// (`kernelScratchBytes` bytes, 64-byte aligned).

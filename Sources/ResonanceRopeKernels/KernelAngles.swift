@@ -104,8 +104,11 @@ func _cosSinTurns(_ t: DoubleLanes) -> (cos: DoubleLanes, sin: DoubleLanes) {
   // -1 -> (s, -c). As exact arithmetic (SIMD comparisons and lane selects are scalar loops in
   // Swift 6.3): odd = q^2 (4 - q^2) / 3 is 1 for q = +-1, else 0; a = (1 - odd)(1 - q^2 / 2)
   // and b = odd * q are in {-1, 0, 1}, so a c - b s and a s + b c are one value plus an exact 0.
+  // The division is a multiplication by the double nearest 1/3: 3 * that is exactly 1 (the
+  // product 1 - 2^-54 rounds to even), 0 * that is 0, so the same values without a vdivpd
+  // (latency 13+ cycles, 16 per decode row).
   let q2 = q * q
-  let odd = q2 * (4 - q2) / 3  // 0 * 4 / 3, 1 * 3 / 3, 4 * 0 / 3: exact
+  let odd = q2 * (4 - q2) * (1.0 / 3.0)  // 0 * 4, 1 * 3, 4 * 0 times RN(1/3): 0, 1, 0 exactly
   let a = (1 - odd) * (1 - q2 * 0.5), b = odd * q
   let co = a * c - b * s, si = a * s + b * c
   return (co, si)
@@ -199,10 +202,16 @@ func _rowBatch(_ a: AngleData) -> Int { max(1, min(periodicBlock, 32768 / (2 * _
 @inline(__always)
 func _residueCount(_ a: AngleData) -> Int { (a.tablePairs + 8) / 8 * 8 }
 
-/// Bytes of per-thread scratch the kernels need for a table: `_rowBatch` pairs of cos and sin
-/// rows, cursor residues, anchor rows; 64-byte aligned pieces.
-package func kernelScratchBytes(_ a: AngleData) -> Int {
-  2 * _rowBatch(a) * _rowBytes(a) + (_residueCount(a) * 4 + 63) / 64 * 64 + 2 * a.paddedPairs * 8
+/// Row pairs of the scratch for a call of `tokens` tokens: `_rowBatch`, or fewer when the call
+/// has fewer tokens (a decode call needs one: its scratch fits on the caller's stack).
+@inline(__always)
+func _rowBatch(_ a: AngleData, tokens: Int) -> Int { max(1, min(_rowBatch(a), tokens)) }
+
+/// Bytes of per-thread scratch the kernels need for a table and a call of `tokens` tokens:
+/// `_rowBatch(a, tokens:)` pairs of cos and sin rows, cursor residues, anchor rows; 64-byte
+/// aligned pieces.
+package func kernelScratchBytes(_ a: AngleData, tokens: Int) -> Int {
+  2 * _rowBatch(a, tokens: tokens) * _rowBytes(a) + (_residueCount(a) * 4 + 63) / 64 * 64 + 2 * a.paddedPairs * 8
 }
 
 /// The rows of one scratch block: row pair `b` (< _rowBatch) is (cos, sin).
@@ -215,12 +224,12 @@ struct RowSlots {
   }
 }
 
-/// Splits one scratch block (kernelScratchBytes, 64-byte aligned) into the row slots and the
+/// Splits one scratch block (kernelScratchBytes(a, tokens:), 64-byte aligned) into the row slots and the
 /// cursor. Rows are not cleared: lanes past the pairs a row holds are only ever combined into
 /// lanes that are not stored. The residues are cleared (the gather reads whole blocks of 8).
 @inline(__always)
-func _scratch(_ a: AngleData, _ raw: UnsafeMutableRawPointer) -> (rows: RowSlots, cursor: AngleCursor) {
-  let rb = _rowBytes(a), batch = _rowBatch(a)
+func _scratch(_ a: AngleData, _ raw: UnsafeMutableRawPointer, tokens: Int) -> (rows: RowSlots, cursor: AngleCursor) {
+  let rb = _rowBytes(a), batch = _rowBatch(a, tokens: tokens)
   raw.bindMemory(to: Float.self, capacity: 2 * batch * rb / 4)
   let resStart = raw + 2 * batch * rb
   let res = resStart.bindMemory(to: Int32.self, capacity: _residueCount(a))

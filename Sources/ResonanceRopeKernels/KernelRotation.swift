@@ -177,9 +177,10 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
 @inline(__always)
 func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
   let h = a.pairCount
-  let stride = kernelScratchBytes(a), batch = _rowBatch(a)
-  parallelChunks(count: job.tokens.count, threads: job.threads) { chunk, index in
-    var (rows, cursor) = _scratch(a, scratch + index &* stride)
+  let tokens = job.tokens.count
+  let stride = kernelScratchBytes(a, tokens: tokens), batch = _rowBatch(a, tokens: tokens)
+  parallelChunks(count: tokens, threads: job.threads) { chunk, index in
+    var (rows, cursor) = _scratch(a, scratch + index &* stride, tokens: tokens)
     var t = job.tokens.lowerBound + chunk.lowerBound
     let end = job.tokens.lowerBound + chunk.upperBound
     while t < end {
@@ -200,7 +201,7 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
 }
 
 /// Rotates `job`. `scratch` holds min(job.threads, tokens, maxThreads) (at least 1) blocks of
-/// `kernelScratchBytes(angles)` bytes, 64-byte aligned.
+/// `kernelScratchBytes(angles, tokens: job.tokens.count)` bytes, 64-byte aligned.
 @export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelRotate(_ angles: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
   switch job.format {
@@ -210,13 +211,13 @@ package func kernelRotate(_ angles: AngleData, _ job: KernelRotation, scratch: U
   }
 }
 
-/// The rows `kernelRotateToken` takes for one position: cos and sin (`kernelScratchBytes`
-/// bytes of scratch, the rows at its start) prepared for the format (the benchmark's
+/// The rows `kernelRotateToken` takes for one position: cos and sin (`kernelScratchBytes(a,
+/// tokens: 1)` bytes of scratch, the rows at its start) prepared for the format (the benchmark's
 /// rotation-only case).
 @export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelPreparedRows(_ angles: AngleData, format: KernelFormat, gptj: Bool, position m: Int64,
                                 scratch: UnsafeMutableRawPointer) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
-  var (rows, cursor) = _scratch(angles, scratch)
+  var (rows, cursor) = _scratch(angles, scratch, tokens: 1)
   let (c, s) = rows[0]
   _angleRow(angles, position: m, scale: 1, sinSign: 1, cursor: &cursor, cos: c, sin: s)
   switch format {

@@ -5,11 +5,11 @@ import CKernelHints
 import ResonanceRopeKernelTypes
 
 /// Fills a cos/sin cache (see `KernelCacheLayout`) from the fast rows. `scratch`: one
-/// `kernelScratchBytes` block.
+/// `kernelScratchBytes(a, tokens: job.count)` block.
 @export(interface)  // compiled only in this module: see Dispatch.swift
 package func kernelFillTable(_ a: AngleData, _ job: KernelTableFill, scratch: UnsafeMutableRawPointer) {
   let h = a.pairCount
-  var (rows, cursor) = _scratch(a, scratch)
+  var (rows, cursor) = _scratch(a, scratch, tokens: job.count)
   let (c, s) = rows[0]
   let w = job.layout == .half ? h : 2 &* h
   // Half rows straight from the generator when its block writes end at the row's end (it writes
@@ -24,7 +24,7 @@ package func kernelFillTable(_ a: AngleData, _ job: KernelTableFill, scratch: Un
   // 16 positions). (Streaming straight from the generator, which writes 32 bytes of 8 rows in
   // turn, left lines half written: 2.5x slower than cached stores.)
   if job.layout == .half && h % 8 == 0 && job.stream && (UInt(bitPattern: job.cos) | UInt(bitPattern: job.sin!)) % 32 == 0 {
-    let batch = _rowBatch(a)
+    let batch = _rowBatch(a, tokens: job.count)
     var t = 0
     while t < job.count {
       let n = min(batch, job.count &- t)
