@@ -88,7 +88,11 @@ private func applyInplace(_ function: StaticString, _ format: ElementFormat, _ r
 /// for decode). With glibc those threads may run on any CPU the process may use but the one the
 /// caller is on when it creates them (so they are not queued behind the caller); if a thread
 /// cannot be created the others do its share. Thread-safe for distinct
-/// buffers; the handle is only read.
+/// buffers; the handle is only read. The calling thread keeps the last row of angles it computed
+/// by polynomial (2 KiB of thread-local storage; pairs without Resonance or with periods past the
+/// table), which the next calls at nearby positions (the next decode token, every layer at one
+/// position) reuse: the values are the same either way. A call that needs at most 8 KiB of
+/// scratch (one token at d <= 256) allocates nothing: the scratch is on the caller's stack.
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, rotation, rotation->q),
 /// RR_STATUS_STRUCT_SIZE (struct_size, reserved fields), RR_STATUS_UNKNOWN_ENUM (flags),

@@ -11,6 +11,7 @@
 //   below 2^38 in magnitude (exact in double), and x mod P follows (KernelAngles.swift).
 // - Polynomial pairs: sigma_j = 2^(21 j) tau mod 1 split for exact products, and the steps
 //   (cos j theta, sin j theta), j < anchorSpan, by the exact path.
+import CKernelHints
 import CLibc
 import ResonanceRopeKernels
 
@@ -161,7 +162,7 @@ package final class FastAngles: @unchecked Sendable {  // immutable after init; 
         stepSin[j * n + i] = cs.sin
       }
     }
-    data = AngleData(pairCount: h, tablePairs: k, paddedPairs: n, period: period, blockStep: blockStep, periodD: periodD,
+    data = AngleData(cacheKey: rr_new_cache_key(), pairCount: h, tablePairs: k, paddedPairs: n, period: period, blockStep: blockStep, periodD: periodD,
                      r1: r1, r2: r2, invPeriod: invPeriod, offset: offset, offsetD: offsetD, entries: entries,
                      sigma: sigma, stepCos: stepCos, stepSin: stepSin)
   }

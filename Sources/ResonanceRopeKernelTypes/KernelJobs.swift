@@ -45,8 +45,10 @@ package struct AngleData {
   /// the step from a row's anchor position to the row.
   package var stepCos: UnsafeMutablePointer<Double>
   package var stepSin: UnsafeMutablePointer<Double>
+  /// This table's name in the threads' anchor caches (rr_new_cache_key: unique in the process).
+  package var cacheKey: UInt64
 
-  package init(pairCount: Int, tablePairs: Int, paddedPairs: Int, period: UnsafeMutablePointer<Int32>,
+  package init(cacheKey: UInt64, pairCount: Int, tablePairs: Int, paddedPairs: Int, period: UnsafeMutablePointer<Int32>,
                blockStep: UnsafeMutablePointer<Int32>, periodD: UnsafeMutablePointer<Double>,
                r1: UnsafeMutablePointer<Double>, r2: UnsafeMutablePointer<Double>,
                invPeriod: UnsafeMutablePointer<Double>, offset: UnsafeMutablePointer<Int>,
@@ -56,7 +58,7 @@ package struct AngleData {
     self.pairCount = pairCount; self.tablePairs = tablePairs; self.paddedPairs = paddedPairs
     self.period = period; self.blockStep = blockStep; self.periodD = periodD; self.r1 = r1; self.r2 = r2
     self.invPeriod = invPeriod; self.offset = offset; self.offsetD = offsetD; self.entries = entries
-    self.sigma = sigma; self.stepCos = stepCos; self.stepSin = stepSin
+    self.sigma = sigma; self.stepCos = stepCos; self.stepSin = stepSin; self.cacheKey = cacheKey
   }
 }
 

@@ -181,6 +181,35 @@ struct AngleCursor {
   var anchorValid = false
 }
 
+extension AngleCursor {
+  /// The key of this table's anchor rows computed for `scale`: with scale 1 the rows hold only
+  /// the polynomial pairs [tablePairs, pairCount), otherwise every pair (`_angleRow`).
+  @inline(__always)
+  static func cacheKey(_ a: AngleData, scale: Double) -> UInt64 { a.cacheKey &* 2 &+ (scale == 1 ? 0 : 1) }
+
+  /// Takes the anchor rows from the calling thread's cache (`rr_anchor_cache`), when its rows
+  /// are needed and fit: the cursor then computes and keeps its anchor rows there, and `release`
+  /// records which anchor they hold. Returns the cache, or nil (the scratch's rows are used).
+  @inline(__always)
+  mutating func adoptThreadCache(_ a: AngleData, scale: Double) -> UnsafeMutablePointer<rr_anchor_cache>? {
+    guard scale != 1 || a.tablePairs < a.pairCount, a.paddedPairs <= Int(RR_ANCHOR_CACHE_PAIRS),
+          let c = rr_thread_anchor_cache(), let rows = rr_anchor_cache_rows(c) else { return nil }
+    anchorCos = rows
+    anchorSin = rows + Int(RR_ANCHOR_CACHE_PAIRS)
+    anchorValid = c.pointee.key == AngleCursor.cacheKey(a, scale: scale)
+    anchor = c.pointee.anchor
+    c.pointee.key = 0  // the rows may change until `release`
+    return c
+  }
+
+  /// Records the anchor the cache's rows now hold (after `adoptThreadCache`).
+  @inline(__always)
+  func release(_ c: UnsafeMutablePointer<rr_anchor_cache>, _ a: AngleData, scale: Double) {
+    c.pointee.anchor = anchor
+    c.pointee.key = anchorValid ? AngleCursor.cacheKey(a, scale: scale) : 0
+  }
+}
+
 /// Floats of one cos or sin row: the pair count rounded up for whole-block writes, and 2h for the
 /// gptj expansion, plus a block.
 @inline(__always)

@@ -228,6 +228,10 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
   let stride = kernelScratchBytes(a, tokens: tokens), batch = _rowBatch(a, tokens: tokens)
   parallelChunks(count: tokens, threads: job.threads) { chunk, index in
     var (rows, cursor) = _scratch(a, scratch + index &* stride, tokens: tokens)
+    // Worker 0 is the calling thread: its anchor rows live in its thread's cache, so the next
+    // call (the next position, the next layer) starts with them.
+    let cache = index == 0 ? cursor.adoptThreadCache(a, scale: job.scale) : nil
+    defer { if let cache { cursor.release(cache, a, scale: job.scale) } }
     var t = job.tokens.lowerBound + chunk.lowerBound
     let end = job.tokens.lowerBound + chunk.upperBound
     while t < end {

@@ -313,3 +313,42 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
   }
 }
 
+
+@Test func threadAnchorCacheGivesTheBitsOfAColdCall() throws {
+  // The calling thread keeps its last anchor row (rr_anchor_cache). Every call of a sequence that
+  // hits it, misses it, or meets another handle's or another scale's row must give the bits of
+  // the same call made cold (right after a third handle's call at another anchor has replaced
+  // the cached row). Handles whose rows use the polynomial: Resonance at base 1e6 (periods past
+  // 2^16 for pairs 22 ..< 32: table and polynomial pairs, so a scale-1 row holds only the
+  // polynomial pairs and an attention-factor row all of them) and plain RoPE.
+  let resonant = try FrequencyTable(RopeConfig(rotaryDim: 64, headDim: 64, base: 1e6, resonance: true, layout: .neox,
+                                               attentionFactor: 1.25))
+  let plain = try FrequencyTable(RopeConfig(rotaryDim: 64, headDim: 64, base: 10000, resonance: false, layout: .gptj,
+                                            attentionFactor: 1.25))
+  let other = try FrequencyTable(RopeConfig(rotaryDim: 64, headDim: 64, base: 500, resonance: false, layout: .neox))
+  #expect(resonant.fast.data.tablePairs > 0 && resonant.fast.data.tablePairs < 32)
+  var rng = SeededRNG(0xCAC4E)
+  let x: [Float] = (0 ..< 2 * 64).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+  func call(_ t: FrequencyTable, _ m: Int64, _ attention: Bool) -> [UInt32] {
+    var buffer = x
+    var position = m
+    buffer.withUnsafeMutableBytes { raw in
+      withUnsafePointer(to: &position) { p in
+        let q = HeadBuffer(base: raw.baseAddress!, geometry: HeadGeometry(heads: 2, tokenStride: 128, headStride: 64))
+        try! t.rotate(format: .float32, q: q, k: nil, tokens: 0 ..< 1, positions: .list(p), inverse: false,
+                      applyAttentionFactor: attention, threads: 1)
+      }
+    }
+    return buffer.map(\.bitPattern)
+  }
+  let calls: [(FrequencyTable, Int64, Bool)] = [
+    (resonant, 1000, false), (resonant, 1001, true), (resonant, 1002, false), (resonant, 1003, false),  // anchor 992
+    (plain, 1003, false), (resonant, 1004, true), (plain, 1005, true), (plain, 1006, true),
+    (resonant, 5000, false), (resonant, 1007, false), (plain, -1_000_000_007, false), (plain, -1_000_000_008, false),
+  ]
+  let warm = calls.map { call($0.0, $0.1, $0.2) }  // one after the other: hits and misses
+  for (i, c) in calls.enumerated() {
+    _ = call(other, 77_777, false)
+    #expect(warm[i] == call(c.0, c.1, c.2), "call \(i): position \(c.1), attention \(c.2)")
+  }
+}

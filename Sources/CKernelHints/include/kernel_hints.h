@@ -8,6 +8,27 @@
 
 #include <stdint.h>
 
+/* The calling thread's copy of the last anchor row the anchored polynomial computed
+ * (KernelAngles.swift): the double cos and sin of the polynomial pairs at the anchor position
+ * (the position with its low 4 bits cleared), before any scale. A decode call computes the
+ * row of its anchor from scratch (the polynomial of every pair: about a third of a 1-token
+ * plain-RoPE call), and the next 15 positions, and every layer at the same position, share it:
+ * the calling thread keeps it here. `key` names the handle (rr_new_cache_key, never reused)
+ * and whether the row holds the table pairs too; 0 = no entry. Used only by the thread that owns
+ * it (thread-local: no sharing, no locks); the values are those the polynomial gives, so results
+ * never depend on the cache. 2 KiB of thread-local storage per thread that rotates. Hidden:
+ * not part of the library's interface. */
+#define RR_ANCHOR_CACHE_PAIRS 128
+typedef struct {
+  uint64_t key;
+  int64_t anchor;
+  double rows[2 * RR_ANCHOR_CACHE_PAIRS]; /* cos of pairs 0 ..< RR_ANCHOR_CACHE_PAIRS, then sin */
+} rr_anchor_cache;
+__attribute__((visibility("hidden"))) rr_anchor_cache *rr_thread_anchor_cache(void);
+static inline __attribute__((always_inline)) double *rr_anchor_cache_rows(rr_anchor_cache *c) { return c->rows; }
+/* A key no other handle of this process had (1, 2, ...). */
+__attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
+
 /* Ask for the cache line holding p, to be read soon. */
 static inline __attribute__((always_inline)) void rr_prefetch(const void *p) {
   __builtin_prefetch(p, 0, 3);
