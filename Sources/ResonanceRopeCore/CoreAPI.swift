@@ -70,6 +70,9 @@ extension FrequencyTable {
   /// rotary dimension are not touched; the same bits for every `threads`. Throws before writing
   /// anything for a layout that does not fit its buffer, a misaligned buffer, q and k sharing an
   /// element, positions that overflow or overlap q / k, threads < 0, or an allocation failure.
+  /// `prefetchRows` (for benchmarks; never changes a result): nil, the library's choice (rows past
+  /// one core's L2 row by row with a read prefetch, else block by block over the heads); true /
+  /// false, row by row with / without the prefetch.
   public func rotate(_ format: ElementFormat, q: UnsafeMutableRawBufferPointer, _ qLayout: HeadGeometry,
                      k: UnsafeMutableRawBufferPointer? = nil, _ kLayout: HeadGeometry? = nil, tokens: Int,
                      positions: RotationPositions = .start(0), inverse: Bool = false,
@@ -77,7 +80,8 @@ extension FrequencyTable {
     guard threads >= 0 else { throw RopeError(.invalidValue, "threads = \(threads): must be >= 0") }
     guard let c = try checkedRotation(format, q: q, qLayout, k: k, kLayout, tokens: tokens, positions: positions) else { return }
     try rotate(format: format, q: c.q, k: c.k, tokens: 0 ..< tokens, positions: c.positions, inverse: inverse,
-               applyAttentionFactor: applyAttentionFactor, threads: threads, prefetchRows: prefetchRows)
+               applyAttentionFactor: applyAttentionFactor, threads: threads,
+               rows: prefetchRows.map { RowAccess.streamed(prefetch: $0) })
   }
 
   /// cos/sin rows of one position, prepared for one element format (the benchmark's

@@ -62,11 +62,12 @@ extension FrequencyTable {
   /// `applyAttentionFactor`. Dimensions past the rotary dim are not touched. `threads` > 1 splits
   /// the tokens into runs of consecutive tokens on that many threads (capped at `maxThreads`); results are
   /// bit-identical for every thread count and for every copy of the kernels (`kernels`).
-  /// `prefetchRows`: whether the kernel prefetches rows ahead (see `rowPrefetchDistance`); nil
-  /// (the library's choice) when the rows one thread rotates do not fit in this CPU's L2 cache.
+  /// `rows`: how the kernel walks the rows (`RowAccess`); nil, the library's choice: streamed
+  /// with the prefetch when the rows one thread rotates do not fit in this CPU's L2 cache, else
+  /// cached.
   package func rotate(format: ElementFormat, q: HeadBuffer, k: HeadBuffer?, tokens: Range<Int>,
                       positions: Positions, inverse: Bool, applyAttentionFactor: Bool, threads: Int = 1,
-                      kernels: Kernels = .best, prefetchRows: Bool? = nil) throws(RopeError) {
+                      kernels: Kernels = .best, rows access: RowAccess? = nil) throws(RopeError) {
     // Rows per thread (each rotaryDim elements): heads and tokens are validated spans, so only
     // an absurd product overflows, and then it is past L2 anyway.
     let heads = q.heads.addingReportingOverflow(k?.heads ?? 0), tokensPerThread = tokens.count / max(1, min(threads, tokens.count))
@@ -76,7 +77,7 @@ extension FrequencyTable {
     let job = KernelRotation(q: q, k: k, tokens: tokens, positions: positions, format: format.kernelFormat,
                              gptj: config.layout == .gptj, scale: applyAttentionFactor ? attentionFactor : 1,
                              sinSign: inverse ? -1 : 1, threads: threads,
-                             prefetchRows: prefetchRows ?? past)
+                             rows: access ?? .library(pastL2: past))
     try withKernelScratch(tokens: tokens.count, chunks: chunkCount(count: tokens.count, threads: threads), .rotate(kernels, fast.data, job))
   }
 

@@ -70,8 +70,21 @@ package struct AngleData {
 /// stored step of j = m - anchor (see KernelAngles.swift).
 @inlinable package var anchorSpan: Int { 16 }
 
+/// How a rotation walks the rows of a token (KernelRotation.swift `_rotateHeads`).
+package enum RowAccess: Equatable, Sendable {
+  /// Rows in cache: block by block over every head, each block's cos/sin loaded once.
+  case cached
+  /// Rows streamed from memory: row by row, each row's lines read-prefetched
+  /// `rowPrefetchDistance` bytes ahead when `prefetch`.
+  case streamed(prefetch: Bool)
+
+  /// The library's choice: streamed with the prefetch when a thread's rows go past one core's
+  /// L2, else cached.
+  package static func library(pastL2: Bool) -> RowAccess { pastL2 ? .streamed(prefetch: true) : .cached }
+}
+
 /// How far ahead (in bytes of the buffer) a rotation prefetches the rows it will rotate, when it
-/// prefetches (`KernelRotation.prefetchRows`), and how far ahead the benchmark's prefetched
+/// prefetches (`RowAccess.streamed(prefetch: true)`), and how far ahead the benchmark's prefetched
 /// yardstick passes prefetch. A read prefetch (prefetcht0), one per 64-byte line of each row, at
 /// that distance past the row. Chosen by the two bounds, not tuned to one machine: far enough to
 /// cover a DRAM latency at a core's streaming rate (about 100 ns x 40 GB/s = 4 KiB, the fastest
@@ -80,7 +93,7 @@ package struct AngleData {
 /// prefill, 15 interleaved rounds, ratio to the in-place pass): 1-16 KiB ahead all helped about
 /// equally; at 8 KiB f32 neox 0.83 -> 0.96, gptj 0.76 -> 0.95, random positions 0.70 -> 0.86,
 /// f16 0.69 -> 0.89, bf16 0.54 -> 0.62; with the data in L2 (32 tokens) it cost 7-10 %, hence
-/// `prefetchRows` only for calls whose rows do not fit in L2.
+/// the prefetch only for calls whose rows do not fit in L2 (`RowAccess.library`).
 @inlinable package var rowPrefetchDistance: Int { 8192 }
 
 /// The element formats the kernels rotate.
@@ -101,13 +114,13 @@ package struct KernelRotation {
   /// -1 rotates by minus the angle.
   package var sinSign: Float
   package var threads: Int
-  /// Prefetch each row's lines `rowPrefetchDistance` bytes ahead (a hint: never changes a result).
-  package var prefetchRows: Bool
+  /// How the rows are walked (a choice of speed: never changes a result).
+  package var rows: RowAccess
 
   package init(q: HeadBuffer, k: HeadBuffer?, tokens: Range<Int>, positions: Positions, format: KernelFormat,
-               gptj: Bool, scale: Double, sinSign: Float, threads: Int, prefetchRows: Bool) {
+               gptj: Bool, scale: Double, sinSign: Float, threads: Int, rows: RowAccess) {
     self.q = q; self.k = k; self.tokens = tokens; self.positions = positions; self.format = format
-    self.gptj = gptj; self.scale = scale; self.sinSign = sinSign; self.threads = threads; self.prefetchRows = prefetchRows
+    self.gptj = gptj; self.scale = scale; self.sinSign = sinSign; self.threads = threads; self.rows = rows
   }
 }
 

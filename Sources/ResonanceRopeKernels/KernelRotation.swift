@@ -9,8 +9,8 @@
 // built twice: ResonanceRopeKernels for baseline x86-64, ResonanceRopeKernelsAVX2 for
 // x86-64-v3) or the thread count.
 //
-// Software prefetch of the rows (`KernelRotation.prefetchRows`, for calls whose rows do not fit in
-// L2): a read prefetch of every line `rowPrefetchDistance` bytes past the row being rotated. The
+// Software prefetch of the rows (`RowAccess.streamed(prefetch: true)`, for calls whose rows do not
+// fit in L2): a read prefetch of every line `rowPrefetchDistance` bytes past the row being rotated. The
 // kernel does 17-76 instructions per 64-byte line (f32 to bf16), so the out-of-order window
 // holds only a few lines' misses and the hardware prefetcher alone left a single core at
 // 0.5-0.8 of the in-place pass (figures at `rowPrefetchDistance`). An earlier prefetch *for
@@ -157,9 +157,10 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
 
 /// Rotates every head of one buffer for token t with the given rows, in one of two orders (the
 /// same arithmetic on every element, so the same bits):
-/// - `prefetch` (rows past L2, streamed from memory): row after row, each row's lines
-///   prefetched `rowPrefetchDistance` ahead, every block's cos/sin loaded again for every row.
-/// - otherwise (rows in cache): block after block, the block's cos/sin loaded once into
+/// - `.streamed` (the library's choice for rows past L2): row after row, each row's lines
+///   prefetched `rowPrefetchDistance` ahead (`prefetch`), every block's cos/sin loaded again for
+///   every row.
+/// - `.cached` (rows in cache): block after block, the block's cos/sin loaded once into
 ///   registers and used for every head. The row order in cache is bound by loads: 12 256-bit
 ///   loads per 32 float32 elements in gptj (4 of the row, 8 of the expanded cos/sin), 2 per cycle
 ///   on AMD Zen 3; the block order does 4 (the row's). Measured on an AMD EPYC Zen 3 VM (a C loop
@@ -169,19 +170,21 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
 ///   of the in-cache pass for neox.)
 @inline(__always)
 func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, cos c: UnsafePointer<Float>,
-                                    sin s: UnsafePointer<Float>, pairs h: Int, gptj: Bool, prefetch: Bool = false) {
+                                    sin s: UnsafePointer<Float>, pairs h: Int, gptj: Bool, rows: RowAccess = .cached) {
   // Offsets: t * stride + head * headStride lies inside the validated span (< 2^63 / size).
   let p = b.base.assumingMemoryBound(to: E.Bits.self) + t &* b.tokenStride
   let step = _blockPairs(gptj: gptj)
   // The layout test outside the head loops, so each loop is specialized for its layout (LLVM kept
   // the test inside the loop: 20 instructions of overhead per head row).
-  if prefetch {
+  if case .streamed(let prefetch) = rows {
     let rowBytes = 2 &* h &* MemoryLayout<E.Bits>.stride  // <= 2^17
     @inline(__always) func row(_ head: Int, gptj: Bool) {
       let r = p + head &* b.headStride
-      let ahead = UnsafeRawPointer(r) + rowPrefetchDistance  // a hint: an address past the buffer is harmless
-      var o = 0
-      while o < rowBytes { rr_prefetch(ahead + o); o &+= 64 }
+      if prefetch {
+        let ahead = UnsafeRawPointer(r) + rowPrefetchDistance  // a hint: an address past the buffer is harmless
+        var o = 0
+        while o < rowBytes { rr_prefetch(ahead + o); o &+= 64 }
+      }
       var i = 0
       while i &+ 2 &* step <= h {  // two blocks per step: half the loop overhead; i < h <= 32768
         _rotateBlock(e, r, pair: i, _block(e, cos: c, sin: s, pair: i, gptj: gptj), pairs: h, gptj: gptj, whole: true)
@@ -243,8 +246,8 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
       }
       for b in 0 ..< n {
         let (c, s) = rows[b]
-        _rotateHeads(e, job.q, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj, prefetch: job.prefetchRows)
-        if let k = job.k { _rotateHeads(e, k, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj, prefetch: job.prefetchRows) }
+        _rotateHeads(e, job.q, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj, rows: job.rows)
+        if let k = job.k { _rotateHeads(e, k, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj, rows: job.rows) }
       }
       t &+= n
     }

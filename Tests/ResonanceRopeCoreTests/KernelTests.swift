@@ -258,11 +258,13 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
       let held: [Float] = format == .float32 ? values : stored16.map { decode($0, format) }
       var outputs: [[Float]] = []
       // Threads 1, 2, 7 on the fastest kernel copy, then 1 thread on every other copy, then with
-      // the row prefetch forced on and off (this small buffer would not be prefetched): all
-      // bit-identical.
-      let runs: [(Int, Kernels, Bool?)] = [(1, Kernels.best, nil), (2, Kernels.best, nil), (7, Kernels.best, nil)]
-        + Kernels.available.map { (1, $0, nil) } + Kernels.available.flatMap { k in [(1, k, true), (3, k, true), (1, k, false)] }
-      for (threads, kernels, prefetch) in runs {
+      // the rows walked each way (this small buffer would be walked block by block over the
+      // heads): row by row with the prefetch and without, and block by block: all bit-identical.
+      let streamed = RowAccess.streamed(prefetch: true), plain = RowAccess.streamed(prefetch: false)
+      let runs: [(Int, Kernels, RowAccess?)] = [(1, Kernels.best, nil), (2, Kernels.best, nil), (7, Kernels.best, nil)]
+        + Kernels.available.map { (1, $0, nil) }
+        + Kernels.available.flatMap { k in [(1, k, streamed), (3, k, streamed), (1, k, plain), (1, k, .cached)] }
+      for (threads, kernels, access) in runs {
         var b32 = stored32, b16 = stored16
         positions.withUnsafeBufferPointer { pp in
           func run(_ base: UnsafeMutableRawPointer) {
@@ -270,7 +272,7 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
             let k = HeadBuffer(base: base + 3 * 56 * format.size, geometry: HeadGeometry(heads: 2, tokenStride: Int64(rowStride), headStride: 56))
             try! t.rotate(format: format, q: q, k: k, tokens: 0 ..< tokens, positions: .list(pp.baseAddress!),
                           inverse: inverse, applyAttentionFactor: attention, threads: threads, kernels: kernels,
-                          prefetchRows: prefetch)
+                          rows: access)
           }
           if format == .float32 { b32.withUnsafeMutableBytes { run($0.baseAddress!) } } else { b16.withUnsafeMutableBytes { run($0.baseAddress!) } }
         }
@@ -280,7 +282,7 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
       #expect(differing(outputs[0], outputs[1]) == 0, "1 vs 2 threads")
       #expect(differing(outputs[0], outputs[2]) == 0, "1 vs 7 threads")
       for o in 3 ..< outputs.count {
-        #expect(differing(outputs[0], outputs[o]) == 0, "\(runs[o].1.name) copy, \(runs[o].0) threads, prefetch \(String(describing: runs[o].2)) vs \(Kernels.best.name)")
+        #expect(differing(outputs[0], outputs[o]) == 0, "\(runs[o].1.name) copy, \(runs[o].0) threads, rows \(String(describing: runs[o].2)) vs \(Kernels.best.name)")
       }
       let got = outputs[0]
       // Bound: float32 math (a few ulp of |x| <= 2.5) plus one rounding to the storage format.
