@@ -93,6 +93,11 @@ private func applyInplace(_ function: StaticString, _ format: ElementFormat, _ r
 /// table), which the next calls at nearby positions (the next decode token, every layer at one
 /// position) reuse: the values are the same either way. A call that needs at most 8 KiB of
 /// scratch (one token at d <= 256) allocates nothing: the scratch is on the caller's stack.
+/// Calls whose rows do not fit in one core's L2 cache read them with or without a software
+/// prefetch, as the process measured on this CPU: its first such calls time batches of tokens
+/// each way (a few microseconds each; 18 in all per element type and per one thread or more)
+/// and keep the prefetch only where it is faster. Only the speed can differ: the values are
+/// the same either way.
 ///
 /// Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, rotation, rotation->q),
 /// RR_STATUS_STRUCT_SIZE (struct_size, reserved fields), RR_STATUS_UNKNOWN_ENUM (flags),

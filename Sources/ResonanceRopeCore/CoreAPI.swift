@@ -71,7 +71,8 @@ extension FrequencyTable {
   /// anything for a layout that does not fit its buffer, a misaligned buffer, q and k sharing an
   /// element, positions that overflow or overlap q / k, threads < 0, or an allocation failure.
   /// `prefetchRows` (for benchmarks; never changes a result): nil, the library's choice (rows past
-  /// one core's L2 row by row with a read prefetch, else block by block over the heads); true /
+  /// one core's L2 row by row, with a read prefetch where the process measured that it pays on
+  /// this CPU; else block by block over the heads); true /
   /// false, row by row with / without the prefetch.
   public func rotate(_ format: ElementFormat, q: UnsafeMutableRawBufferPointer, _ qLayout: HeadGeometry,
                      k: UnsafeMutableRawBufferPointer? = nil, _ kLayout: HeadGeometry? = nil, tokens: Int,

@@ -63,7 +63,8 @@ extension FrequencyTable {
   /// the tokens into runs of consecutive tokens on that many threads (capped at `maxThreads`); results are
   /// bit-identical for every thread count and for every copy of the kernels (`kernels`).
   /// `rows`: how the kernel walks the rows (`RowAccess`); nil, the library's choice: streamed
-  /// with the prefetch when the rows one thread rotates do not fit in this CPU's L2 cache, else
+  /// with the prefetch as measured (`RowAccess.measured`) when the rows one thread rotates do not
+  /// fit in this CPU's L2 cache, else
   /// cached.
   package func rotate(format: ElementFormat, q: HeadBuffer, k: HeadBuffer?, tokens: Range<Int>,
                       positions: Positions, inverse: Bool, applyAttentionFactor: Bool, threads: Int = 1,

@@ -77,10 +77,14 @@ package enum RowAccess: Equatable, Sendable {
   /// Rows streamed from memory: row by row, each row's lines read-prefetched
   /// `rowPrefetchDistance` bytes ahead when `prefetch`.
   case streamed(prefetch: Bool)
+  /// Streamed, with the prefetch where this process measured that it pays on this CPU: the
+  /// kernel asks the learner in CKernelHints (rr_row_prefetch_choose) batch by batch; the first
+  /// streamed calls time their batches with and without it, then every call takes the verdict.
+  case measured
 
-  /// The library's choice: streamed with the prefetch when a thread's rows go past one core's
-  /// L2, else cached.
-  package static func library(pastL2: Bool) -> RowAccess { pastL2 ? .streamed(prefetch: true) : .cached }
+  /// The library's choice: streamed, with the prefetch as measured, when a thread's rows go past
+  /// one core's L2; else cached.
+  package static func library(pastL2: Bool) -> RowAccess { pastL2 ? .measured : .cached }
 }
 
 /// How far ahead (in bytes of the buffer) a rotation prefetches the rows it will rotate, when it
@@ -93,12 +97,27 @@ package enum RowAccess: Equatable, Sendable {
 /// prefill, 15 interleaved rounds, ratio to the in-place pass): 1-16 KiB ahead all helped about
 /// equally; at 8 KiB f32 neox 0.83 -> 0.96, gptj 0.76 -> 0.95, random positions 0.70 -> 0.86,
 /// f16 0.69 -> 0.89, bf16 0.54 -> 0.62; with the data in L2 (32 tokens) it cost 7-10 %, hence
-/// the prefetch only for calls whose rows do not fit in L2 (`RowAccess.library`).
+/// the prefetch only for calls whose rows do not fit in L2 (`RowAccess.library`). On an AMD EPYC
+/// Zen 4 the same prefetch made those calls slower (f32 0.63 -> 0.77 of the pass without it),
+/// at any distance from 2 to 32 KiB: whether it is used is measured (`RowAccess.measured`).
 @inlinable package var rowPrefetchDistance: Int { 8192 }
 
 /// The element formats the kernels rotate.
 package enum KernelFormat: Sendable {
   case float32, float16, bfloat16
+}
+
+/// The slot of the learned row prefetch (CKernelHints, RR_ROW_PREFETCH_SLOTS of them) a rotation
+/// uses: its element format (the work per byte differs) and whether it runs on more than one
+/// thread (the threads share the memory bandwidth).
+package func rowPrefetchSlot(_ f: KernelFormat, threads: Int) -> Int32 {
+  let first: Int32
+  switch f {
+  case .float32: first = 0
+  case .float16: first = 2
+  case .bfloat16: first = 4
+  }
+  return first + (threads > 1 ? 1 : 0)
 }
 
 /// One in-place rotation: tokens `tokens` of q (and k), token t at `positions[t]`.

@@ -9,8 +9,11 @@
 // built twice: ResonanceRopeKernels for baseline x86-64, ResonanceRopeKernelsAVX2 for
 // x86-64-v3) or the thread count.
 //
-// Software prefetch of the rows (`RowAccess.streamed(prefetch: true)`, for calls whose rows do not
-// fit in L2): a read prefetch of every line `rowPrefetchDistance` bytes past the row being rotated. The
+// Software prefetch of the rows (`RowAccess.streamed(prefetch: true)`, and `.measured`, the
+// library's choice for calls whose rows do not fit in L2, where the process measured that it pays
+// on this CPU: see rr_row_prefetch_choose in CKernelHints and `_rotate` below): a read prefetch
+// of every line `rowPrefetchDistance` bytes past the row being rotated. On AMD Zen 3 (below) it
+// pays; on Zen 4, whose hardware prefetcher keeps up alone, it costs 15-20 %. The
 // kernel does 17-76 instructions per 64-byte line (f32 to bf16), so the out-of-order window
 // holds only a few lines' misses and the hardware prefetcher alone left a single core at
 // 0.5-0.8 of the in-place pass (figures at `rowPrefetchDistance`). An earlier prefetch *for
@@ -176,7 +179,14 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
   let step = _blockPairs(gptj: gptj)
   // The layout test outside the head loops, so each loop is specialized for its layout (LLVM kept
   // the test inside the loop: 20 instructions of overhead per head row).
-  if case .streamed(let prefetch) = rows {
+  // .measured is resolved batch by batch in `_rotate`; here it is the streamed walk without it.
+  let streamed: Bool?
+  switch rows {
+  case .cached: streamed = nil
+  case .streamed(let prefetch): streamed = prefetch
+  case .measured: streamed = false
+  }
+  if let prefetch = streamed {
     let rowBytes = 2 &* h &* MemoryLayout<E.Bits>.stride  // <= 2^17
     @inline(__always) func row(_ head: Int, gptj: Bool) {
       let r = p + head &* b.headStride
@@ -229,6 +239,9 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
   let h = a.pairCount
   let tokens = job.tokens.count
   let stride = kernelScratchBytes(a, tokens: tokens), batch = _rowBatch(a, tokens: tokens)
+  let slot = rowPrefetchSlot(job.format, threads: job.threads)
+  // Bytes of q and k one token moves (validated spans: heads * rotary dim * size fits).
+  let tokenBytes = (job.q.heads &+ (job.k?.heads ?? 0)) &* 2 &* h &* MemoryLayout<E.Bits>.stride
   parallelChunks(count: tokens, threads: job.threads) { chunk, index in
     var (rows, cursor) = _scratch(a, scratch + index &* stride, tokens: tokens)
     // Worker 0 is the calling thread: its anchor rows live in its thread's cache, so the next
@@ -239,6 +252,14 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
     let end = job.tokens.lowerBound + chunk.upperBound
     while t < end {
       let n = min(batch, end &- t)
+      // The measured prefetch: the verdict, or (worker 0 while undecided) a timed trial batch.
+      var walk = job.rows, trial: Int32 = -1, started: UInt64 = 0
+      if case .measured = walk {
+        var withPrefetch: Int32 = 0
+        let choice = rr_row_prefetch_choose(slot, index == 0 ? 1 : 0, &withPrefetch)
+        if choice < 0 { trial = withPrefetch; started = rr_monotonic_ns() }
+        walk = .streamed(prefetch: choice < 0 ? withPrefetch != 0 : choice == 1)
+      }
       _angleRows(a, positions: job.positions, from: t, count: n, scale: job.scale, sinSign: job.sinSign, cursor: &cursor) { rows[$0] }
       for b in 0 ..< n {
         let (c, s) = rows[b]
@@ -246,8 +267,11 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
       }
       for b in 0 ..< n {
         let (c, s) = rows[b]
-        _rotateHeads(e, job.q, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj, rows: job.rows)
-        if let k = job.k { _rotateHeads(e, k, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj, rows: job.rows) }
+        _rotateHeads(e, job.q, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj, rows: walk)
+        if let k = job.k { _rotateHeads(e, k, token: t &+ b, cos: c, sin: s, pairs: h, gptj: job.gptj, rows: walk) }
+      }
+      if trial >= 0 {
+        rr_row_prefetch_report(slot, trial, rr_monotonic_ns() &- started, UInt64(truncatingIfNeeded: n &* tokenBytes))
       }
       t &+= n
     }

@@ -1,6 +1,7 @@
 // The fast kernels against independent references: element conversions against Float16 and a
 // float64 rounding reference, the fast angle generator against the exact double path, and the
 // generic rotation against a float64 rotation, with bit-identical results for every thread count.
+import CKernelHints
 import Glibc
 import Testing
 @testable import ResonanceRopeCore
@@ -259,11 +260,12 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
       var outputs: [[Float]] = []
       // Threads 1, 2, 7 on the fastest kernel copy, then 1 thread on every other copy, then with
       // the rows walked each way (this small buffer would be walked block by block over the
-      // heads): row by row with the prefetch and without, and block by block: all bit-identical.
+      // heads): row by row with the prefetch and without, block by block, and with the prefetch as
+      // measured (the learner's trials or its verdict): all bit-identical.
       let streamed = RowAccess.streamed(prefetch: true), plain = RowAccess.streamed(prefetch: false)
       let runs: [(Int, Kernels, RowAccess?)] = [(1, Kernels.best, nil), (2, Kernels.best, nil), (7, Kernels.best, nil)]
         + Kernels.available.map { (1, $0, nil) }
-        + Kernels.available.flatMap { k in [(1, k, streamed), (3, k, streamed), (1, k, plain), (1, k, .cached)] }
+        + Kernels.available.flatMap { k in [(1, k, streamed), (3, k, streamed), (1, k, plain), (1, k, .cached), (1, k, .measured), (3, k, .measured)] }
       for (threads, kernels, access) in runs {
         var b32 = stored32, b16 = stored16
         positions.withUnsafeBufferPointer { pp in
@@ -315,6 +317,50 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
   }
 }
 
+
+@Test func rowPrefetchIsKeptOnlyWhereItMeasurablyPays() throws {
+  // The decision (rr_row_prefetch_decide): medians of ns per byte with and without the prefetch,
+  // kept only when the median with it is below 0.98 of the one without. Seeded noise around
+  // costs 1.0 (without) and `ratio` (with), plus one outlier each way.
+  var rng = SeededRNG(0x5EED_0F0F)  // prints its seed
+  let n = Int(RR_ROW_PREFETCH_SAMPLES)
+  for (ratio, want) in [(0.80, Int32(1)), (0.95, 1), (0.99, 0), (1.0, 0), (1.25, 0)] {
+    var with = (0 ..< n).map { _ in ratio * Double.random(in: 0.995 ... 1.005, using: &rng) }
+    var without = (0 ..< n).map { _ in Double.random(in: 0.995 ... 1.005, using: &rng) }
+    with[0] = 50; without[1] = 0.01  // a preempted trial and a bogus one: the medians ignore them
+    #expect(rr_row_prefetch_decide(&with, &without, Int32(n)) == want, "ratio \(ratio)")
+  }
+  var one = [0.5], other = [1.0]
+  #expect(rr_row_prefetch_decide(&one, &other, 0) == 0 && rr_row_prefetch_decide(&one, &other, Int32(n) + 1) == 0,
+          "counts outside 1 ... samples decide for no prefetch")
+  // The learner: a process that forgot its verdicts decides again within a few streamed calls
+  // (the trials of worker 0; another test's calls may hold the slot meanwhile, so allow a few),
+  // and the rows come out the same as without any prefetch.
+  let t = try FrequencyTable(RopeConfig(rotaryDim: 64, headDim: 64, base: 10000, resonance: true, layout: .neox))
+  let tokens = 64 * 2 * (n + 1), heads = 2
+  let values: [Float] = (0 ..< tokens * heads * 64).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+  func rotated(_ access: RowAccess) -> [Float] {
+    var b = values
+    b.withUnsafeMutableBytes { raw in
+      let q = HeadBuffer(base: raw.baseAddress!, geometry: HeadGeometry(heads: Int64(heads), tokenStride: Int64(heads * 64), headStride: 64))
+      try! t.rotate(format: .float32, q: q, k: nil, tokens: 0 ..< tokens, positions: .range(start: 7), inverse: false,
+                    applyAttentionFactor: false, rows: access)
+    }
+    return b
+  }
+  let want = rotated(.streamed(prefetch: false))
+  rr_row_prefetch_forget()
+  let slot = rowPrefetchSlot(.float32, threads: 1)
+  #expect(rr_row_prefetch_verdict(slot) == -1)
+  var calls = 0
+  while rr_row_prefetch_verdict(slot) == -1 && calls < 20 {
+    #expect(rotated(.measured).map(\.bitPattern) == want.map(\.bitPattern), "trial call \(calls)")
+    calls += 1
+  }
+  #expect(rr_row_prefetch_verdict(slot) != -1, "no verdict after \(calls) calls of \(tokens) tokens")
+  #expect(rotated(.measured).map(\.bitPattern) == want.map(\.bitPattern), "after the verdict")
+  print("rowPrefetchIsKeptOnlyWhereItMeasurablyPays: verdict \(rr_row_prefetch_verdict(slot)) after \(calls) calls")
+}
 
 @Test func threadAnchorCacheGivesTheBitsOfAColdCall() throws {
   // The calling thread keeps its last anchor row (rr_anchor_cache). Every call of a sequence that

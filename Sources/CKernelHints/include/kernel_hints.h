@@ -29,6 +29,33 @@ static inline __attribute__((always_inline)) double *rr_anchor_cache_rows(rr_anc
 /* A key no other handle of this process had (1, 2, ...). */
 __attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
 
+/* The row prefetch of rotations whose rows stream from memory (KernelRotation.swift), learned on
+ * the CPU at hand: whether it pays differs between CPUs of one kind (measured: on an AMD EPYC
+ * Zen 3 it took a 4096-token float32 prefill from 0.83 to 0.96 of the memory pass; on a Zen 4 it
+ * made the same call 15-25 % slower), so no fixed rule can be right on both. The first streamed
+ * calls of the process time their batches of tokens (angles and rotation of up to 16 tokens)
+ * alternately with and without it, RR_ROW_PREFETCH_SAMPLES of each, and keep the prefetch only
+ * if the median with it is below RR_ROW_PREFETCH_GAIN times the median without; every later call
+ * takes that verdict. One verdict per slot (element format x one thread or more, see
+ * `rowPrefetchSlot`); one thread at a time holds a slot's samples (a flag taken with an atomic
+ * exchange); the others run without the prefetch until it is decided. A hint only: results are
+ * the same bits either way. Hidden: not part of the library's interface. */
+#define RR_ROW_PREFETCH_SLOTS 6
+#define RR_ROW_PREFETCH_SAMPLES 9
+#define RR_ROW_PREFETCH_GAIN 0.98
+/* 1: prefetch, 0: not (decided, or another thread is learning); -1: undecided and the caller now
+ * holds the slot: it runs the batch with the prefetch iff *trial_prefetch and reports the time
+ * with rr_row_prefetch_report, which releases the slot. */
+__attribute__((visibility("hidden"))) int rr_row_prefetch_choose(int slot, int learn, int *trial_prefetch);
+__attribute__((visibility("hidden"))) void rr_row_prefetch_report(int slot, int trial_prefetch, uint64_t nanoseconds, uint64_t bytes);
+/* The decision from n costs with and n without the prefetch (1: prefetch); pure, for tests. */
+__attribute__((visibility("hidden"))) int rr_row_prefetch_decide(const double *with_prefetch, const double *without, int n);
+/* The slot's verdict: 1 prefetch, 0 not, -1 undecided; and forgetting every verdict (tests). */
+__attribute__((visibility("hidden"))) int rr_row_prefetch_verdict(int slot);
+__attribute__((visibility("hidden"))) void rr_row_prefetch_forget(void);
+/* CLOCK_MONOTONIC in nanoseconds. */
+__attribute__((visibility("hidden"))) uint64_t rr_monotonic_ns(void);
+
 /* Ask for the cache line holding p, to be read soon. */
 static inline __attribute__((always_inline)) void rr_prefetch(const void *p) {
   __builtin_prefetch(p, 0, 3);
