@@ -19,15 +19,22 @@ extension ElementFormat {
   }
 }
 
-/// A kernel call that needs scratch (`FrequencyTable.withKernelScratch`).
-enum ScratchWork {
-  case rotate(Kernels, AngleData, KernelRotation)
-  case fillTable(Kernels, AngleData, KernelTableFill)
+/// A kernel call that needs scratch (`FrequencyTable.withKernelScratch`), by reference: the job
+/// and the angle data stay where they are (as values, the ~260 bytes of an enum payload were
+/// copied three times per call on the way through C: memcpy was 5 % of a decode call).
+struct ScratchWork {
+  enum Job {
+    case rotate(UnsafePointer<KernelRotation>)
+    case fillTable(UnsafePointer<KernelTableFill>)
+  }
+  var kernels: Kernels
+  var angles: UnsafePointer<AngleData>
+  var job: Job
 
   func run(scratch: UnsafeMutableRawPointer) {
-    switch self {
-    case .rotate(let kernels, let a, let job): kernels.rotate(a, job, scratch: scratch)
-    case .fillTable(let kernels, let a, let job): kernels.fillTable(a, job, scratch: scratch)
+    switch job {
+    case .rotate(let j): kernels.rotate(angles.pointee, j.pointee, scratch: scratch)
+    case .fillTable(let j): kernels.fillTable(angles.pointee, j.pointee, scratch: scratch)
     }
   }
 }
@@ -44,9 +51,9 @@ extension FrequencyTable {
     if !o && total <= Int(RR_STACK_SCRATCH_BYTES) {
       // The work as a value behind a C function pointer that captures nothing (a Swift closure
       // passed through C would be escaping: a heap-allocated context, two per call measured).
-      var w = work
-      withUnsafeMutablePointer(to: &w) { p in
-        rr_with_stack_scratch({ p, raw in p!.assumingMemoryBound(to: ScratchWork.self).pointee.run(scratch: raw!) }, p)
+      withUnsafePointer(to: work) { p in
+        rr_with_stack_scratch({ p, raw in p!.assumingMemoryBound(to: ScratchWork.self).pointee.run(scratch: raw!) },
+                              UnsafeMutableRawPointer(mutating: p))
       }
       return
     }
@@ -79,7 +86,12 @@ extension FrequencyTable {
                              gptj: config.layout == .gptj, scale: applyAttentionFactor ? attentionFactor : 1,
                              sinSign: inverse ? -1 : 1, threads: threads,
                              rows: access ?? .library(pastL2: past))
-    try withKernelScratch(tokens: tokens.count, chunks: chunkCount(count: tokens.count, threads: threads), .rotate(kernels, fast.data, job))
+    try withUnsafePointer(to: fast.data) { (a) throws(RopeError) in
+      try withUnsafePointer(to: job) { (j) throws(RopeError) in
+        try withKernelScratch(tokens: tokens.count, chunks: chunkCount(count: tokens.count, threads: threads),
+                              ScratchWork(kernels: kernels, angles: a, job: .rotate(j)))
+      }
+    }
   }
 
   /// Fills a cos/sin cache for `count` positions. `sin` must be non-nil unless layout == .vllm.
@@ -93,7 +105,11 @@ extension FrequencyTable {
     let large = floats.overflow || Kernels.pastL2(elements: floats.partialValue, size: 4)
     let job = KernelTableFill(layout: layout.kernelLayout, positions: positions, count: count, scale: scale, cos: cos, sin: sin,
                               stream: stream ?? large)
-    try withKernelScratch(tokens: count, chunks: 1, .fillTable(kernels, fast.data, job))
+    try withUnsafePointer(to: fast.data) { (a) throws(RopeError) in
+      try withUnsafePointer(to: job) { (j) throws(RopeError) in
+        try withKernelScratch(tokens: count, chunks: 1, ScratchWork(kernels: kernels, angles: a, job: .fillTable(j)))
+      }
+    }
   }
 
   /// Rotates one token's heads with rows from `preparedRows` (the benchmark's rotation-only case).

@@ -225,7 +225,12 @@ func _rowBytes(_ a: AngleData) -> Int { (_rowFloats(a) * 4 + 63) / 64 * 64 }
 /// periodic-table rows one token at a time ran at 0.67-0.73 of the memory pass; see
 /// KernelRotation.swift for the batched figure).
 @inline(__always)
-func _rowBatch(_ a: AngleData) -> Int { max(1, min(periodicBlock, 32768 / (2 * _rowBytes(a)))) }  // <= periodicBlock: `_angleRows`
+func _rowBatch(_ a: AngleData) -> Int {  // <= periodicBlock: `_angleRows`
+  // Rows up to 1 KiB (d <= 480) give a full batch without a division (three per decode call were
+  // on its critical path).
+  let rb = _rowBytes(a)
+  return rb <= 32768 / (2 * periodicBlock) ? periodicBlock : max(1, 32768 / (2 * rb))
+}
 
 /// Cursor residues: the table pairs rounded up to whole blocks of 8 (the gather reads 8).
 @inline(__always)
