@@ -17,6 +17,7 @@ uint64_t rr_new_cache_key(void) { return __atomic_add_fetch(&rr_last_cache_key, 
 typedef struct {
   int verdict;
   int busy;
+  int trial;                               /* the mode of the trial under way (read by all) */
   int count[2];                            /* [0] without, [1] with the prefetch */
   double cost[2][RR_ROW_PREFETCH_SAMPLES]; /* ns per byte */
 } rr_row_prefetch_learner;
@@ -49,12 +50,16 @@ int rr_row_prefetch_choose(int slot, int learn, int *trial_prefetch) {
   rr_row_prefetch_learner *l = &rr_learners[slot];
   int v = __atomic_load_n(&l->verdict, __ATOMIC_ACQUIRE);
   if (v != 0) return v == 1;
-  if (!learn || __atomic_exchange_n(&l->busy, 1, __ATOMIC_ACQUIRE)) return 0;
+  /* Threads that do not time a batch run it as the trial under way runs, so that a multi-thread
+   * call's trial measures all its threads with (or without) the prefetch: timed with only the
+   * learner prefetching, its share of the bandwidth grew while the call as a whole got slower. */
+  if (!learn || __atomic_exchange_n(&l->busy, 1, __ATOMIC_ACQUIRE)) return __atomic_load_n(&l->trial, __ATOMIC_RELAXED);
   if (__atomic_load_n(&l->verdict, __ATOMIC_ACQUIRE) != 0) { /* decided while we took the flag */
     __atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
     return __atomic_load_n(&l->verdict, __ATOMIC_ACQUIRE) == 1;
   }
   *trial_prefetch = l->count[1] < l->count[0]; /* alternate, without first */
+  __atomic_store_n(&l->trial, *trial_prefetch, __ATOMIC_RELAXED);
   return -1;
 }
 
@@ -82,6 +87,7 @@ void rr_row_prefetch_forget(void) { /* tests only: no rotation may run meanwhile
     rr_row_prefetch_learner *l = &rr_learners[s];
     while (__atomic_exchange_n(&l->busy, 1, __ATOMIC_ACQUIRE)) {}
     l->count[0] = l->count[1] = 0;
+    __atomic_store_n(&l->trial, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&l->verdict, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
   }

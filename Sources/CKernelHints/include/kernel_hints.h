@@ -38,12 +38,13 @@ __attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
  * if the median with it is below RR_ROW_PREFETCH_GAIN times the median without; every later call
  * takes that verdict. One verdict per slot (element format x one thread or more, see
  * `rowPrefetchSlot`); one thread at a time holds a slot's samples (a flag taken with an atomic
- * exchange); the others run without the prefetch until it is decided. A hint only: results are
+ * exchange); the other threads run their batches as the trial under way runs (so a multi-thread
+ * call's trials time all its threads with or without it) until it is decided. A hint only: results are
  * the same bits either way. Hidden: not part of the library's interface. */
 #define RR_ROW_PREFETCH_SLOTS 6
 #define RR_ROW_PREFETCH_SAMPLES 9
 #define RR_ROW_PREFETCH_GAIN 0.98
-/* 1: prefetch, 0: not (decided, or another thread is learning); -1: undecided and the caller now
+/* 1: prefetch, 0: not (decided, or as the trial another thread is timing); -1: undecided and the caller now
  * holds the slot: it runs the batch with the prefetch iff *trial_prefetch and reports the time
  * with rr_row_prefetch_report, which releases the slot. */
 __attribute__((visibility("hidden"))) int rr_row_prefetch_choose(int slot, int learn, int *trial_prefetch);
