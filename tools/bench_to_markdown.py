@@ -11,7 +11,8 @@ import sys
 
 def main():
     r = json.load(sys.stdin)
-    print(f"{r['machine']}; build: {r['build']}; kernels: {r.get('kernels', '?')}\n")
+    print(f"{r['machine']}; build: {r['build']}; kernels: {r.get('kernels', '?')}"
+          + (f"; row prefetch learned: {r['row_prefetch']}" if 'row_prefetch' in r else "") + "\n")
     print("| case | dtype | layout | threads | tokens | median us | GB/s | mem (fastest) | plain | +prefetch | scalar | |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for c in r["cases"]:

@@ -56,6 +56,9 @@ public struct BenchReport: Sendable {
   public var build: String
   /// The kernel copy the library runs on this CPU.
   public var kernels: String
+  /// The row prefetch the library learned in this run (`Kernels.learnedRowPrefetch`), e.g.
+  /// "f32 1t off, f32 2t off, ...".
+  public var rowPrefetch: String
   public var cases: [BenchCase]
 }
 
@@ -395,5 +398,12 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
     add(BenchCase(name: "gap", dtype: "-", layout: "L=\(train)", threads: 1, tokens: Int(test), medianNs: median(Array(ts.dropFirst())),
                   gbps: 0, ratioMemoryPass: 0, ratioScalar: 0))
   }
-  return BenchReport(machine: machineName(), build: benchBuild(), kernels: Kernels.best.name, cases: cases)
+  let learned = ElementFormat.allCases.flatMap { f in
+    [false, true].map { mt in
+      let v = Kernels.learnedRowPrefetch(f, multiThread: mt)
+      return "\(f.name) \(mt ? "2t+" : "1t") \(v.map { $0 ? "on" : "off" } ?? "undecided")"
+    }
+  }
+  return BenchReport(machine: machineName(), build: benchBuild(), kernels: Kernels.best.name,
+                     rowPrefetch: learned.joined(separator: ", "), cases: cases)
 }

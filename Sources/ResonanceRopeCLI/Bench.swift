@@ -34,6 +34,7 @@ struct Bench: ParsableCommand {
       root.set("machine", report.machine)
       root.set("build", report.build)
       root.set("kernels", report.kernels)
+      root.set("row_prefetch", report.rowPrefetch)
       let cases = report.cases.map { c -> String in
         var o = JSONObject()
         o.set("name", c.name); o.set("dtype", c.dtype); o.set("layout", c.layout)
@@ -50,7 +51,7 @@ struct Bench: ParsableCommand {
       print(root.text)
       return
     }
-    print("machine: \(report.machine); build: \(report.build); kernels: \(report.kernels)")
+    print("machine: \(report.machine); build: \(report.build); kernels: \(report.kernels); row prefetch learned: \(report.rowPrefetch)")
     print(Self.summary(report))
   }
 

@@ -10,6 +10,7 @@
 // operator!"). With it the core calls the copy's own symbols, as in the SwiftPM build.
 @_exported import ResonanceRopeKernelTypes
 import CCPUFeatures
+import CKernelHints
 import ResonanceRopeKernels
 import ResonanceRopeKernelsAVX2
 
@@ -38,6 +39,17 @@ public enum Kernels: Sendable, CaseIterable {
   public static var available: [Kernels] { best == .avx2 ? [.baseline, .avx2] : [.baseline] }
 
   public var name: String { self == .avx2 ? "x86-64-v3" : "baseline" }
+
+  /// What this process has learned so far about the row prefetch of streamed rotations
+  /// (`RowAccess.measured`): per element format and one thread or more, true (it pays), false,
+  /// or nil (not decided yet). Only the speed depends on it.
+  public static func learnedRowPrefetch(_ format: ElementFormat, multiThread: Bool) -> Bool? {
+    switch rr_row_prefetch_verdict(rowPrefetchSlot(format.kernelFormat, threads: multiThread ? 2 : 1)) {
+    case 1: true
+    case 0: false
+    default: nil
+    }
+  }
 
   func rotate(_ a: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
     switch self {
