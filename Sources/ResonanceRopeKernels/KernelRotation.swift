@@ -13,7 +13,7 @@
 // library's choice for calls whose rows do not fit in L2, where the process measured that it pays
 // on this CPU: see rr_row_prefetch_choose in CKernelHints and `_rotate` below): a read prefetch
 // of every line `rowPrefetchDistance` bytes past the row being rotated. On AMD Zen 3 (below) it
-// pays; on Zen 4, whose hardware prefetcher keeps up alone, it costs 15-20 %. The
+// pays; on Zen 4, whose hardware prefetcher keeps up alone, it costs 5-37 %. The
 // kernel does 17-76 instructions per 64-byte line (f32 to bf16), so the out-of-order window
 // holds only a few lines' misses and the hardware prefetcher alone left a single core at
 // 0.5-0.8 of the in-place pass (figures at `rowPrefetchDistance`). An earlier prefetch *for

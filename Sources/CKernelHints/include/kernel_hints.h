@@ -32,7 +32,7 @@ __attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
 /* The row prefetch of rotations whose rows stream from memory (KernelRotation.swift), learned on
  * the CPU at hand: whether it pays differs between CPUs of one kind (measured: on an AMD EPYC
  * Zen 3 it took a 4096-token float32 prefill from 0.83 to 0.96 of the memory pass; on a Zen 4 it
- * made the same call 15-25 % slower), so no fixed rule can be right on both. The first streamed
+ * made the same calls 5-37 % slower), so no fixed rule can be right on both. The first streamed
  * calls of the process time their batches of tokens (angles and rotation of up to 16 tokens)
  * alternately with and without it, RR_ROW_PREFETCH_SAMPLES of each, and keep the prefetch only
  * if the median with it is below RR_ROW_PREFETCH_GAIN times the median without; every later call
