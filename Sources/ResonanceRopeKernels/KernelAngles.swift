@@ -361,11 +361,11 @@ func _polynomialRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: F
       let cj = _load(sc + i), sj = _load(ss + i)
       let c = (ca * cj - sa * sj) * scaleV
       let s = (sa * cj + ca * sj) * sinScaleV
-      // Vector conversion: Swift 6.3 calls its specialized SIMD8<Float>(SIMD8<Double>) out of
-      // line (cvtpd2ps inside); converting lane by lane instead made LLVM scalarize the whole
-      // polynomial (mulsd, no mulpd).
-      UnsafeMutableRawPointer(cos + i).storeBytes(of: SIMD8<Float>(c), as: SIMD8<Float>.self)
-      UnsafeMutableRawPointer(sin + i).storeBytes(of: SIMD8<Float>(s), as: SIMD8<Float>.self)
+      // Vector conversion in line (rr_narrow8): Swift 6.3 calls its SIMD8<Float>(SIMD8<Double>)
+      // out of line; converting lane by lane instead made LLVM scalarize the whole polynomial
+      // (mulsd, no mulpd).
+      UnsafeMutableRawPointer(cos + i).storeBytes(of: rr_narrow8(c), as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(sin + i).storeBytes(of: rr_narrow8(s), as: SIMD8<Float>.self)
       i &+= DoubleLanes.scalarCount
     }
   }

@@ -117,10 +117,10 @@ package func kernelFillPeriodic(periods: UnsafePointer<Int64>, offsets: UnsafePo
       var (c, s) = _cosSinTurns(reduced((_v(Double(r0)) + lanes) / _v(p)))
       var n = 0
       while n < 64 && r0 <= last {
-        let cf = SIMD8<Float>(c), sf = SIMD8<Float>(s)
+        let cf = rr_narrow8(c), sf = rr_narrow8(s)
         let m = _v(roundingMargin)
-        let bad = (unsafeBitCast(SIMD8<Float>(c - m), to: SIMD8<UInt32>.self) ^ unsafeBitCast(SIMD8<Float>(c + m), to: SIMD8<UInt32>.self))
-          | (unsafeBitCast(SIMD8<Float>(s - m), to: SIMD8<UInt32>.self) ^ unsafeBitCast(SIMD8<Float>(s + m), to: SIMD8<UInt32>.self))
+        let bad = (unsafeBitCast(rr_narrow8(c - m), to: SIMD8<UInt32>.self) ^ unsafeBitCast(rr_narrow8(c + m), to: SIMD8<UInt32>.self))
+          | (unsafeBitCast(rr_narrow8(s - m), to: SIMD8<UInt32>.self) ^ unsafeBitCast(rr_narrow8(s + m), to: SIMD8<UInt32>.self))
         let any = (bad[0] | bad[1] | bad[2] | bad[3]) | (bad[4] | bad[5] | bad[6] | bad[7])
         if any == 0 && r0 &+ 7 <= last && r0 >= 1 && r0 &+ 7 < P &- last {
           // The common case: all 8 residues and their mirrors, interleaved (cos, sin) pairs.
