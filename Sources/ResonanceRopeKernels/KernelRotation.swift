@@ -188,7 +188,7 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
   }
   if let prefetch = streamed {
     let rowBytes = 2 &* h &* MemoryLayout<E.Bits>.stride  // <= 2^17
-    @inline(__always) func row(_ head: Int, gptj: Bool) {
+    @inline(__always) func row(_ head: Int, gptj: Bool, prefetch: Bool) {
       let r = p + head &* b.headStride
       if prefetch {
         let ahead = UnsafeRawPointer(r) + rowPrefetchDistance  // a hint: an address past the buffer is harmless
@@ -208,10 +208,12 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
         i &+= step
       }
     }
-    if gptj {
-      for head in 0 ..< b.heads { row(head, gptj: true) }
-    } else {
-      for head in 0 ..< b.heads { row(head, gptj: false) }
+    // Four loops, so that neither test is made per row.
+    switch (gptj, prefetch) {
+    case (true, true): for head in 0 ..< b.heads { row(head, gptj: true, prefetch: true) }
+    case (true, false): for head in 0 ..< b.heads { row(head, gptj: true, prefetch: false) }
+    case (false, true): for head in 0 ..< b.heads { row(head, gptj: false, prefetch: true) }
+    case (false, false): for head in 0 ..< b.heads { row(head, gptj: false, prefetch: false) }
     }
   } else {
     var i = 0
