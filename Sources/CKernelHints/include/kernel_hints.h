@@ -42,8 +42,11 @@ __attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
  * call's trials time all its threads with or without it) until it is decided. A hint only: results are
  * the same bits either way. Hidden: not part of the library's interface. */
 #define RR_ROW_PREFETCH_SLOTS 6
-#define RR_ROW_PREFETCH_SAMPLES 9
-#define RR_ROW_PREFETCH_GAIN 0.98
+/* 15 samples and a 5 % margin: with 9 and 2 % a noisy Zen 4 host learned the prefetch for float32
+ * one thread in one of three benchmark runs, and that run's GPT-J prefill was 25 % slower. The
+ * Zen 3 gain above (13 %) clears the margin. */
+#define RR_ROW_PREFETCH_SAMPLES 15
+#define RR_ROW_PREFETCH_GAIN 0.95
 /* 1: prefetch, 0: not (decided, or as the trial another thread is timing); -1: undecided and the caller now
  * holds the slot: it runs the batch with the prefetch iff *trial_prefetch and reports the time
  * with rr_row_prefetch_report, which releases the slot. */
