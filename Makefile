@@ -192,7 +192,7 @@ BENCH_GGML_ARGS ?=
 JSON          ?= 0
 
 # --no-binary for this package only: `--no-binary :all:` would build its build tools from source.
-$(GGML_SDIST):
+$(GGML_SDIST): | deps-venv
 	@mkdir -p $(GGML_DIR)
 	$(PYTHON) -m pip download --no-deps --no-binary llama-cpp-python llama-cpp-python==$(GGML_PYPI) -d $(GGML_DIR)
 
@@ -218,7 +218,7 @@ $(GGML_DIR)/bench_ggml-%: tools/bench_ggml/bench_ggml.c Include/resonance_rope.h
 # command line.
 LIB_GIVEN     := $(filter command line,$(origin LIB))
 BENCH_GGML_LIBS = $(if $(LIB_GIVEN),$(LIB),$(LIB)=$(if $(filter 1,$(NATIVE)),native,portable))
-bench-ggml: $(if $(LIB_GIVEN),,build) $(addprefix $(GGML_DIR)/bench_ggml-,$(GGML_VARIANTS))
+bench-ggml: $(if $(LIB_GIVEN),,$(LIB)) $(addprefix $(GGML_DIR)/bench_ggml-,$(GGML_VARIANTS))
 	@for v in $(GGML_VARIANTS); do \
 	  if [ "$(JSON)" = 1 ]; then \
 	    $(GGML_DIR)/bench_ggml-$$v --json $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) > $(GGML_DIR)/bench-ggml-$$v.json || exit 1; \
