@@ -99,6 +99,49 @@ static void mem_pass(float *x, size_t n, int threads) {
     for (size_t i = 0; i < n; i++) x[i] *= c;
 }
 
+/* The hand-written yardstick (issue 12): the 10-line loop an engine author would write, over a
+ * cos/sin table precomputed before timing (plain RoPE, positions 0 .. tokens - 1, not timed), per
+ * token one row, per head a = p[i], b = p[i + H]; p[i] = a c - b s; p[i + H] = b c + a s (NeoX) or
+ * pairs (2i, 2i + 1) (GPT-J). Compiled here for AVX2 without FMA (the same roundings as ours), so
+ * "x/loop" = loop time / our time says whether our kernel, its angles included, beats it. */
+static float *loop_cos, *loop_sin; /* [PREFILL_TOKENS][H] */
+
+static void loop_tables(void) {
+    loop_cos = xalloc(sizeof(float) * PREFILL_TOKENS * H);
+    loop_sin = xalloc(sizeof(float) * PREFILL_TOKENS * H);
+    for (int t = 0; t < PREFILL_TOKENS; t++)
+        for (int i = 0; i < H; i++) {
+            double a = (double)t * pow(BASE, -2.0 * i / D);
+            loop_cos[t * H + i] = (float)cos(a);
+            loop_sin[t * H + i] = (float)sin(a);
+        }
+}
+
+__attribute__((target("avx2"))) static void loop_token(float *x, int heads, int t, int gptj) {
+    const float *c = loop_cos + (size_t)t * H, *s = loop_sin + (size_t)t * H;
+    for (int h = 0; h < heads; h++) {
+        float *p = x + ((size_t)t * heads + h) * D;
+        if (gptj)
+            for (int i = 0; i < H; i++) {
+                float a = p[2 * i], b = p[2 * i + 1];
+                p[2 * i] = a * c[i] - b * s[i];
+                p[2 * i + 1] = b * c[i] + a * s[i];
+            }
+        else
+            for (int i = 0; i < H; i++) {
+                float a = p[i], b = p[i + H];
+                p[i] = a * c[i] - b * s[i];
+                p[i + H] = b * c[i] + a * s[i];
+            }
+    }
+}
+
+static void loop_pass(float *x, int heads, int tokens, int gptj, int threads) {
+    if (threads == 1) { for (int t = 0; t < tokens; t++) loop_token(x, heads, t, gptj); return; }
+    #pragma omp parallel for num_threads(threads) schedule(static)
+    for (int t = 0; t < tokens; t++) loop_token(x, heads, t, gptj);
+}
+
 /* ---- ours, through dlopen -------------------------------------------------------------- */
 
 typedef struct {
@@ -288,7 +331,7 @@ typedef struct {
     char name[64];
     const char *mode;
     int threads, tokens, q_heads, k_heads;
-    double ggml_ns, ggml_graph_ns, mem_ns; /* ggml_graph_ns: decode only (per node of 32) */
+    double ggml_ns, ggml_graph_ns, mem_ns, loop_ns; /* ggml_graph_ns: decode only (per node of 32); loop_ns: prefill only */
     double rope_ns[MAX_LIBS], res_ns[MAX_LIBS];
 } Case;
 
@@ -311,7 +354,7 @@ static void bench_prefill(Case *c, float *x, int gptj, int threads) {
     size_t n = (size_t)PREFILL_TOKENS * PREFILL_HEADS * D;
     GgmlRope g;
     ggml_rope_setup(&g, mode, x, PREFILL_HEADS, NULL, 0, PREFILL_TOKENS, 1, threads);
-    int slots = 2 + 2 * n_libs;
+    int slots = 3 + 2 * n_libs;
     double *t = calloc((size_t)slots * (size_t)rounds, sizeof(double));
     for (int round = -1; round < rounds; round++) { /* round -1: warm-up, not recorded */
         for (int j = 0; j < slots; j++) {
@@ -320,8 +363,9 @@ static void bench_prefill(Case *c, float *x, int gptj, int threads) {
             double t0 = now_ns();
             if (k == 0) ggml_rope_run(&g);
             else if (k == 1) mem_pass(x, n, threads);
+            else if (k == 2) loop_pass(x, PREFILL_HEADS, PREFILL_TOKENS, gptj, threads);
             else {
-                int l = (k - 2) / 2, res = (k - 2) % 2;
+                int l = (k - 3) / 2, res = (k - 3) % 2;
                 our_apply(&libs[l], gptj, res, x, PREFILL_HEADS, NULL, 0, PREFILL_TOKENS, 0, threads);
             }
             double dt = now_ns() - t0;
@@ -330,9 +374,10 @@ static void bench_prefill(Case *c, float *x, int gptj, int threads) {
     }
     c->ggml_ns = median(t, rounds);
     c->mem_ns = median(t + rounds, rounds);
+    c->loop_ns = median(t + 2 * rounds, rounds);
     for (int l = 0; l < n_libs; l++) {
-        c->rope_ns[l] = median(t + (2 + 2 * l) * rounds, rounds);
-        c->res_ns[l] = median(t + (3 + 2 * l) * rounds, rounds);
+        c->rope_ns[l] = median(t + (3 + 2 * l) * rounds, rounds);
+        c->res_ns[l] = median(t + (4 + 2 * l) * rounds, rounds);
     }
     c->ggml_graph_ns = NAN;
     free(t);
@@ -373,6 +418,7 @@ static void bench_decode(Case *c, float *q, float *k, int k_heads, int gptj) {
     c->ggml_ns = median(t, rounds);
     c->ggml_graph_ns = median(t + rounds, rounds);
     c->mem_ns = median(t + 2 * rounds, rounds);
+    c->loop_ns = NAN;
     for (int l = 0; l < n_libs; l++) {
         c->rope_ns[l] = median(t + (3 + 2 * l) * rounds, rounds);
         c->res_ns[l] = median(t + (4 + 2 * l) * rounds, rounds);
@@ -392,7 +438,7 @@ static const double AGREE_OURS = 1e-6, AGREE_GGML = 1e-2;
 
 typedef struct {
     const char *mode;
-    double ggml_err, our_err[MAX_LIBS], our_res_err[MAX_LIBS], ggml_vs_ours[MAX_LIBS];
+    double ggml_err, loop_err, our_err[MAX_LIBS], our_res_err[MAX_LIBS], ggml_vs_ours[MAX_LIBS];
 } Agreement;
 
 /* The prefill buffer (4096 x 32 x 128, positions 0..4095, 1 thread), seeded random input. */
@@ -410,6 +456,9 @@ static void agreement(Agreement *a, float *x, int gptj, uint64_t seed) {
     ggml_rope_free(&g);
     memcpy(gout, x, n * sizeof(float));
     a->ggml_err = ref_max_err(in, gout, PREFILL_TOKENS, PREFILL_HEADS, 0, gptj, 0);
+    memcpy(x, in, n * sizeof(float));
+    loop_pass(x, PREFILL_HEADS, PREFILL_TOKENS, gptj, 1);
+    a->loop_err = ref_max_err(in, x, PREFILL_TOKENS, PREFILL_HEADS, 0, gptj, 0);
     for (int l = 0; l < n_libs; l++) {
         memcpy(x, in, n * sizeof(float));
         our_apply(&libs[l], gptj, 0, x, PREFILL_HEADS, NULL, 0, PREFILL_TOKENS, 0, 1);
@@ -498,6 +547,7 @@ int main(int argc, char **argv) {
         struct ggml_threadpool_params tp = ggml_threadpool_params_default(t);
         ggml_pools[t] = ggml_threadpool_new(&tp);
     }
+    loop_tables();
     size_t n = (size_t)PREFILL_TOKENS * PREFILL_HEADS * D;
     float *x = xalloc(n * sizeof(float));
     float *qk = xalloc((size_t)(DECODE_Q + DECODE_K) * D * sizeof(float));
@@ -506,12 +556,12 @@ int main(int argc, char **argv) {
     int agree_ok = 1;
     for (int gptj = 0; gptj < 2; gptj++) {
         agreement(&agree[gptj], x, gptj, seed);
-        agree_ok &= agree[gptj].ggml_err <= AGREE_GGML;
+        agree_ok &= agree[gptj].ggml_err <= AGREE_GGML && agree[gptj].loop_err <= AGREE_OURS;
         for (int l = 0; l < n_libs; l++)
             agree_ok &= agree[gptj].our_err[l] <= AGREE_OURS && agree[gptj].our_res_err[l] <= AGREE_OURS;
     }
     if (!agree_ok)
-        fprintf(stderr, "bench_ggml: AGREEMENT FAILED (ggml > %g or ours > %g from the float64 reference): "
+        fprintf(stderr, "bench_ggml: AGREEMENT FAILED (ggml > %g, or ours or the loop > %g, from the float64 reference): "
                         "the two sides do not do the same work; timings follow but mean nothing\n", AGREE_GGML, AGREE_OURS);
     AngleErr angles[N_STARTS];
     for (int s = 0; s < N_STARTS; s++) angle_accuracy(&angles[s], angle_starts[s]);
@@ -555,20 +605,23 @@ int main(int argc, char **argv) {
             printf("    {\"name\": \"%s\", \"mode\": \"%s\", \"threads\": %d, \"tokens\": %d, \"q_heads\": %d, \"k_heads\": %d, \"ggml_ns\": ",
                    c->name, c->mode, c->threads, c->tokens, c->q_heads, c->k_heads);
             json_num(c->ggml_ns); printf(", \"ggml_per_node_of_32_ns\": "); json_num(c->ggml_graph_ns);
-            printf(", \"mem_ns\": "); json_num(c->mem_ns); printf(", \"ours\": [");
+            printf(", \"mem_ns\": "); json_num(c->mem_ns);
+            printf(", \"loop_ns\": "); json_num(c->loop_ns); printf(", \"ours\": [");
             for (int l = 0; l < n_libs; l++) {
                 printf("%s{\"lib\": \"%s\", \"rope_ns\": ", l ? ", " : "", libs[l].label); json_num(c->rope_ns[l]);
                 printf(", \"resonance_ns\": "); json_num(c->res_ns[l]);
                 printf(", \"ggml_over_rope\": "); json_num(ggml_best(c) / c->rope_ns[l]);
-                printf(", \"ggml_over_resonance\": "); json_num(ggml_best(c) / c->res_ns[l]); printf("}");
+                printf(", \"ggml_over_resonance\": "); json_num(ggml_best(c) / c->res_ns[l]);
+                printf(", \"loop_over_rope\": "); json_num(c->loop_ns / c->rope_ns[l]);
+                printf(", \"loop_over_resonance\": "); json_num(c->loop_ns / c->res_ns[l]); printf("}");
             }
             printf("]}%s\n", i + 1 < nc ? "," : "");
         }
         printf("  ],\n  \"agreement\": [\n");
         for (int m = 0; m < 2; m++) {
             Agreement *a = &agree[m];
-            printf("    {\"case\": \"prefill %dx%dx%d positions 0..%d\", \"mode\": \"%s\", \"ggml_max_err\": %.3g, \"ours\": [",
-                   PREFILL_TOKENS, PREFILL_HEADS, D, PREFILL_TOKENS - 1, a->mode, a->ggml_err);
+            printf("    {\"case\": \"prefill %dx%dx%d positions 0..%d\", \"mode\": \"%s\", \"ggml_max_err\": %.3g, \"loop_max_err\": %.3g, \"ours\": [",
+                   PREFILL_TOKENS, PREFILL_HEADS, D, PREFILL_TOKENS - 1, a->mode, a->ggml_err, a->loop_err);
             for (int l = 0; l < n_libs; l++)
                 printf("%s{\"lib\": \"%s\", \"rope_max_err\": %.3g, \"resonance_max_err\": %.3g, \"max_diff_vs_ggml\": %.3g}",
                        l ? ", " : "", libs[l].label, a->our_err[l], a->our_res_err[l], a->ggml_vs_ours[l]);
@@ -596,17 +649,20 @@ int main(int argc, char **argv) {
     printf("rope = our plain RoPE (the fair comparison), res = our Resonance RoPE (same work, other frequencies)\n");
     printf("x/ggml = ggml time / our time (> 1: we are faster), ggml's faster of its two columns\n");
     printf("decode: per call, 1 token at a fresh position, angles included; ggml/32 = ggml per node of a 32-node graph\n");
-    printf("mem = x *= c in place over the same buffer, same threads\n\n");
-    printf("%-22s %-11s %2s %9s %9s %9s", "case", "mode", "th", "ggml", "ggml/32", "mem");
-    for (int l = 0; l < n_libs; l++) printf(" | %-9.9s %6s %9s %6s", libs[l].label, "x/ggml", "res", "x/ggml");
+    printf("mem = x *= c in place over the same buffer, same threads\n");
+    printf("loop = the hand-written C loop (AVX2, no FMA) over a cos/sin table precomputed untimed; x/loop = its time / ours\n\n");
+    printf("%-22s %-11s %2s %9s %9s %9s %9s", "case", "mode", "th", "ggml", "ggml/32", "mem", "loop");
+    for (int l = 0; l < n_libs; l++) printf(" | %-9.9s %6s %6s %9s %6s %6s", libs[l].label, "x/ggml", "x/loop", "res", "x/ggml", "x/loop");
     printf("\n");
     for (int i = 0; i < nc; i++) {
         Case *c = &cases[i];
         printf("%-22s %-11s %2d", c->name, c->mode, c->threads);
-        print_time(c->ggml_ns); print_time(c->ggml_graph_ns); print_time(c->mem_ns);
+        print_time(c->ggml_ns); print_time(c->ggml_graph_ns); print_time(c->mem_ns); print_time(c->loop_ns);
         for (int l = 0; l < n_libs; l++) {
             printf(" |"); print_time(c->rope_ns[l]); printf(" %6.2f", ggml_best(c) / c->rope_ns[l]);
+            if (isnan(c->loop_ns)) printf(" %6s", "-"); else printf(" %6.2f", c->loop_ns / c->rope_ns[l]);
             print_time(c->res_ns[l]); printf(" %6.2f", ggml_best(c) / c->res_ns[l]);
+            if (isnan(c->loop_ns)) printf(" %6s", "-"); else printf(" %6.2f", c->loop_ns / c->res_ns[l]);
         }
         printf("\n");
     }
@@ -614,13 +670,13 @@ int main(int argc, char **argv) {
            PREFILL_TOKENS, PREFILL_HEADS, D, PREFILL_TOKENS - 1);
     for (int m = 0; m < 2; m++) {
         Agreement *a = &agree[m];
-        printf("  %-11s ggml %.3g", a->mode, a->ggml_err);
+        printf("  %-11s ggml %.3g, loop %.3g", a->mode, a->ggml_err, a->loop_err);
         for (int l = 0; l < n_libs; l++)
             printf(" | %s rope %.3g (max |ours - ggml| %.3g), res %.3g vs its own reference", libs[l].label,
                    a->our_err[l], a->ggml_vs_ours[l], a->our_res_err[l]);
         printf("\n");
     }
-    printf("  %s (bounds: ggml %g, ours %g)\n", agree_ok ? "agreement OK" : "AGREEMENT FAILED", AGREE_GGML, AGREE_OURS);
+    printf("  %s (bounds: ggml %g, ours and the loop %g)\n", agree_ok ? "agreement OK" : "AGREEMENT FAILED", AGREE_GGML, AGREE_OURS);
     printf("\ncos/sin error (unit input pairs, %d positions from each start), max |value - float64|:\n", ANGLE_TOKENS);
     for (int s = 0; s < N_STARTS; s++) {
         printf("  from %8lld: ggml %.3g", (long long)angles[s].start, angles[s].ggml_err);
