@@ -96,6 +96,19 @@ static inline __attribute__((always_inline)) void rr_stream8(float *p, rr_float8
 #endif
 }
 
+/* (a0 - b0, a1 + b1, a2 - b2, ..) (vaddsubps): the GPT-J rotation of element-order pairs in one
+ * instruction with rows that need no negated sines (KernelRotation.swift). a - b is the same
+ * rounding as a + (-b). */
+static inline __attribute__((always_inline, target("avx"))) rr_float8 rr_addsub8(rr_float8 a, rr_float8 b) {
+  __m256 x, y;
+  __builtin_memcpy(&x, &a, sizeof x);
+  __builtin_memcpy(&y, &b, sizeof y);
+  __m256 r = _mm256_addsub_ps(x, y);
+  rr_float8 out;
+  __builtin_memcpy(&out, &r, sizeof out);
+  return out;
+}
+
 /* Orders the non-temporal stores before every later store (sfence). */
 static inline __attribute__((always_inline)) void rr_store_fence(void) { _mm_sfence(); }
 
