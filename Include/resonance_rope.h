@@ -576,8 +576,9 @@ void rr_rotation_init(rr_rotation *rotation) RR_NOEXCEPT;
  * scratch (one token at d <= 256) allocates nothing: the scratch is on the caller's stack.
  * Calls whose rows do not fit in one core's L2 cache read them with or without a software
  * prefetch, as the process measured on this CPU: its first such calls time batches of tokens
- * each way (a few microseconds each; 18 in all per element type and per one thread or more)
- * and keep the prefetch only where it is faster. Only the speed can differ: the values are
+ * each way (a few microseconds each; 15 each way per element type and per one thread or more),
+ * keep the prefetch only where it is faster, and learn it again every 1024 batches of tokens
+ * (4 calls of 4096 tokens on one thread). Only the speed can differ: the values are
  * the same either way.
  *
  * Returns RR_STATUS_OK, RR_STATUS_NULL_POINTER (rope, rotation, rotation->q),

@@ -19,6 +19,7 @@ typedef struct {
   int busy;
   int trial;                               /* the mode of the trial under way (read by all) */
   int count[2];                            /* [0] without, [1] with the prefetch */
+  unsigned long since;                     /* batches run since the verdict (relaxed atomic) */
   double cost[2][RR_ROW_PREFETCH_SAMPLES]; /* ns per byte */
 } rr_row_prefetch_learner;
 
@@ -49,7 +50,18 @@ int rr_row_prefetch_choose(int slot, int learn, int *trial_prefetch) {
   if (slot < 0 || slot >= RR_ROW_PREFETCH_SLOTS) return 0;
   rr_row_prefetch_learner *l = &rr_learners[slot];
   int v = __atomic_load_n(&l->verdict, __ATOMIC_ACQUIRE);
-  if (v != 0) return v == 1;
+  if (v != 0) {
+    /* Every RR_ROW_PREFETCH_RECHECK batches the verdict is learned again: the batch that reaches
+     * the count forgets it (when no other thread holds the slot) and runs as decided. */
+    if (__atomic_add_fetch(&l->since, 1, __ATOMIC_RELAXED) % RR_ROW_PREFETCH_RECHECK == 0 &&
+        !__atomic_exchange_n(&l->busy, 1, __ATOMIC_ACQUIRE)) {
+      l->count[0] = l->count[1] = 0;
+      __atomic_store_n(&l->trial, 0, __ATOMIC_RELAXED);
+      __atomic_store_n(&l->verdict, 0, __ATOMIC_RELEASE);
+      __atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);
+    }
+    return v == 1;
+  }
   /* Threads that do not time a batch run it as the trial under way runs, so that a multi-thread
    * call's trial measures all its threads with (or without) the prefetch: timed with only the
    * learner prefetching, its share of the bandwidth grew while the call as a whole got slower. */
@@ -71,6 +83,7 @@ void rr_row_prefetch_report(int slot, int trial_prefetch, uint64_t nanoseconds, 
     l->cost[m][l->count[m]++] = (double)nanoseconds / (double)bytes;
   if (l->count[0] == RR_ROW_PREFETCH_SAMPLES && l->count[1] == RR_ROW_PREFETCH_SAMPLES) {
     int v = rr_row_prefetch_decide(l->cost[1], l->cost[0], RR_ROW_PREFETCH_SAMPLES) ? 1 : 2;
+    __atomic_store_n(&l->since, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&l->verdict, v, __ATOMIC_RELEASE);
   }
   __atomic_store_n(&l->busy, 0, __ATOMIC_RELEASE);

@@ -362,6 +362,31 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
   print("rowPrefetchIsKeptOnlyWhereItMeasurablyPays: verdict \(rr_row_prefetch_verdict(slot)) after \(calls) calls")
 }
 
+@Test func rowPrefetchVerdictIsLearnedAgain() {
+  // Synthetic trials on one slot (bfloat16, 2+ threads) through the learner's own entry points:
+  // a verdict lasts RR_ROW_PREFETCH_RECHECK batches, then the slot learns again and follows the
+  // new timings. (Another test's streamed bfloat16 calls could add batches: bounds, not counts.)
+  let slot = rowPrefetchSlot(.bfloat16, threads: 2)
+  let recheck = Int(RR_ROW_PREFETCH_RECHECK), samples = Int(RR_ROW_PREFETCH_SAMPLES)
+  func batch(prefetchCost: UInt64) {  // one batch: a timed trial while undecided, else the verdict
+    var withPrefetch: Int32 = 0
+    if rr_row_prefetch_choose(slot, 1, &withPrefetch) < 0 {
+      rr_row_prefetch_report(slot, withPrefetch, withPrefetch != 0 ? prefetchCost : 1000, 1000)
+    }
+  }
+  var n = 0
+  while rr_row_prefetch_verdict(slot) != 1 && n < 3 * recheck { batch(prefetchCost: 500); n += 1 }
+  #expect(rr_row_prefetch_verdict(slot) == 1, "prefetch 2x faster: not learned in \(n) batches")
+  // Now the prefetch costs twice as much: the verdict holds until the recheck, then flips.
+  var kept = 0
+  while rr_row_prefetch_verdict(slot) == 1 && kept <= recheck { batch(prefetchCost: 2000); kept += 1 }
+  var relearn = 0
+  while rr_row_prefetch_verdict(slot) != 0 && relearn < 4 * samples { batch(prefetchCost: 2000); relearn += 1 }
+  print("rowPrefetchVerdictIsLearnedAgain: prefetch kept for \(kept) batches, learned off in \(relearn) more")
+  #expect(kept >= recheck / 2 && kept <= recheck, "verdict kept \(kept) batches (recheck every \(recheck))")
+  #expect(rr_row_prefetch_verdict(slot) == 0, "not learned again after \(kept + relearn) batches")
+}
+
 @Test func threadAnchorCacheGivesTheBitsOfAColdCall() throws {
   // The calling thread keeps its last anchor row (rr_anchor_cache). Every call of a sequence that
   // hits it, misses it, or meets another handle's or another scale's row must give the bits of

@@ -35,8 +35,9 @@ __attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
  * made the same calls 5-37 % slower), so no fixed rule can be right on both. The first streamed
  * calls of the process time their batches of tokens (angles and rotation of up to 16 tokens)
  * alternately with and without it, RR_ROW_PREFETCH_SAMPLES of each, and keep the prefetch only
- * if the median with it is below RR_ROW_PREFETCH_GAIN times the median without; every later call
- * takes that verdict. One verdict per slot (element format x one thread or more, see
+ * if the median with it is below RR_ROW_PREFETCH_GAIN times the median without; the later calls
+ * take that verdict, and every RR_ROW_PREFETCH_RECHECK batches it is learned again, so a verdict
+ * taken while the host was disturbed does not last the process's lifetime. One verdict per slot (element format x one thread or more, see
  * `rowPrefetchSlot`); one thread at a time holds a slot's samples (a flag taken with an atomic
  * exchange); the other threads run their batches as the trial under way runs (so a multi-thread
  * call's trials time all its threads with or without it) until it is decided. A hint only: results are
@@ -47,6 +48,11 @@ __attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
  * Zen 3 gain above (13 %) clears the margin. */
 #define RR_ROW_PREFETCH_SAMPLES 15
 #define RR_ROW_PREFETCH_GAIN 0.95
+/* Batches between two learnings: 1024 (4 calls of 4096 tokens at 1 thread). Measured on an AMD
+ * EPYC Zen 2 VM: one benchmark run in six learned "no prefetch" for bfloat16 at 1 thread, and
+ * that run's bfloat16 prefill took 6.5 ms instead of 3.8-4.4 ms (the prefetch pays 1.3x there).
+ * The cost of learning again: about 15 of 1024 batches in the worse mode. */
+#define RR_ROW_PREFETCH_RECHECK 1024
 /* 1: prefetch, 0: not (decided, or as the trial another thread is timing); -1: undecided and the caller now
  * holds the slot: it runs the batch with the prefetch iff *trial_prefetch and reports the time
  * with rr_row_prefetch_report, which releases the slot. */
