@@ -187,26 +187,53 @@ extension AngleCursor {
   @inline(__always)
   static func cacheKey(_ a: AngleData, scale: Double) -> UInt64 { a.cacheKey &* 2 &+ (scale == 1 ? 0 : 1) }
 
-  /// Takes the anchor rows from the calling thread's cache (`rr_anchor_cache`), when its rows
-  /// are needed and fit: the cursor then computes and keeps its anchor rows there, and `release`
-  /// records which anchor they hold. Returns the cache, or nil (the scratch's rows are used).
+  /// Which parts of the thread's cache a call uses: the anchor rows when it needs the polynomial
+  /// (and they fit), the periodic cursor when it reads the table (scale 1; residues fit).
+  @inline(__always)
+  static func cacheParts(_ a: AngleData, scale: Double) -> (anchors: Bool, residues: Bool) {
+    ((scale != 1 || a.tablePairs < a.pairCount) && a.paddedPairs <= Int(RR_ANCHOR_CACHE_PAIRS),
+     scale == 1 && a.tablePairs > 0 && _residueCount(a) <= Int(RR_ANCHOR_CACHE_PAIRS))
+  }
+
+  /// Takes the anchor rows and the periodic cursor from the calling thread's cache
+  /// (`rr_anchor_cache`), those the call uses (`cacheParts`): the cursor then computes and keeps
+  /// them there, and `release` records what they hold. Returns the cache, or nil (the scratch's
+  /// rows and residues are used).
   @inline(__always)
   mutating func adoptThreadCache(_ a: AngleData, scale: Double) -> UnsafeMutablePointer<rr_anchor_cache>? {
-    guard scale != 1 || a.tablePairs < a.pairCount, a.paddedPairs <= Int(RR_ANCHOR_CACHE_PAIRS),
-          let c = rr_thread_anchor_cache(), let rows = rr_anchor_cache_rows(c) else { return nil }
-    anchorCos = rows
-    anchorSin = rows + Int(RR_ANCHOR_CACHE_PAIRS)
-    anchorValid = c.pointee.key == AngleCursor.cacheKey(a, scale: scale)
-    anchor = c.pointee.anchor
-    c.pointee.key = 0  // the rows may change until `release`
+    let (anchors, residues) = AngleCursor.cacheParts(a, scale: scale)
+    guard anchors || residues, let c = rr_thread_anchor_cache(), let rows = rr_anchor_cache_rows(c),
+          let slots = rr_anchor_cache_residues(c) else { return nil }
+    if anchors {
+      anchorCos = rows
+      anchorSin = rows + Int(RR_ANCHOR_CACHE_PAIRS)
+      anchorValid = c.pointee.key == AngleCursor.cacheKey(a, scale: scale)
+      anchor = c.pointee.anchor
+      c.pointee.key = 0  // the rows may change until `release`
+    }
+    if residues {
+      base = slots
+      valid = c.pointee.table_key == a.cacheKey
+      last = c.pointee.last
+      phase = Int(truncatingIfNeeded: c.pointee.phase)  // < periodicBlock when valid
+      c.pointee.table_key = 0  // the residues may change until `release`
+    }
     return c
   }
 
-  /// Records the anchor the cache's rows now hold (after `adoptThreadCache`).
+  /// Records what the cache's anchor rows and cursor now hold (after `adoptThreadCache`).
   @inline(__always)
   func release(_ c: UnsafeMutablePointer<rr_anchor_cache>, _ a: AngleData, scale: Double) {
-    c.pointee.anchor = anchor
-    c.pointee.key = anchorValid ? AngleCursor.cacheKey(a, scale: scale) : 0
+    let (anchors, residues) = AngleCursor.cacheParts(a, scale: scale)
+    if anchors {
+      c.pointee.anchor = anchor
+      c.pointee.key = anchorValid ? AngleCursor.cacheKey(a, scale: scale) : 0
+    }
+    if residues {
+      c.pointee.last = last
+      c.pointee.phase = Int64(phase)
+      c.pointee.table_key = valid ? a.cacheKey : 0
+    }
   }
 }
 
@@ -283,7 +310,9 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
   if scale == 1 && a.tablePairs > 0 {
     let k = a.tablePairs
     let base = cursor.base
-    if cursor.valid && m == cursor.last &+ 1 && m != Int64.min {
+    if cursor.valid && m == cursor.last {
+      // The same position again (the next layer): the same entries.
+    } else if cursor.valid && m == cursor.last &+ 1 && m != Int64.min {
       cursor.phase &+= 1
       if cursor.phase == periodicBlock {  // next block: residue + periodicBlock mod P
         for i in 0 ..< k {
@@ -379,7 +408,7 @@ func _polynomialRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: F
 /// cos and sin of 8 pairs for each of the 4 positions (`rr_rows4_*` in CKernelHints; written as
 /// Swift lane builds, LLVM made ~190 broadcasts and blends per 8 x 8 block). The same entries as
 /// `_angleRow` reads, so the same bits. The residues of m come from the exact `_entryIndices`
-/// into the cursor's residue slots, so the cursor starts afresh at its next use. Also prefetches
+/// into the cursor's residue slots, which it leaves at position m + n - 1. Also prefetches
 /// each pair's entries for the next n positions.
 @inline(__always)
 func _tableRowsConsecutive(_ a: AngleData, first m: Int64, count n: Int, sinSign: Float, cursor: inout AngleCursor,
@@ -387,11 +416,10 @@ func _tableRowsConsecutive(_ a: AngleData, first m: Int64, count n: Int, sinSign
   let k = a.tablePairs
   let (m0, m1, m2) = _limbs(m)
   let e = UnsafeRawPointer(a.entries)
-  // Every table pair's entry index for m, in the cursor's residue slots (so the cursor must start
-  // afresh), then the rows 4 positions at a time, each row written front to back (stores to one
-  // row follow each other: a fill writes its lines whole, one after the other).
+  // Every table pair's entry index for m, in the cursor's residue slots, then the rows 4
+  // positions at a time, each row written front to back (stores to one row follow each other: a
+  // fill writes its lines whole, one after the other).
   let idx = cursor.base
-  cursor.valid = false
   var i = 0
   while i < k {
     _storeEntryIndices(a, from: i, m0: m0, m1: m1, m2: m2, to: idx)
@@ -418,6 +446,11 @@ func _tableRowsConsecutive(_ a: AngleData, first m: Int64, count n: Int, sinSign
     }
     b &+= 4
   }
+  // The residues are those of m: the cursor now stands at m + n - 1 (n <= periodicBlock), where
+  // the next row (a decode call after a prefill) continues.
+  cursor.valid = true
+  cursor.last = m &+ Int64(n &- 1)
+  cursor.phase = n &- 1
 }
 
 /// Tokens t ..< t + n (n >= 2) sit at consecutive positions m, m + 1, .. without overflow.

@@ -400,28 +400,39 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
                                             attentionFactor: 1.25))
   let other = try FrequencyTable(RopeConfig(rotaryDim: 64, headDim: 64, base: 500, resonance: false, layout: .neox))
   #expect(resonant.fast.data.tablePairs > 0 && resonant.fast.data.tablePairs < 32)
+  // The periodic cursor the thread keeps too: handles whose pairs all come from the table (base
+  // 10000, d = 64: every period below 2^16), so only the cursor is cached, and one more to evict it.
+  let tabled = try FrequencyTable(RopeConfig(rotaryDim: 64, headDim: 64, base: 10000, resonance: true, layout: .gptj))
+  let otherTabled = try FrequencyTable(RopeConfig(rotaryDim: 64, headDim: 64, base: 700, resonance: true, layout: .neox))
+  #expect(tabled.fast.data.tablePairs == 32 && otherTabled.fast.data.tablePairs > 0)
   var rng = SeededRNG(0xCAC4E)
-  let x: [Float] = (0 ..< 2 * 64).map { _ in Float.random(in: -2 ... 2, using: &rng) }
-  func call(_ t: FrequencyTable, _ m: Int64, _ attention: Bool) -> [UInt32] {
-    var buffer = x
-    var position = m
+  let x: [Float] = (0 ..< 3 * 2 * 64).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+  // `tokens` tokens (at most 3) at consecutive positions from m.
+  func call(_ t: FrequencyTable, _ m: Int64, _ attention: Bool, tokens: Int = 1) -> [UInt32] {
+    var buffer = Array(x[0 ..< tokens * 128])
     buffer.withUnsafeMutableBytes { raw in
-      withUnsafePointer(to: &position) { p in
-        let q = HeadBuffer(base: raw.baseAddress!, geometry: HeadGeometry(heads: 2, tokenStride: 128, headStride: 64))
-        try! t.rotate(format: .float32, q: q, k: nil, tokens: 0 ..< 1, positions: .list(p), inverse: false,
-                      applyAttentionFactor: attention, threads: 1)
-      }
+      let q = HeadBuffer(base: raw.baseAddress!, geometry: HeadGeometry(heads: 2, tokenStride: 128, headStride: 64))
+      try! t.rotate(format: .float32, q: q, k: nil, tokens: 0 ..< tokens, positions: .range(start: m), inverse: false,
+                    applyAttentionFactor: attention, threads: 1)
     }
     return buffer.map(\.bitPattern)
   }
-  let calls: [(FrequencyTable, Int64, Bool)] = [
-    (resonant, 1000, false), (resonant, 1001, true), (resonant, 1002, false), (resonant, 1003, false),  // anchor 992
-    (plain, 1003, false), (resonant, 1004, true), (plain, 1005, true), (plain, 1006, true),
-    (resonant, 5000, false), (resonant, 1007, false), (plain, -1_000_000_007, false), (plain, -1_000_000_008, false),
+  let calls: [(FrequencyTable, Int64, Bool, Int)] = [
+    (resonant, 1000, false, 1), (resonant, 1001, true, 1), (resonant, 1002, false, 1), (resonant, 1003, false, 1),  // anchor 992
+    (plain, 1003, false, 1), (resonant, 1004, true, 1), (plain, 1005, true, 1), (plain, 1006, true, 1),
+    (resonant, 5000, false, 1), (resonant, 1007, false, 1), (plain, -1_000_000_007, false, 1), (plain, -1_000_000_008, false, 1),
+    // The cursor: the next position across the end of a block of 16 (1006 ... 1009 from 992), the
+    // same position again, after a 3-token call (its last position, then the next), after another
+    // table's call, with the attention factor (no table: the cursor is left alone), negative positions.
+    (tabled, 1006, false, 1), (tabled, 1007, false, 1), (tabled, 1008, false, 1), (tabled, 1008, false, 1),
+    (tabled, 1009, false, 1), (tabled, 1020, false, 3), (tabled, 1022, false, 1), (tabled, 1023, false, 1),
+    (otherTabled, 1024, false, 1), (tabled, 1024, false, 1), (tabled, 1025, true, 1), (tabled, 1025, false, 1),
+    (tabled, -17, false, 1), (tabled, -16, false, 1), (tabled, -15, false, 2), (tabled, -13, false, 1),
   ]
-  let warm = calls.map { call($0.0, $0.1, $0.2) }  // one after the other: hits and misses
+  let warm = calls.map { call($0.0, $0.1, $0.2, tokens: $0.3) }  // one after the other: hits and misses
   for (i, c) in calls.enumerated() {
     _ = call(other, 77_777, false)
-    #expect(warm[i] == call(c.0, c.1, c.2), "call \(i): position \(c.1), attention \(c.2)")
+    _ = call(otherTabled, 99_991, false)
+    #expect(warm[i] == call(c.0, c.1, c.2, tokens: c.3), "call \(i): position \(c.1), attention \(c.2), \(c.3) tokens")
   }
 }
