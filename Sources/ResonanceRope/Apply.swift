@@ -89,9 +89,10 @@ private func applyInplace(_ function: StaticString, _ format: ElementFormat, _ r
 /// caller is on when it creates them (so they are not queued behind the caller); if a thread
 /// cannot be created the others do its share. Thread-safe for distinct
 /// buffers; the handle is only read. The calling thread keeps the last row of angles it computed
-/// by polynomial (2 KiB of thread-local storage; pairs without Resonance or with periods past the
-/// table), which the next calls at nearby positions (the next decode token, every layer at one
-/// position) reuse: the values are the same either way. A call that needs at most 8 KiB of
+/// by polynomial (pairs without Resonance or with periods past the table) and where its last
+/// position stands in the periodic table (2.5 KiB of thread-local storage in all), which the next
+/// calls at nearby positions (the next decode token, every layer at one position) reuse: the
+/// values are the same either way. A call that needs at most 8 KiB of
 /// scratch (one token at d <= 256) allocates nothing: the scratch is on the caller's stack.
 /// Calls whose rows do not fit in one core's L2 cache read them with or without a software
 /// prefetch, as the process measured on this CPU: its first such calls time batches of tokens

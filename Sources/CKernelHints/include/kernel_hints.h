@@ -21,7 +21,7 @@
  * of its block of periodicBlock positions, `last`, `phase`; valid for the handle `table_key`,
  * 0 = none): a decode call at the next position, or at the same one (the other layers), advances
  * it instead of reducing the position mod every period (352 of the 874 instructions of a 64-pair
- * Resonance decode row). 2.6 KiB of thread-local storage per thread that rotates. Hidden: not part
+ * Resonance decode row). 2.5 KiB of thread-local storage per thread that rotates. Hidden: not part
  * of the library's interface. */
 #define RR_ANCHOR_CACHE_PAIRS 128
 typedef struct {
