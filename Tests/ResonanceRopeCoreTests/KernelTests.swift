@@ -360,12 +360,15 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
   #expect(rr_row_prefetch_verdict(slot) != -1, "no verdict after \(calls) calls of \(tokens) tokens")
   #expect(rotated(.measured).map(\.bitPattern) == want.map(\.bitPattern), "after the verdict")
   print("rowPrefetchIsKeptOnlyWhereItMeasurablyPays: verdict \(rr_row_prefetch_verdict(slot)) after \(calls) calls")
+  checkRowPrefetchVerdictIsLearnedAgain()
 }
 
-@Test func rowPrefetchVerdictIsLearnedAgain() {
-  // Synthetic trials on one slot (bfloat16, 2+ threads) through the learner's own entry points:
-  // a verdict lasts RR_ROW_PREFETCH_RECHECK batches, then the slot learns again and follows the
-  // new timings. (Another test's streamed bfloat16 calls could add batches: bounds, not counts.)
+/// Part of rowPrefetchIsKeptOnlyWhereItMeasurablyPays (not a test of its own: that test's
+/// rr_row_prefetch_forget, run concurrently, would reset this slot's verdict mid-count).
+/// Synthetic trials on one slot (bfloat16, 2+ threads) through the learner's own entry points:
+/// a verdict lasts RR_ROW_PREFETCH_RECHECK batches, then the slot learns again and follows the
+/// new timings. (Another test's streamed bfloat16 calls could add batches: bounds, not counts.)
+func checkRowPrefetchVerdictIsLearnedAgain() {
   let slot = rowPrefetchSlot(.bfloat16, threads: 2)
   let recheck = Int(RR_ROW_PREFETCH_RECHECK), samples = Int(RR_ROW_PREFETCH_SAMPLES)
   func batch(prefetchCost: UInt64) {  // one batch: a timed trial while undecided, else the verdict
@@ -382,7 +385,7 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
   while rr_row_prefetch_verdict(slot) == 1 && kept <= recheck { batch(prefetchCost: 2000); kept += 1 }
   var relearn = 0
   while rr_row_prefetch_verdict(slot) != 0 && relearn < 4 * samples { batch(prefetchCost: 2000); relearn += 1 }
-  print("rowPrefetchVerdictIsLearnedAgain: prefetch kept for \(kept) batches, learned off in \(relearn) more")
+  print("rowPrefetchIsKeptOnlyWhereItMeasurablyPays: relearning: prefetch kept for \(kept) batches, learned off in \(relearn) more")
   #expect(kept >= recheck / 2 && kept <= recheck, "verdict kept \(kept) batches (recheck every \(recheck))")
   #expect(rr_row_prefetch_verdict(slot) == 0, "not learned again after \(kept + relearn) batches")
 }
