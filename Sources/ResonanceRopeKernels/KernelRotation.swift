@@ -38,16 +38,37 @@ private func _swapPairs(_ v: FloatHalf) -> FloatHalf {
   FloatHalf(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6])
 }
 
-/// Element-order GPT-J pairs u = (x0 y0 x1 y1 ..) rotated with C = (c0 c0 c1 c1 ..) and the sine
-/// row S of `_prepareRows`: (x c - y s, y c + x s) lane pair by lane pair.
+/// (v0 v0 v1 v1 v2 v2 v3 v3), (v4 v4 .. v7 v7): one permutation each.
+@inline(__always)
+private func _spreadPairs(_ v: FloatHalf) -> (FloatHalf, FloatHalf) {
+  (FloatHalf(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3]), FloatHalf(v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7]))
+}
+
+// Element-order GPT-J: the sine row `_prepareRows` writes (`_gptjSines`) and the rotation that
+// reads it (`_gptjPairs`), defined together because each copy's pair must agree: u = (x0 y0 x1 y1
+// ..), C = (c0 c0 c1 c1 ..), result (x c - y s, y c + x s) lane pair by lane pair.
+#if RR_KERNEL_AVX2
+/// S = (s0 s0 s1 s1 ..): vaddsubps subtracts in the even lanes (no negated row; a - b rounds as
+/// a + (-b)).
+@inline(__always)
+private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) { _spreadPairs(sv) }
 @inline(__always)
 private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
-  #if RR_KERNEL_AVX2
-  rr_addsub8(u * c, _swapPairs(u) * s)  // S = (s0 s0 s1 s1 ..): even lanes x c - y s
-  #else
-  u * c + _swapPairs(u) * s  // S = (-s0 s0 -s1 s1 ..): even lanes x c + y (-s)
-  #endif
+  rr_addsub8(u * c, _swapPairs(u) * s)
 }
+#else
+/// S = (-s0 s0 -s1 s1 ..): even lanes x c + y (-s) (SSE2 has no addsubps).
+@inline(__always)
+private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) {
+  let ns = -sv
+  return (FloatHalf(ns[0], sv[0], ns[1], sv[1], ns[2], sv[2], ns[3], sv[3]),
+          FloatHalf(ns[4], sv[4], ns[5], sv[5], ns[6], sv[6], ns[7], sv[7]))
+}
+@inline(__always)
+private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
+  u * c + _swapPairs(u) * s
+}
+#endif
 
 /// The rotation of one block: x' = x c - y s, y' = y c + x s (float32, no FMA).
 @inline(__always)
@@ -140,19 +161,11 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
     // Back to front, 8 pairs per step: block i (read first) goes to 2i ..< 2i + 16, which is at
     // or past every block not yet read. Vector stores, so the kernel's vector loads of the rows
     // are forwarded (scalar stores followed by a wide load stall on store forwarding).
-    @inline(__always) func spread(_ v: FloatHalf) -> (FloatHalf, FloatHalf) {
-      (FloatHalf(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3]), FloatHalf(v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7]))
-    }
+    // (In the x86-64-v3 copy the lane build from -sv and sv was scalarized by LLVM, 36
+    // instructions per 8 pairs: hence its row without negation, `_gptjSines`.)
     var i = (h &- 1) & ~7
     while i >= 0 {
-      let (c0, c1) = spread(_half(c + i))
-      #if RR_KERNEL_AVX2
-      let (s0, s1) = spread(_half(s + i))  // one permutation each (the lane build from -sv and sv was scalarized: 36 instructions per 8 pairs)
-      #else
-      let sv = _half(s + i), ns = -sv
-      let s0 = FloatHalf(ns[0], sv[0], ns[1], sv[1], ns[2], sv[2], ns[3], sv[3])
-      let s1 = FloatHalf(ns[4], sv[4], ns[5], sv[5], ns[6], sv[6], ns[7], sv[7])
-      #endif
+      let (c0, c1) = _spreadPairs(_half(c + i)), (s0, s1) = _gptjSines(_half(s + i))
       UnsafeMutableRawPointer(c + 2 &* i).storeBytes(of: c0, as: FloatHalf.self)
       UnsafeMutableRawPointer(c + (2 &* i &+ 8)).storeBytes(of: c1, as: FloatHalf.self)
       UnsafeMutableRawPointer(s + 2 &* i).storeBytes(of: s0, as: FloatHalf.self)

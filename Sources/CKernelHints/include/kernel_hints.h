@@ -47,8 +47,8 @@ __attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
  * alternately with and without it, RR_ROW_PREFETCH_SAMPLES of each, and keep the prefetch only
  * if the median with it is below RR_ROW_PREFETCH_GAIN times the median without; the later calls
  * take that verdict, and every RR_ROW_PREFETCH_RECHECK batches it is learned again, so a verdict
- * taken while the host was disturbed does not last the process's lifetime. One verdict per slot (element format x one thread or more, see
- * `rowPrefetchSlot`); one thread at a time holds a slot's samples (a flag taken with an atomic
+ * taken while the host was disturbed does not last the process's lifetime. One verdict per slot
+ * (element format x one thread or more, see `rowPrefetchSlot`); one thread at a time holds a slot's samples (a flag taken with an atomic
  * exchange); the other threads run their batches as the trial under way runs (so a multi-thread
  * call's trials time all its threads with or without it) until it is decided. A hint only: results are
  * the same bits either way. Hidden: not part of the library's interface. */
