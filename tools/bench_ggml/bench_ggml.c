@@ -103,7 +103,9 @@ static void mem_pass(float *x, size_t n, int threads) {
  * cos/sin table precomputed before timing (plain RoPE, positions 0 .. tokens - 1, not timed), per
  * token one row, per head a = p[i], b = p[i + H]; p[i] = a c - b s; p[i + H] = b c + a s (NeoX) or
  * pairs (2i, 2i + 1) (GPT-J). Compiled here for AVX2 without FMA (the same roundings as ours), so
- * "x/loop" = loop time / our time says whether our kernel, its angles included, beats it. */
+ * "x/loop" = loop time / our time says whether our kernel, its angles included, beats it. On a CPU
+ * without AVX2 the same loop compiled for baseline x86-64 runs instead (the header line says
+ * which). */
 static float *loop_cos, *loop_sin; /* [PREFILL_TOKENS][H] */
 
 static void loop_tables(void) {
@@ -117,7 +119,7 @@ static void loop_tables(void) {
         }
 }
 
-__attribute__((target("avx2"))) static void loop_token(float *x, int heads, int t, int gptj) {
+static inline __attribute__((always_inline)) void loop_body(float *x, int heads, int t, int gptj) {
     const float *c = loop_cos + (size_t)t * H, *s = loop_sin + (size_t)t * H;
     for (int h = 0; h < heads; h++) {
         float *p = x + ((size_t)t * heads + h) * D;
@@ -134,6 +136,14 @@ __attribute__((target("avx2"))) static void loop_token(float *x, int heads, int 
                 p[i + H] = b * c[i] + a * s[i];
             }
     }
+}
+
+__attribute__((target("avx2"))) static void loop_token_avx2(float *x, int heads, int t, int gptj) { loop_body(x, heads, t, gptj); }
+static void loop_token_base(float *x, int heads, int t, int gptj) { loop_body(x, heads, t, gptj); }
+static void (*loop_token)(float *, int, int, int) = loop_token_base;
+static const char *loop_isa = "baseline x86-64";
+static void loop_select(void) {
+    if (__builtin_cpu_supports("avx2")) { loop_token = loop_token_avx2; loop_isa = "AVX2"; }
 }
 
 static void loop_pass(float *x, int heads, int tokens, int gptj, int threads) {
@@ -548,6 +558,7 @@ int main(int argc, char **argv) {
         ggml_pools[t] = ggml_threadpool_new(&tp);
     }
     loop_tables();
+    loop_select();
     size_t n = (size_t)PREFILL_TOKENS * PREFILL_HEADS * D;
     float *x = xalloc(n * sizeof(float));
     float *qk = xalloc((size_t)(DECODE_Q + DECODE_K) * D * sizeof(float));
@@ -650,7 +661,7 @@ int main(int argc, char **argv) {
     printf("x/ggml = ggml time / our time (> 1: we are faster), ggml's faster of its two columns\n");
     printf("decode: per call, 1 token at a fresh position, angles included; ggml/32 = ggml per node of a 32-node graph\n");
     printf("mem = x *= c in place over the same buffer, same threads\n");
-    printf("loop = the hand-written C loop (AVX2, no FMA) over a cos/sin table precomputed untimed; x/loop = its time / ours\n\n");
+    printf("loop = the hand-written C loop (%s, no FMA) over a cos/sin table precomputed untimed; x/loop = its time / ours\n\n", loop_isa);
     printf("%-22s %-11s %2s %9s %9s %9s %9s", "case", "mode", "th", "ggml", "ggml/32", "mem", "loop");
     for (int l = 0; l < n_libs; l++) printf(" | %-9.9s %6s %6s %9s %6s %6s", libs[l].label, "x/ggml", "x/loop", "res", "x/ggml", "x/loop");
     printf("\n");
