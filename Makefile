@@ -99,12 +99,15 @@ build:
 # They mirror Package.swift: a new Swift target X goes into EMB_MODULES after the modules it
 # imports, with EMB_DEPS_X (those modules), EMB_FLAGS_X (its swiftSettings) and X added to the
 # EMB_DEPS of its importers; a new C target into EMB_C_TARGETS.
-EMB_MODULES := ResonanceRopeKernelTypes ResonanceRopeKernels ResonanceRopeKernelsAVX2 ResonanceRopeCore \
-               ResonanceRope
+EMB_MODULES := ResonanceRopeKernelTypes ResonanceRopeKernels ResonanceRopeKernelsAVX2 ResonanceRopeKernelsAVX512 \
+               ResonanceRopeCore ResonanceRope
 EMB_DEPS_ResonanceRopeKernels     := ResonanceRopeKernelTypes
 EMB_DEPS_ResonanceRopeKernelsAVX2 := ResonanceRopeKernelTypes
 EMB_FLAGS_ResonanceRopeKernelsAVX2 := -DRR_KERNEL_AVX2 -Xcc -march=x86-64-v3
-EMB_DEPS_ResonanceRopeCore        := ResonanceRopeKernelTypes ResonanceRopeKernels ResonanceRopeKernelsAVX2
+EMB_DEPS_ResonanceRopeKernelsAVX512 := ResonanceRopeKernelTypes
+EMB_FLAGS_ResonanceRopeKernelsAVX512 := -DRR_KERNEL_AVX2 -DRR_KERNEL_AVX512 -Xcc -march=x86-64-v4
+EMB_DEPS_ResonanceRopeCore        := ResonanceRopeKernelTypes ResonanceRopeKernels ResonanceRopeKernelsAVX2 \
+                                     ResonanceRopeKernelsAVX512
 EMB_DEPS_ResonanceRope            := ResonanceRopeCore
 EMB_C_TARGETS := CLibc CKernelHints CCPUFeatures CResonanceRope
 # Sanitizer builds (fuzz, check-asan, check-tsan) set these on a sub-make with their own EMB_DIR.

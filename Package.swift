@@ -10,6 +10,8 @@
 //   ResonanceRopeKernels      the hot loops (rotation, angle rows, table fills), baseline x86-64.
 //   ResonanceRopeKernelsAVX2  the SAME source files (symlinks), compiled for x86-64-v3; the core
 //                      picks it at run time when the CPU has every x86-64-v3 feature.
+//   ResonanceRopeKernelsAVX512  the same files again for x86-64-v4 (AVX-512, 16-lane halves),
+//                      picked when the CPU has every x86-64-v4 feature.
 //   CLibc              the C library headers the Swift code uses (libm, malloc, pthreads),
 //                      instead of Glibc, which Embedded Swift lacks (the Makefile's Embedded build).
 //   CKernelHints       static inline hints the kernels need and Swift cannot spell (prefetch, F16C).
@@ -33,7 +35,8 @@ let package = Package(
   ],
   targets: [
     .target(name: "ResonanceRopeCore",
-            dependencies: ["CLibc", "ResonanceRopeKernelTypes", "ResonanceRopeKernels", "ResonanceRopeKernelsAVX2", "CCPUFeatures"]),
+            dependencies: ["CLibc", "ResonanceRopeKernelTypes", "ResonanceRopeKernels", "ResonanceRopeKernelsAVX2",
+                           "ResonanceRopeKernelsAVX512", "CCPUFeatures"]),
     .target(name: "CLibc", linkerSettings: [.linkedLibrary("m")]),
     .target(name: "ResonanceRopeKernelTypes", dependencies: ["CLibc"]),
     .target(name: "ResonanceRopeKernels", dependencies: ["ResonanceRopeKernelTypes", "CKernelHints"]),
@@ -41,6 +44,9 @@ let package = Package(
     // selects the F16C element. Never called unless the CPU has x86-64-v3 (see Dispatch.swift).
     .target(name: "ResonanceRopeKernelsAVX2", dependencies: ["ResonanceRopeKernelTypes", "CKernelHints"],
             swiftSettings: [.define("RR_KERNEL_AVX2"), .unsafeFlags(["-Xcc", "-march=x86-64-v3"])]),
+    // x86-64-v4: RR_KERNEL_AVX2 (F16C, AVX2 elements) and RR_KERNEL_AVX512 (16-lane halves).
+    .target(name: "ResonanceRopeKernelsAVX512", dependencies: ["ResonanceRopeKernelTypes", "CKernelHints"],
+            swiftSettings: [.define("RR_KERNEL_AVX2"), .define("RR_KERNEL_AVX512"), .unsafeFlags(["-Xcc", "-march=x86-64-v4"])]),
     .target(name: "CKernelHints"),
     .target(name: "CCPUFeatures"),
     .target(name: "CResonanceRope"),

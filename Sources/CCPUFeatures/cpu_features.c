@@ -24,6 +24,20 @@ int resonance_rope_x86_64_v3_available(void) {
     return (c >> 5) & 1u;
 }
 
+/* Every feature of x86-64-v4: x86-64-v3, CPUID.7.0:EBX AVX512F (16), AVX512DQ (17), AVX512CD
+ * (28), AVX512BW (30), AVX512VL (31), and XCR0 saying the OS saves the opmask and ZMM state
+ * (bits 5, 6, 7) besides SSE and AVX (1, 2). */
+int resonance_rope_x86_64_v4_available(void) {
+    if (!resonance_rope_x86_64_v3_available()) return 0;
+    unsigned a, b, c, d, lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    if ((lo & 0xE6u) != 0xE6u) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    const unsigned leaf7 = (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31);
+    return (b & leaf7) == leaf7;
+}
+
 long resonance_rope_l2_cache_bytes(void) {
     unsigned a, b, c, d;
     if (__get_cpuid_max(0x80000000u, 0) < 0x80000006u) return 0;
@@ -32,5 +46,6 @@ long resonance_rope_l2_cache_bytes(void) {
 }
 #else
 int resonance_rope_x86_64_v3_available(void) { return 0; }
+int resonance_rope_x86_64_v4_available(void) { return 0; }
 long resonance_rope_l2_cache_bytes(void) { return 0; }
 #endif

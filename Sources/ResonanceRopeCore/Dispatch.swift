@@ -1,7 +1,8 @@
-// Which copy of the kernels runs: the kernel sources are compiled twice (ResonanceRopeKernels
+// Which copy of the kernels runs: the kernel sources are compiled three times (ResonanceRopeKernels
 // for baseline x86-64, ResonanceRopeKernelsAVX2 for x86-64-v3: AVX2, FMA, F16C, BMI1/2, LZCNT,
-// MOVBE), and the x86-64-v3 copy is used when CPUID and XGETBV report every one of those
-// features (checked once per process). Both give the same bits: float32 arithmetic without FMA
+// MOVBE; ResonanceRopeKernelsAVX512 for x86-64-v4: AVX-512 F/BW/CD/DQ/VL besides, with 16-lane
+// halves), and the widest copy whose features CPUID and XGETBV report is used (checked once
+// per process). All give the same bits: float32 arithmetic without FMA
 // (Swift never contracts), and F16C rounds exactly as the software half conversion.
 // The kernels' entry points called here are @export(interface) (SE-0497): Embedded Swift (the
 // shipped library, `make embedded`) otherwise gives clients every function body, so the core
@@ -13,13 +14,15 @@ import CCPUFeatures
 import CKernelHints
 import ResonanceRopeKernels
 import ResonanceRopeKernelsAVX2
+import ResonanceRopeKernelsAVX512
 
 /// One compiled copy of the kernels.
 public enum Kernels: Sendable, CaseIterable {
-  case baseline, avx2
+  case baseline, avx2, avx512
 
   /// The fastest copy this CPU runs.
-  public static let best: Kernels = resonance_rope_x86_64_v3_available() != 0 ? .avx2 : .baseline
+  public static let best: Kernels =
+    resonance_rope_x86_64_v4_available() != 0 ? .avx512 : resonance_rope_x86_64_v3_available() != 0 ? .avx2 : .baseline
 
   /// One core's L2 cache in bytes (CPUID; 1 MiB when the CPU does not say).
   public static let l2CacheBytes: Int = {
@@ -36,9 +39,21 @@ public enum Kernels: Sendable, CaseIterable {
   }
 
   /// The copies this CPU can run (tests compare them bit for bit).
-  public static var available: [Kernels] { best == .avx2 ? [.baseline, .avx2] : [.baseline] }
+  public static var available: [Kernels] {
+    switch best {
+    case .baseline: [.baseline]
+    case .avx2: [.baseline, .avx2]
+    case .avx512: [.baseline, .avx2, .avx512]
+    }
+  }
 
-  public var name: String { self == .avx2 ? "x86-64-v3" : "baseline" }
+  public var name: String {
+    switch self {
+    case .baseline: "baseline"
+    case .avx2: "x86-64-v3"
+    case .avx512: "x86-64-v4"
+    }
+  }
 
   /// What this process has learned so far about the row prefetch of streamed rotations
   /// (`RowAccess.measured`): per element format and one thread or more, true (it pays), false,
@@ -55,6 +70,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelRotate(a, job, scratch: scratch)
     case .avx2: ResonanceRopeKernelsAVX2.kernelRotate(a, job, scratch: scratch)
+    case .avx512: ResonanceRopeKernelsAVX512.kernelRotate(a, job, scratch: scratch)
     }
   }
 
@@ -62,6 +78,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelFillTable(a, job, scratch: scratch)
     case .avx2: ResonanceRopeKernelsAVX2.kernelFillTable(a, job, scratch: scratch)
+    case .avx512: ResonanceRopeKernelsAVX512.kernelFillTable(a, job, scratch: scratch)
     }
   }
 
@@ -75,6 +92,9 @@ public enum Kernels: Sendable, CaseIterable {
     case .avx2:
       ResonanceRopeKernelsAVX2.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries,
                                                   undecided: undecided, capacity: capacity)
+    case .avx512:
+      ResonanceRopeKernelsAVX512.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries,
+                                                    undecided: undecided, capacity: capacity)
     }
   }
 
@@ -83,6 +103,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
     case .avx2: ResonanceRopeKernelsAVX2.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
+    case .avx512: ResonanceRopeKernelsAVX512.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
     }
   }
 
@@ -91,6 +112,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelRotateToken(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
     case .avx2: ResonanceRopeKernelsAVX2.kernelRotateToken(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
+    case .avx512: ResonanceRopeKernelsAVX512.kernelRotateToken(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
     }
   }
 
@@ -99,6 +121,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
     case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
+    case .avx512: ResonanceRopeKernelsAVX512.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
     }
   }
 
@@ -106,6 +129,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelMemoryFill(p, bytes: bytes, stream: stream, one: one)
     case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryFill(p, bytes: bytes, stream: stream, one: one)
+    case .avx512: ResonanceRopeKernelsAVX512.kernelMemoryFill(p, bytes: bytes, stream: stream, one: one)
     }
   }
 
@@ -114,6 +138,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
     case .avx2: ResonanceRopeKernelsAVX2.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
+    case .avx512: ResonanceRopeKernelsAVX512.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
     }
   }
 
@@ -121,6 +146,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelNarrowHalves(src, dst, count: count, bfloat16: bfloat16)
     case .avx2: ResonanceRopeKernelsAVX2.kernelNarrowHalves(src, dst, count: count, bfloat16: bfloat16)
+    case .avx512: ResonanceRopeKernelsAVX512.kernelNarrowHalves(src, dst, count: count, bfloat16: bfloat16)
     }
   }
 }

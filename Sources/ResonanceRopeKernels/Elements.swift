@@ -10,16 +10,27 @@
 
 import CKernelHints
 
-/// Float lanes of the kernels: 16 elements are handled as two halves of 8 (one zmm register with
-/// AVX-512 for the pair, one ymm each with AVX2, two xmm each on baseline x86-64).
-typealias FloatLanes = SIMD16<Float>
+/// Float lanes of the kernels: a block of 2L elements is handled as two halves of L lanes. L = 8
+/// in the baseline copy (two xmm per half) and the x86-64-v3 copy (one ymm); L = 16 in the
+/// x86-64-v4 copy (one zmm: AVX-512 halves the instructions per element, which is what bounds a
+/// 16-bit prefill on CPUs whose caches outrun one 256-bit core). `WordHalf`: the same bits as
+/// 32-bit integers (the software 16-bit conversions).
+#if RR_KERNEL_AVX512
+typealias FloatHalf = SIMD16<Float>
+typealias WordHalf = SIMD16<UInt32>
+#else
 typealias FloatHalf = SIMD8<Float>
+typealias WordHalf = SIMD8<UInt32>
+#endif
 
-/// One element storage format: how a block of 16 consecutive elements becomes two float32
-/// halves and back. Narrowing rounds to nearest, ties to even; NaN stays NaN (quiet),
+/// L: lanes of one half (`FloatHalf`).
+@inline(__always) var halfLanes: Int { FloatHalf.scalarCount }
+
+/// One element storage format: how a block of 2L consecutive elements becomes two float32
+/// halves of L lanes and back. Narrowing rounds to nearest, ties to even; NaN stays NaN (quiet),
 /// infinities stay infinite.
 ///
-/// 16-bit formats load the block as eight 32-bit words, each holding elements 2k (low half) and
+/// 16-bit formats load the block as L 32-bit words, each holding elements 2k (low half) and
 /// 2k + 1 (high half), and convert the words' high and low halves in place. So their halves are
 /// (even elements, odd elements) (`interleavedHalves`): exactly the x and y of gptj pairs, and a
 /// fixed permutation of the block for neox (the cos/sin rows get the same permutation). This
@@ -33,13 +44,13 @@ protocol RotaryElement {
 }
 
 extension RotaryElement {
-  /// The first `n` (< 16) elements, the rest 0; same conversion as full blocks, so tails round
+  /// The first `n` (< 2L) elements, the rest 0; same conversion as full blocks, so tails round
   /// exactly like the body.
   @inline(__always)
   static func load(_ p: UnsafePointer<Bits>, count n: Int) -> (FloatHalf, FloatHalf) {
-    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 8) { tmp in
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: _blockWords) { tmp in
       let raw = UnsafeMutableRawPointer(tmp.baseAddress!)
-      raw.initializeMemory(as: UInt64.self, repeating: 0, count: 8)
+      raw.initializeMemory(as: UInt64.self, repeating: 0, count: _blockWords)
       raw.copyMemory(from: p, byteCount: n &* MemoryLayout<Bits>.stride)
       return load(raw.assumingMemoryBound(to: Bits.self))
     }
@@ -47,42 +58,45 @@ extension RotaryElement {
 
   @inline(__always)
   static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<Bits>, count n: Int) {
-    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 8) { tmp in
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: _blockWords) { tmp in
       let raw = UnsafeMutableRawPointer(tmp.baseAddress!)
-      store(a, b, raw.bindMemory(to: Bits.self, capacity: 16))
+      store(a, b, raw.bindMemory(to: Bits.self, capacity: 2 &* halfLanes))
       UnsafeMutableRawPointer(p).copyMemory(from: raw, byteCount: n &* MemoryLayout<Bits>.stride)
     }
   }
 }
 
-@inline(__always) private func _words(_ p: UnsafeRawPointer) -> SIMD8<UInt32> { p.loadUnaligned(as: SIMD8<UInt32>.self) }
+/// 64-bit words of a block of 2L float32 elements (the tails' temporary).
+@inline(__always) private var _blockWords: Int { 2 &* MemoryLayout<FloatHalf>.size / 8 }
+
+@inline(__always) private func _words(_ p: UnsafeRawPointer) -> WordHalf { p.loadUnaligned(as: WordHalf.self) }
 
 // Lane masks by integer arithmetic: Swift 6.3 lowers SIMD comparisons (`.<`) and
 // `replace(with:where:)` on SIMD8<UInt32> to a scalar loop over the lanes (measured: the f16
 // kernel ran at 0.05 GB/s); subtract, shift, and, or stay vector instructions.
 
 /// All ones in lanes where a < k, else 0; requires a, k < 2^31 (the difference's sign bit).
-@inline(__always) func _maskLess(_ a: SIMD8<UInt32>, _ k: UInt32) -> SIMD8<UInt32> {
-  SIMD8<UInt32>(repeating: 0) &- ((a &- k) &>> 31)
+@inline(__always) func _maskLess(_ a: WordHalf, _ k: UInt32) -> WordHalf {
+  WordHalf(repeating: 0) &- ((a &- k) &>> 31)
 }
 
 /// x where mask is all ones, y where it is 0.
-@inline(__always) func _select(_ mask: SIMD8<UInt32>, _ x: SIMD8<UInt32>, _ y: SIMD8<UInt32>) -> SIMD8<UInt32> {
+@inline(__always) func _select(_ mask: WordHalf, _ x: WordHalf, _ y: WordHalf) -> WordHalf {
   (x & mask) | (y & ~mask)
 }
 
-/// float32: stored as is; halves are elements 0 ..< 8 and 8 ..< 16.
+/// float32: stored as is; halves are elements 0 ..< L and L ..< 2L.
 enum Float32Element: RotaryElement {
   typealias Bits = Float
   static var interleavedHalves: Bool { false }
   @inline(__always) static func load(_ p: UnsafePointer<Float>) -> (FloatHalf, FloatHalf) {
     let r = UnsafeRawPointer(p)
-    return (r.loadUnaligned(as: FloatHalf.self), r.loadUnaligned(fromByteOffset: 32, as: FloatHalf.self))
+    return (r.loadUnaligned(as: FloatHalf.self), r.loadUnaligned(fromByteOffset: MemoryLayout<FloatHalf>.size, as: FloatHalf.self))
   }
   @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<Float>) {
     let r = UnsafeMutableRawPointer(p)
     r.storeBytes(of: a, as: FloatHalf.self)
-    r.storeBytes(of: b, toByteOffset: 32, as: FloatHalf.self)
+    r.storeBytes(of: b, toByteOffset: MemoryLayout<FloatHalf>.size, as: FloatHalf.self)
   }
 }
 
@@ -98,12 +112,12 @@ enum Float16Element: RotaryElement {
   /// floats, so the subtraction is exact and a host's DAZ mode cannot touch it; exponent 31
   /// (Inf/NaN) gets the float exponent 255, payload kept.
   @inline(__always)
-  static func widenHigh(_ w: SIMD8<UInt32>) -> FloatHalf {
+  static func widenHigh(_ w: WordHalf) -> FloatHalf {
     let em = w & 0x7FFF_0000
     let shifted = em &>> 3
     let sub = unsafeBitCast(shifted &+ 0x3880_0000, to: FloatHalf.self) - FloatHalf(repeating: 0x1p-14)
     var bits = shifted &+ 0x3800_0000  // exponent + (127 - 15) << 23
-    bits = _select(_maskLess(em, 0x0400_0000), unsafeBitCast(sub, to: SIMD8<UInt32>.self), bits)
+    bits = _select(_maskLess(em, 0x0400_0000), unsafeBitCast(sub, to: WordHalf.self), bits)
     bits = _select(_maskLess(em, 0x7C00_0000), bits, shifted | 0x7F80_0000)
     return unsafeBitCast(bits | (w & 0x8000_0000), to: FloatHalf.self)
   }
@@ -117,11 +131,11 @@ enum Float16Element: RotaryElement {
   ///   otherwise: rebias the exponent, add 0x0FFF plus the lowest kept bit (ties to even), shift;
   ///     a carry out of the fraction correctly bumps the exponent (65520 .. 65535 become Inf).
   @inline(__always)
-  static func narrowLow(_ v: FloatHalf) -> SIMD8<UInt32> {
-    let f = unsafeBitCast(v, to: SIMD8<UInt32>.self)
+  static func narrowLow(_ v: FloatHalf) -> WordHalf {
+    let f = unsafeBitCast(v, to: WordHalf.self)
     let sign = f & 0x8000_0000
     let a = f ^ sign
-    let denorm = unsafeBitCast(unsafeBitCast(a, to: FloatHalf.self) + FloatHalf(repeating: 0.5), to: SIMD8<UInt32>.self) &- 0x3F00_0000
+    let denorm = unsafeBitCast(unsafeBitCast(a, to: FloatHalf.self) + FloatHalf(repeating: 0.5), to: WordHalf.self) &- 0x3F00_0000
     let odd = (a &>> 13) & 1
     var o = (a &+ 0xC800_0FFF &+ odd) &>> 13  // 0xC8000FFF = (15 - 127) << 23 + 0xFFF (mod 2^32)
     o = _select(_maskLess(a, 0x3880_0000), denorm, o)
@@ -135,7 +149,7 @@ enum Float16Element: RotaryElement {
     return (widenHigh(w &<< 16), widenHigh(w & 0xFFFF_0000))
   }
   @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: narrowLow(a) | (narrowLow(b) &<< 16), as: SIMD8<UInt32>.self)
+    UnsafeMutableRawPointer(p).storeBytes(of: narrowLow(a) | (narrowLow(b) &<< 16), as: WordHalf.self)
   }
 }
 
@@ -148,8 +162,8 @@ enum BFloat16Element: RotaryElement {
   /// into the exponent is the correct rounding (FLT_MAX becomes Inf); NaN is kept quiet
   /// (bit 6 set) so rounding cannot turn it into Inf. Result in the low 16 bits.
   @inline(__always)
-  static func narrowLow(_ v: FloatHalf) -> SIMD8<UInt32> {
-    let f = unsafeBitCast(v, to: SIMD8<UInt32>.self)
+  static func narrowLow(_ v: FloatHalf) -> WordHalf {
+    let f = unsafeBitCast(v, to: WordHalf.self)
     let o = (f &+ 0x7FFF &+ ((f &>> 16) & 1)) &>> 16
     return _select(_maskLess(f & 0x7FFF_FFFF, 0x7F80_0001), o, (f &>> 16) | 0x0040)
   }
@@ -159,19 +173,28 @@ enum BFloat16Element: RotaryElement {
     return (unsafeBitCast(w &<< 16, to: FloatHalf.self), unsafeBitCast(w & 0xFFFF_0000, to: FloatHalf.self))
   }
   @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: narrowLow(a) | (narrowLow(b) &<< 16), as: SIMD8<UInt32>.self)
+    UnsafeMutableRawPointer(p).storeBytes(of: narrowLow(a) | (narrowLow(b) &<< 16), as: WordHalf.self)
   }
 }
 
 
 #if RR_KERNEL_AVX2
-/// IEEE half with F16C (this copy of the kernels is compiled for x86-64-v3, which has it):
+/// IEEE half with F16C (the x86-64-v3 and x86-64-v4 copies are compiled for CPUs that have it):
 /// vcvtph2ps widens exactly, vcvtps2ph rounds to nearest even, the same results as
 /// `Float16Element` (tested bit for bit, NaN payloads aside: both keep NaN a quiet NaN). Halves
-/// are elements 0 ..< 8 and 8 ..< 16, as for float32.
+/// are elements 0 ..< L and L ..< 2L, as for float32.
 enum Float16F16CElement: RotaryElement {
   typealias Bits = UInt16
   static var interleavedHalves: Bool { false }
+#if RR_KERNEL_AVX512
+  @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
+    (rr_f16c_load16(p), rr_f16c_load16(p + 16))
+  }
+  @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
+    rr_f16c_store16(p, a)
+    rr_f16c_store16(p + 16, b)
+  }
+#else
   @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
     (rr_f16c_load8(p), rr_f16c_load8(p + 8))
   }
@@ -179,24 +202,29 @@ enum Float16F16CElement: RotaryElement {
     rr_f16c_store8(p, a)
     rr_f16c_store8(p + 8, b)
   }
+#endif
 }
 
-/// bfloat16 with AVX2 (this copy is compiled for x86-64-v3): the software element's layout
-/// (interleaved halves: one 256-bit load, a shift and a mask widen 16 values; gptj pairs are
+/// bfloat16 with AVX2 (the x86-64-v3 and v4 copies): the software element's layout
+/// (interleaved halves: one load, a shift and a mask widen 2L values; gptj pairs are
 /// lane-wise) and its rounding, stored without a pack, NaN repaired only in blocks that hold one
-/// (`rr_bf16_store16i`). cachegrind, 32-token prefill: 2.37 -> 2.14 (neox), 2.48 -> 2.19 (gptj)
+/// (`rr_bf16_store16i`, `rr_bf16_store32i` for L = 16). cachegrind, 32-token prefill: 2.37 -> 2.14 (neox), 2.48 -> 2.19 (gptj)
 /// instructions per element against the element-order halves and a pack per 16.
 enum BFloat16AVX2Element: RotaryElement {
   typealias Bits = UInt16
   static var interleavedHalves: Bool { true }
   @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) { BFloat16Element.load(p) }
   @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
+#if RR_KERNEL_AVX512
+    rr_bf16_store32i(p, a, b)
+#else
     rr_bf16_store16i(p, a, b)
+#endif
   }
 }
 #endif
 
-/// The 16-bit elements this copy rotates with: F16C / AVX2 in the x86-64-v3 copy, the integer-SIMD
+/// The 16-bit elements this copy rotates with: F16C / AVX2 in the x86-64-v3 and v4 copies, the integer-SIMD
 /// software elements in the baseline copy (the same results, tested bit for bit).
 #if RR_KERNEL_AVX2
 typealias HalfElement = Float16F16CElement
@@ -208,5 +236,5 @@ typealias BF16Element = BFloat16Element
 
 /// Scalar conversions through the lane code (tests and the benchmark use them through the core).
 package func kernelFloat16Bits(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: Float16Element.narrowLow(FloatHalf(repeating: x))[0]) }
-package func kernelFloatFromFloat16Bits(_ b: UInt16) -> Float { Float16Element.widenHigh(SIMD8(repeating: UInt32(b) << 16))[0] }
+package func kernelFloatFromFloat16Bits(_ b: UInt16) -> Float { Float16Element.widenHigh(WordHalf(repeating: UInt32(b) << 16))[0] }
 package func kernelBFloat16Bits(_ x: Float) -> UInt16 { UInt16(truncatingIfNeeded: BFloat16Element.narrowLow(FloatHalf(repeating: x))[0]) }

@@ -342,17 +342,17 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
     // past the pair count.
     let j = cursor.phase
     let e = UnsafeRawPointer(a.entries)
-    let sign = FloatHalf(repeating: sinSign)
+    let sign = SIMD8<Float>(repeating: sinSign)
     var i = 0
     while i < k {
       @inline(__always) func at(_ l: Int) -> SIMD2<Float> {
         e.loadUnaligned(fromByteOffset: (Int(base[i &+ l]) &+ j) &* 8, as: SIMD2<Float>.self)  // < offset + P + 15
       }
       let e0 = at(0), e1 = at(1), e2 = at(2), e3 = at(3), e4 = at(4), e5 = at(5), e6 = at(6), e7 = at(7)
-      let cv = FloatHalf(e0.x, e1.x, e2.x, e3.x, e4.x, e5.x, e6.x, e7.x)
-      let sv = FloatHalf(e0.y, e1.y, e2.y, e3.y, e4.y, e5.y, e6.y, e7.y) * sign
-      UnsafeMutableRawPointer(cos + i).storeBytes(of: cv, as: FloatHalf.self)
-      UnsafeMutableRawPointer(sin + i).storeBytes(of: sv, as: FloatHalf.self)
+      let cv = SIMD8<Float>(e0.x, e1.x, e2.x, e3.x, e4.x, e5.x, e6.x, e7.x)
+      let sv = SIMD8<Float>(e0.y, e1.y, e2.y, e3.y, e4.y, e5.y, e6.y, e7.y) * sign
+      UnsafeMutableRawPointer(cos + i).storeBytes(of: cv, as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(sin + i).storeBytes(of: sv, as: SIMD8<Float>.self)
       i &+= 8
     }
     cursor.last = m

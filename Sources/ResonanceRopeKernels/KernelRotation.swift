@@ -23,31 +23,71 @@
 import CKernelHints
 import ResonanceRopeKernelTypes
 
-/// Eight floats from p, any alignment.
+/// L floats (one half) from p, any alignment.
 @inline(__always)
 func _half(_ p: UnsafePointer<Float>) -> FloatHalf {
   UnsafeRawPointer(p).loadUnaligned(as: FloatHalf.self)
+}
+
+/// Eight floats from p, any alignment (the table fill's streaming stores take 8).
+@inline(__always)
+func _eight(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+  UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
 
 /// Exchanges the two floats of every adjacent pair: (a0 b0 a1 b1 ..) -> (b0 a0 b1 a1 ..).
 /// Written as a lane build so LLVM emits one shuffle (shufps / vpermilps); the 64-bit rotate
 /// form ((w << 32) | (w >> 32)) was scalarized on SSE2 (rol on general registers, measured
 /// 3x slower gptj decode).
+/// `_spreadPairs`: (v0 v0 v1 v1 ..) of the first and the second half of v: one permutation each.
+/// `_evenOdd`: the even and the odd lanes of (v0, v1).
+#if RR_KERNEL_AVX512
+@inline(__always)
+private func _swapPairs(_ v: FloatHalf) -> FloatHalf {
+  FloatHalf(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6], v[9], v[8], v[11], v[10], v[13], v[12], v[15], v[14])
+}
+@inline(__always)
+private func _spreadPairs(_ v: FloatHalf) -> (FloatHalf, FloatHalf) {
+  (FloatHalf(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7]),
+   FloatHalf(v[8], v[8], v[9], v[9], v[10], v[10], v[11], v[11], v[12], v[12], v[13], v[13], v[14], v[14], v[15], v[15]))
+}
+@inline(__always)
+private func _evenOdd(_ v0: FloatHalf, _ v1: FloatHalf) -> (FloatHalf, FloatHalf) {
+  (FloatHalf(v0[0], v0[2], v0[4], v0[6], v0[8], v0[10], v0[12], v0[14], v1[0], v1[2], v1[4], v1[6], v1[8], v1[10], v1[12], v1[14]),
+   FloatHalf(v0[1], v0[3], v0[5], v0[7], v0[9], v0[11], v0[13], v0[15], v1[1], v1[3], v1[5], v1[7], v1[9], v1[11], v1[13], v1[15]))
+}
+#else
 @inline(__always)
 private func _swapPairs(_ v: FloatHalf) -> FloatHalf {
   FloatHalf(v[1], v[0], v[3], v[2], v[5], v[4], v[7], v[6])
 }
-
-/// (v0 v0 v1 v1 v2 v2 v3 v3), (v4 v4 .. v7 v7): one permutation each.
 @inline(__always)
 private func _spreadPairs(_ v: FloatHalf) -> (FloatHalf, FloatHalf) {
   (FloatHalf(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3]), FloatHalf(v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7]))
 }
+@inline(__always)
+private func _evenOdd(_ v0: FloatHalf, _ v1: FloatHalf) -> (FloatHalf, FloatHalf) {
+  (FloatHalf(v0[0], v0[2], v0[4], v0[6], v1[0], v1[2], v1[4], v1[6]), FloatHalf(v0[1], v0[3], v0[5], v0[7], v1[1], v1[3], v1[5], v1[7]))
+}
+#endif
 
 // Element-order GPT-J: the sine row `_prepareRows` writes (`_gptjSines`) and the rotation that
 // reads it (`_gptjPairs`), defined together because each copy's pair must agree: u = (x0 y0 x1 y1
 // ..), C = (c0 c0 c1 c1 ..), result (x c - y s, y c + x s) lane pair by lane pair.
-#if RR_KERNEL_AVX2
+#if RR_KERNEL_AVX512
+/// S = (-s0 s0 -s1 s1 ..) as the spread sines times (-1 1 -1 1 ..) (exact), then x c + y (-s)
+/// in the even lanes (AVX-512 has no addsub; the same roundings).
+@inline(__always)
+private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) {
+  let sign = FloatHalf(-1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1)
+  let (s0, s1) = _spreadPairs(sv)
+  return (s0 * sign, s1 * sign)
+}
+@inline(__always)
+private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
+  u * c + _swapPairs(u) * s
+}
+#elseif RR_KERNEL_AVX2
 /// S = (s0 s0 s1 s1 ..): vaddsubps subtracts in the even lanes (no negated row; a - b rounds as
 /// a + (-b)).
 @inline(__always)
@@ -76,9 +116,9 @@ private func _turn(_ x: FloatHalf, _ y: FloatHalf, _ c: FloatHalf, _ s: FloatHal
   (x * c - y * s, y * c + x * s)
 }
 
-/// Pairs per rotation block: 16 in neox (16 x and 16 y elements), 8 in gptj (16 elements).
+/// Pairs per rotation block: 2L in neox (2L x and 2L y elements), L in gptj (2L elements).
 @inline(__always)
-func _blockPairs(gptj: Bool) -> Int { gptj ? 8 : 16 }
+func _blockPairs(gptj: Bool) -> Int { gptj ? halfLanes : 2 &* halfLanes }
 
 /// cos and sin of one rotation block, in the lane order `_rotateBlock` takes (rows from
 /// `_prepareRows`):
@@ -106,7 +146,7 @@ func _block<E: RotaryElement>(_: E.Type, cos c: UnsafePointer<Float>, sin s: Uns
     return RotationBlock(c0: _half(c + i), c1: unused, s0: _half(s + i), s1: unused)
   }
   let j = gptj ? 2 &* i : i  // element-order gptj rows are expanded to 2h floats
-  return RotationBlock(c0: _half(c + j), c1: _half(c + j + 8), s0: _half(s + j), s1: _half(s + j + 8))
+  return RotationBlock(c0: _half(c + j), c1: _half(c + (j &+ halfLanes)), s0: _half(s + j), s1: _half(s + (j &+ halfLanes)))
 }
 
 /// Rotates the block of one head row that starts at pair i (a multiple of `_blockPairs` below h)
@@ -158,32 +198,32 @@ func _rotateBlock<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>
 func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>,
                                     pairs h: Int, gptj: Bool) {
   if gptj && !E.interleavedHalves {
-    // Back to front, 8 pairs per step: block i (read first) goes to 2i ..< 2i + 16, which is at
+    // Back to front, L pairs per step: block i (read first) goes to 2i ..< 2i + 2L, which is at
     // or past every block not yet read. Vector stores, so the kernel's vector loads of the rows
     // are forwarded (scalar stores followed by a wide load stall on store forwarding).
     // (In the x86-64-v3 copy the lane build from -sv and sv was scalarized by LLVM, 36
     // instructions per 8 pairs: hence its row without negation, `_gptjSines`.)
-    var i = (h &- 1) & ~7
+    let l = halfLanes
+    var i = (h &- 1) & ~(l &- 1)
     while i >= 0 {
       let (c0, c1) = _spreadPairs(_half(c + i)), (s0, s1) = _gptjSines(_half(s + i))
       UnsafeMutableRawPointer(c + 2 &* i).storeBytes(of: c0, as: FloatHalf.self)
-      UnsafeMutableRawPointer(c + (2 &* i &+ 8)).storeBytes(of: c1, as: FloatHalf.self)
+      UnsafeMutableRawPointer(c + (2 &* i &+ l)).storeBytes(of: c1, as: FloatHalf.self)
       UnsafeMutableRawPointer(s + 2 &* i).storeBytes(of: s0, as: FloatHalf.self)
-      UnsafeMutableRawPointer(s + (2 &* i &+ 8)).storeBytes(of: s1, as: FloatHalf.self)
-      i &-= 8
+      UnsafeMutableRawPointer(s + (2 &* i &+ l)).storeBytes(of: s1, as: FloatHalf.self)
+      i &-= l
     }
   } else if !gptj && E.interleavedHalves {
-    // Each block of 16 to (even pairs, odd pairs), by vector shuffles (a scalar copy through a
+    // Each block of 2L to (even pairs, odd pairs), by vector shuffles (a scalar copy through a
     // temporary, with an array of the two rows, was 7 % of a bf16 prefill in cache).
     @inline(__always) func permute(_ row: UnsafeMutablePointer<Float>) {
+      let l = halfLanes
       var i = 0
       while i < h {
-        let v0 = _half(row + i), v1 = _half(row + i + 8)
-        let even = FloatHalf(v0[0], v0[2], v0[4], v0[6], v1[0], v1[2], v1[4], v1[6])
-        let odd = FloatHalf(v0[1], v0[3], v0[5], v0[7], v1[1], v1[3], v1[5], v1[7])
+        let (even, odd) = _evenOdd(_half(row + i), _half(row + (i &+ l)))
         UnsafeMutableRawPointer(row + i).storeBytes(of: even, as: FloatHalf.self)
-        UnsafeMutableRawPointer(row + (i &+ 8)).storeBytes(of: odd, as: FloatHalf.self)
-        i &+= 16
+        UnsafeMutableRawPointer(row + (i &+ l)).storeBytes(of: odd, as: FloatHalf.self)
+        i &+= 2 &* l
       }
     }
     permute(c)

@@ -35,11 +35,11 @@ package func kernelFillTable(_ a: AngleData, _ job: KernelTableFill, scratch: Un
         let (rc, rs) = rows[b], oc = job.cos + (t &+ b) &* w, os = job.sin! + (t &+ b) &* w
         var i = 0
         while i &+ 16 <= h {
-          rr_stream8(oc + i, _half(rc + i)); rr_stream8(oc + (i &+ 8), _half(rc + (i &+ 8)))
-          rr_stream8(os + i, _half(rs + i)); rr_stream8(os + (i &+ 8), _half(rs + (i &+ 8)))
+          rr_stream8(oc + i, _eight(rc + i)); rr_stream8(oc + (i &+ 8), _eight(rc + (i &+ 8)))
+          rr_stream8(os + i, _eight(rs + i)); rr_stream8(os + (i &+ 8), _eight(rs + (i &+ 8)))
           i &+= 16
         }
-        if i < h { rr_stream8(oc + i, _half(rc + i)); rr_stream8(os + i, _half(rs + i)) }  // h % 8 == 0
+        if i < h { rr_stream8(oc + i, _eight(rc + i)); rr_stream8(os + i, _eight(rs + i)) }  // h % 8 == 0
       }
       t &+= n
     }
@@ -194,7 +194,7 @@ package func kernelMemoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, stream: 
   if stream { rr_store_fence() }
 }
 
-/// The kernels' half element, `count` values each way, in blocks of 16 with the kernels' tail
+/// The kernels' half element, `count` values each way, in blocks of 2L with the kernels' tail
 /// handling (test hook: the F16C element of the x86-64-v3 copy against the software element of
 /// the baseline copy, bit for bit).
 /// `bfloat16`: the bfloat16 element instead of the half one.
@@ -208,27 +208,32 @@ package func kernelNarrowHalves(_ src: UnsafePointer<Float>, _ dst: UnsafeMutabl
   if bfloat16 { _narrow(BF16Element.self, src, dst, n) } else { _narrow(HalfElement.self, src, dst, n) }
 }
 
-/// Element order of a block's halves: (0 ..< 8, 8 ..< 16), or (even, odd) when interleaved.
+/// Element order of a block's halves: (0 ..< L, L ..< 2L), or (even, odd) when interleaved.
 @inline(__always)
-private func _order<E: RotaryElement>(_: E.Type, _ k: Int) -> Int { E.interleavedHalves ? (k < 8 ? 2 * k : 2 * (k - 8) + 1) : k }
+private func _order<E: RotaryElement>(_: E.Type, _ k: Int) -> Int {
+  let l = halfLanes
+  return E.interleavedHalves ? (k < l ? 2 * k : 2 * (k - l) + 1) : k
+}
 
 private func _widen<E: RotaryElement>(_ e: E.Type, _ src: UnsafePointer<E.Bits>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+  let l = halfLanes
   var i = 0
   while i < n {
-    let m = min(16, n - i)
-    let (a, b) = m == 16 ? E.load(src + i) : E.load(src + i, count: m)
-    for k in 0 ..< 16 where _order(e, k) < m { dst[i + _order(e, k)] = k < 8 ? a[k] : b[k - 8] }
-    i += 16
+    let m = min(2 * l, n - i)
+    let (a, b) = m == 2 * l ? E.load(src + i) : E.load(src + i, count: m)
+    for k in 0 ..< 2 * l where _order(e, k) < m { dst[i + _order(e, k)] = k < l ? a[k] : b[k - l] }
+    i += 2 * l
   }
 }
 
 private func _narrow<E: RotaryElement>(_ e: E.Type, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<E.Bits>, _ n: Int) {
+  let l = halfLanes
   var i = 0
   while i < n {
-    let m = min(16, n - i)
+    let m = min(2 * l, n - i)
     var a = FloatHalf(), b = FloatHalf()
-    for k in 0 ..< 16 where _order(e, k) < m { if k < 8 { a[k] = src[i + _order(e, k)] } else { b[k - 8] = src[i + _order(e, k)] } }
-    if m == 16 { E.store(a, b, dst + i) } else { E.store(a, b, dst + i, count: m) }
-    i += 16
+    for k in 0 ..< 2 * l where _order(e, k) < m { if k < l { a[k] = src[i + _order(e, k)] } else { b[k - l] = src[i + _order(e, k)] } }
+    if m == 2 * l { E.store(a, b, dst + i) } else { E.store(a, b, dst + i, count: m) }
+    i += 2 * l
   }
 }

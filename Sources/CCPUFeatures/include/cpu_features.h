@@ -10,6 +10,10 @@
  * and the OS saves the AVX state, else 0 (also on other architectures). */
 RESONANCE_ROPE_HIDDEN int resonance_rope_x86_64_v3_available(void);
 
+/* 1 when the CPU has every x86-64-v4 feature (x86-64-v3 and AVX-512 F, BW, CD, DQ, VL) and the
+ * OS saves the opmask and ZMM state, else 0 (also on other architectures). */
+RESONANCE_ROPE_HIDDEN int resonance_rope_x86_64_v4_available(void);
+
 /* The L2 cache of one core in bytes (CPUID 80000006h, ECX bits 31-16 in KiB, which AMD and
  * Intel both report), or 0 when the CPU does not say (and on other architectures). */
 RESONANCE_ROPE_HIDDEN long resonance_rope_l2_cache_bytes(void);

@@ -177,6 +177,48 @@ static inline __attribute__((always_inline, target("avx2"))) void rr_bf16_store1
   _mm256_storeu_si256((__m256i *)(void *)p, _mm256_or_si256(ra, rb));
 }
 
+/* Imported into Swift as SIMD16<Float>: one half of a rotation block in the x86-64-v4 copy of the
+ * kernels (Elements.swift). The functions below are the 16-lane forms of the three above, with
+ * the same results (tested bit for bit against the software elements). */
+typedef float rr_floats16 __attribute__((ext_vector_type(16)));
+
+/* 16 halves at p (any alignment) widened exactly to float32 (vcvtph2ps zmm). */
+static inline __attribute__((always_inline, target("avx512f"))) rr_floats16 rr_f16c_load16(const uint16_t *p) {
+  __m512 v = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)p));
+  rr_floats16 r;
+  __builtin_memcpy(&r, &v, sizeof r);
+  return r;
+}
+
+/* 16 floats rounded to half, to nearest with ties to even, stored at p (register form of
+ * vcvtps2ph, as rr_f16c_store8). */
+static inline __attribute__((always_inline, target("avx512f"))) void rr_f16c_store16(uint16_t *p, rr_floats16 x) {
+  __m512 v;
+  __builtin_memcpy(&v, &x, sizeof v);
+  __m256i h = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __asm__("" : "+x"(h));
+  _mm256_storeu_si256((__m256i *)(void *)p, h);
+}
+
+/* rr_bf16_store16i for 32 values: the same rounding and NaN repair, with mask registers (one
+ * unordered compare of a with b per 32 values; the repair only in blocks holding a NaN). */
+static inline __attribute__((always_inline, target("avx512f"))) void rr_bf16_store32i(uint16_t *p, rr_floats16 a, rr_floats16 b) {
+  __m512 va, vb;
+  __builtin_memcpy(&va, &a, sizeof va);
+  __builtin_memcpy(&vb, &b, sizeof vb);
+  const __m512i fa = _mm512_castps_si512(va), fb = _mm512_castps_si512(vb);
+  const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7FFF), high = _mm512_set1_epi32((int)0xFFFF0000u);
+  __m512i ra = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(fa, bias), _mm512_and_si512(_mm512_srli_epi32(fa, 16), one)), 16);
+  __m512i rb = _mm512_and_si512(_mm512_add_epi32(_mm512_add_epi32(fb, bias), _mm512_and_si512(_mm512_srli_epi32(fb, 16), one)), high);
+  if (__builtin_expect(_mm512_cmp_ps_mask(va, vb, _CMP_UNORD_Q) != 0, 0)) {
+    ra = _mm512_mask_mov_epi32(ra, _mm512_cmp_ps_mask(va, va, _CMP_UNORD_Q),
+                               _mm512_or_si512(_mm512_srli_epi32(fa, 16), _mm512_set1_epi32(0x40)));
+    rb = _mm512_mask_mov_epi32(rb, _mm512_cmp_ps_mask(vb, vb, _CMP_UNORD_Q),
+                               _mm512_and_si512(_mm512_or_si512(fb, _mm512_set1_epi32(0x00400000)), high));
+  }
+  _mm512_storeu_si512((void *)p, _mm512_or_si512(ra, rb));
+}
+
 /* The periodic-table rows of 4 consecutive positions for 8 pairs (KernelAngles.swift,
  * _tableRowsConsecutive): entry idx[l] of src (8 bytes each) starts (cos, sin) of pair l at the
  * 4 positions (8 floats, any alignment). Writes the 8 cosines at position j to cos_j and the 8 sines times `sign` (+1 or

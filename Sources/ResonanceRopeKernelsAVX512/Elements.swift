@@ -1,0 +1,1 @@
+../ResonanceRopeKernels/Elements.swift

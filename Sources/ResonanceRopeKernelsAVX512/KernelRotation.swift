@@ -1,0 +1,1 @@
+../ResonanceRopeKernels/KernelRotation.swift
