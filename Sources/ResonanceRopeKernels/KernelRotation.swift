@@ -6,8 +6,8 @@
 //     x' = x c - y s,   y' = y c + x s
 // The SIMD body and the scalar-width tails use the same lane code, so every element gets the same
 // arithmetic whatever its place, the instruction set this copy is compiled for (these sources are
-// built twice: ResonanceRopeKernels for baseline x86-64, ResonanceRopeKernelsAVX2 for
-// x86-64-v3) or the thread count.
+// built three times: ResonanceRopeKernels for baseline x86-64, ResonanceRopeKernelsAVX2 for
+// x86-64-v3, ResonanceRopeKernelsAVX512 for x86-64-v4 with 16-lane halves) or the thread count.
 //
 // Software prefetch of the rows (`RowAccess.streamed(prefetch: true)`, and `.measured`, the
 // library's choice for calls whose rows do not fit in L2, where the process measured that it pays
@@ -121,17 +121,19 @@ private func _turn(_ x: FloatHalf, _ y: FloatHalf, _ c: FloatHalf, _ s: FloatHal
 func _blockPairs(gptj: Bool) -> Int { gptj ? halfLanes : 2 &* halfLanes }
 
 /// cos and sin of one rotation block, in the lane order `_rotateBlock` takes (rows from
-/// `_prepareRows`):
+/// `_prepareRows`; L = `halfLanes`, 8 or 16):
 ///   neox: x = p[i], y = p[h + i]: blocks of x and of y load into the same lane order, so the
-///         rotation is lane-wise: c0, s0 for pairs i ..< i + 8, c1, s1 for the next 8.
-///   gptj, interleaved halves (software 16-bit formats): the block's 16 elements load as (x of
-///         its 8 pairs, y of its 8 pairs): c0, s0.
-///   gptj, element-order halves (float32, F16C half): halves are (x0 y0 .. x3 y3), (x4 y4 ..):
+///         rotation is lane-wise: c0, s0 for pairs i ..< i + L, c1, s1 for the next L.
+///   gptj, interleaved halves (software 16-bit formats, AVX2 bf16): the block's 2L elements load
+///         as (x of its L pairs, y of its L pairs): c0, s0.
+///   gptj, element-order halves (float32, F16C half): halves are (x0 y0 ..), the first and the
+///         second L elements:
 ///         p' = p * C + swapPairs(p) * S with C = (c0 c0 c1 c1 ..), S = (-s0 s0 -s1 s1 ..),
 ///         i.e. x c + y (-s) and y c + x s, the same roundings as the formula (negation is
 ///         exact): c0, s0 for the first half, c1, s1 for the second. The x86-64-v3 copy keeps
 ///         S = (s0 s0 s1 s1 ..) and subtracts in the even lanes (vaddsubps, `_gptjPairs`): one
-///         instruction fewer per row (no negation), the same roundings.
+///         instruction fewer per row (no negation), the same roundings; the x86-64-v4 copy has no
+///         addsub and makes S by one multiplication with (-1 1 -1 1 ..).
 /// Four vectors, so a loop over heads keeps them in registers with room for the work.
 struct RotationBlock {
   var c0, c1, s0, s1: FloatHalf
@@ -192,7 +194,7 @@ func _rotateBlock<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>
 /// Brings per-pair rows (c[i], s[i], i < h, zero padded) into the order `_block` reads for
 /// format E: element-order gptj expands them to (c0 c0 c1 c1 ..), (-s0 s0 -s1 s1 ..) (the
 /// x86-64-v3 copy: (s0 s0 s1 s1 ..), see `_gptjPairs`);
-/// interleaved-halves neox permutes each block of 16 to (even pairs, odd pairs), the lane order
+/// interleaved-halves neox permutes each block of 2L to (even pairs, odd pairs), the lane order
 /// of its loads. Rows need `_rowFloats` floats.
 @inline(__always)
 func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float>, sin s: UnsafeMutablePointer<Float>,
