@@ -342,6 +342,13 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
     // past the pair count.
     let j = cursor.phase
     let e = UnsafeRawPointer(a.entries)
+    #if RR_KERNEL_AVX512
+    var i = 0
+    while i < k {  // base[i ..< i + 8] lie in the residue slots (`_residueCount`)
+      rr_table_gather8(e, base + i, Int32(truncatingIfNeeded: j), sinSign, cos + i, sin + i)
+      i &+= 8
+    }
+    #else
     let sign = SIMD8<Float>(repeating: sinSign)
     var i = 0
     while i < k {
@@ -355,6 +362,7 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
       UnsafeMutableRawPointer(sin + i).storeBytes(of: sv, as: SIMD8<Float>.self)
       i &+= 8
     }
+    #endif
     cursor.last = m
     cursor.valid = true
     from = k

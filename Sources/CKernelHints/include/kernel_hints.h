@@ -219,6 +219,18 @@ static inline __attribute__((always_inline, target("avx512f"))) void rr_bf16_sto
   _mm512_storeu_si512((void *)p, _mm512_or_si512(ra, rb));
 }
 
+/* One position's periodic-table entries of 8 pairs (KernelAngles.swift, _angleRow, x86-64-v4
+ * copy): entry idx[l] + j of `entries` (8 bytes: cos, sin) for l < 8, by one gather; the 8
+ * cosines to cos, the 8 sines times `sign` (+1 or -1: exact) to sin. The values are moved, never
+ * changed (the lane build of 8 loads it replaces was 44 instructions per 8 pairs). */
+static inline __attribute__((always_inline, target("avx512f"))) void rr_table_gather8(const void *entries, const int32_t *idx,
+    int32_t j, float sign, float *cos, float *sin) {
+  const __m256i vi = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)idx), _mm256_set1_epi32(j));
+  const __m512i e = _mm512_i32gather_epi64(vi, entries, 8);
+  _mm256_storeu_ps(cos, _mm256_castsi256_ps(_mm512_cvtepi64_epi32(e)));
+  _mm256_storeu_ps(sin, _mm256_mul_ps(_mm256_castsi256_ps(_mm512_cvtepi64_epi32(_mm512_srli_epi64(e, 32))), _mm256_set1_ps(sign)));
+}
+
 /* The periodic-table rows of 4 consecutive positions for 8 pairs (KernelAngles.swift,
  * _tableRowsConsecutive): entry idx[l] of src (8 bytes each) starts (cos, sin) of pair l at the
  * 4 positions (8 floats, any alignment). Writes the 8 cosines at position j to cos_j and the 8 sines times `sign` (+1 or
