@@ -2,8 +2,8 @@
 // baselines over the same bytes, so the ratios survive a noisy shared machine:
 //   memory pass  x *= c in place over the same buffer (a fill of the same bytes for table_build,
 //                whose "prefetched" variant is a fill with the table fill's streaming stores),
-//                split over the same number of threads, timed four ways: compiled like each copy
-//                of the kernels (baseline x86-64 and x86-64-v3 where the CPU has it), each plain
+//                split over the same number of threads, timed compiled like each copy of the
+//                kernels the CPU runs (baseline x86-64, x86-64-v3, x86-64-v4), each plain
 //                and with the kernels' row prefetch (`rowPrefetchDistance` ahead). The yardstick is
 //                the FASTEST of them, per case (which one wins differs by CPU), so no ratio
 //                flatters the kernel; the plain and prefetched passes of the fastest copy stay
