@@ -241,14 +241,23 @@ func sixteenBitElementsOfEveryKernelCopyMatchScalar(_ format: ElementFormat) {
 
 @Test(arguments: ElementFormat.allCases, [PairLayout.neox, .gptj])
 func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayout) throws {
-  // Partial rotary (40 of 52 dims: 20 pairs, a 16-lane block plus a tail), padded rows,
-  // q 3 heads and k 2 heads in one fused row, explicit positions, forward and inverse.
-  let t = try FrequencyTable(RopeConfig(rotaryDim: 40, headDim: 52, base: 10000, resonance: true, layout: layout,
+  // Partial rotary of 40 dims (20 pairs: for 8-lane halves a 16-pair NeoX block plus a tail; for
+  // the x86-64-v4 copy's 16-lane halves, whose NeoX block is 32 pairs, a tail only) and of 104
+  // dims (52 pairs: whole blocks and a tail in every copy and layout).
+  try checkRotation(format, layout, rotary: 40)
+  try checkRotation(format, layout, rotary: 104)
+}
+
+private func checkRotation(_ format: ElementFormat, _ layout: PairLayout, rotary: Int) throws {
+  // Partial rotary (`rotary` of rotary + 12 dims), padded rows, q 3 heads and k 2 heads in one
+  // fused row, explicit positions, forward and inverse.
+  let headDim = rotary + 12, headStride = headDim + 4
+  let t = try FrequencyTable(RopeConfig(rotaryDim: rotary, headDim: headDim, base: 10000, resonance: true, layout: layout,
                                         attentionFactor: 1.25))
-  // Rows: q heads 0-2 and k heads 3-4 at stride 56 (elements 52 ..< 56 of each head are padding),
-  // then 8 padding elements after k (280 ..< 288).
-  let tokens = 9, headDim = 52, rowStride = 5 * 56 + 8
-  var rng = SeededRNG(0x0707 &+ UInt64(format.size) &* 2 &+ (layout == .neox ? 0 : 1))
+  // Rows: q heads 0-2 and k heads 3-4 at stride headDim + 4 (4 padding elements after each
+  // head), then 8 padding elements after k.
+  let tokens = 9, rowStride = 5 * headStride + 8
+  var rng = SeededRNG(0x0707 &+ UInt64(format.size) &* 2 &+ (layout == .neox ? 0 : 1) &+ UInt64(rotary) &* 16)
   let positions: [Int64] = (0 ..< tokens).map { _ in Int64.random(in: -(1 << 45) ... (1 << 45), using: &rng) }
   let values: [Float] = (0 ..< tokens * rowStride).map { _ in Float.random(in: -2 ... 2, using: &rng) }
   for inverse in [false, true] {
@@ -270,8 +279,8 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
         var b32 = stored32, b16 = stored16
         positions.withUnsafeBufferPointer { pp in
           func run(_ base: UnsafeMutableRawPointer) {
-            let q = HeadBuffer(base: base, geometry: HeadGeometry(heads: 3, tokenStride: Int64(rowStride), headStride: 56))
-            let k = HeadBuffer(base: base + 3 * 56 * format.size, geometry: HeadGeometry(heads: 2, tokenStride: Int64(rowStride), headStride: 56))
+            let q = HeadBuffer(base: base, geometry: HeadGeometry(heads: 3, tokenStride: Int64(rowStride), headStride: Int64(headStride)))
+            let k = HeadBuffer(base: base + 3 * headStride * format.size, geometry: HeadGeometry(heads: 2, tokenStride: Int64(rowStride), headStride: Int64(headStride)))
             try! t.rotate(format: format, q: q, k: k, tokens: 0 ..< tokens, positions: .list(pp.baseAddress!),
                           inverse: inverse, applyAttentionFactor: attention, threads: threads, kernels: kernels,
                           rows: access)
@@ -293,22 +302,22 @@ func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayo
       var untouched = true, paddingChecked = 0
       for tok in 0 ..< tokens {
         for head in 0 ..< 5 {
-          let start = tok * rowStride + head * 56
+          let start = tok * rowStride + head * headStride
           let x = (0 ..< headDim).map { Double(held[start + $0]) }
           let want = referenceRow(x, t, position: positions[tok], inverse: inverse, scale: attention ? 1.25 : 1)
           for j in 0 ..< headDim {
             let err = abs(Double(got[start + j]) - want[j])
             worst = max(worst, err / max(1, abs(want[j])))
-            if j >= 40 { #expect(got[start + j].bitPattern == held[start + j].bitPattern, "pass-through dim changed") }
+            if j >= rotary { #expect(got[start + j].bitPattern == held[start + j].bitPattern, "pass-through dim changed") }
           }
-          // Padding between heads (52 ..< 56) untouched.
-          for j in headDim ..< 56 where got[start + j].bitPattern != held[start + j].bitPattern { untouched = false }
+          // Padding between heads (headDim ..< headStride) untouched.
+          for j in headDim ..< headStride where got[start + j].bitPattern != held[start + j].bitPattern { untouched = false }
         }
-        // Padding after k (280 ..< 288) untouched.
-        for j in 5 * 56 ..< rowStride where got[tok * rowStride + j].bitPattern != held[tok * rowStride + j].bitPattern { untouched = false }
-        paddingChecked += (5 * (56 - headDim)) + (rowStride - 5 * 56)
+        // Padding after k untouched.
+        for j in 5 * headStride ..< rowStride where got[tok * rowStride + j].bitPattern != held[tok * rowStride + j].bitPattern { untouched = false }
+        paddingChecked += (5 * (headStride - headDim)) + (rowStride - 5 * headStride)
       }
-      #expect(worst <= (format == .float32 ? 8 : 1.1) * ulp, "\(format) \(layout): max relative error \(worst)")
+      #expect(worst <= (format == .float32 ? 8 : 1.1) * ulp, "\(format) \(layout) rotary \(rotary): max relative error \(worst)")
       #expect(untouched, "padding between or after the heads changed")
       #expect(paddingChecked == tokens * (5 * 4 + 8), "every padding element was compared")
       _ = (stored32, stored16)
