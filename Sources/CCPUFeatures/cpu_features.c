@@ -1,6 +1,18 @@
 /* See include/cpu_features.h. */
 #include "cpu_features.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+int resonance_rope_max_isa_from_env(void) {
+    const char *s = getenv("RESONANCE_ROPE_MAX_ISA");
+    if (s == NULL) return -1;
+    if (strcmp(s, "baseline") == 0) return 0;
+    if (strcmp(s, "x86-64-v3") == 0) return 1;
+    if (strcmp(s, "x86-64-v4") == 0) return 2;
+    return -1;
+}
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 

@@ -20,9 +20,16 @@ import ResonanceRopeKernelsAVX512
 public enum Kernels: Sendable, CaseIterable {
   case baseline, avx2, avx512
 
-  /// The fastest copy this CPU runs.
-  public static let best: Kernels =
-    resonance_rope_x86_64_v4_available() != 0 ? .avx512 : resonance_rope_x86_64_v3_available() != 0 ? .avx2 : .baseline
+  /// The copy this process runs: the widest one the CPU has, capped by the environment variable
+  /// RESONANCE_ROPE_MAX_ISA (baseline, x86-64-v3 or x86-64-v4; other values are ignored), read
+  /// once. Every copy gives the same bytes: the cap only changes the speed (or keeps AVX-512
+  /// off a CPU where the caller does not want it).
+  public static let best: Kernels = {
+    let cap = resonance_rope_max_isa_from_env()
+    if resonance_rope_x86_64_v4_available() != 0 && (cap < 0 || cap >= 2) { return .avx512 }
+    if resonance_rope_x86_64_v3_available() != 0 && (cap < 0 || cap >= 1) { return .avx2 }
+    return .baseline
+  }()
 
   /// One core's L2 cache in bytes (CPUID; 1 MiB when the CPU does not say).
   public static let l2CacheBytes: Int = {
@@ -38,7 +45,7 @@ public enum Kernels: Sendable, CaseIterable {
     return o || bytes > l2CacheBytes
   }
 
-  /// The copies this CPU can run (tests compare them bit for bit).
+  /// The copies this process may run, up to `best` (tests compare them bit for bit).
   public static var available: [Kernels] {
     switch best {
     case .baseline: [.baseline]

@@ -146,6 +146,15 @@ def test_bench_json_shape(cli):
     assert prefill == {(d, l, t) for d in ("f32", "f16", "bf16") for l in ("neox", "gptj") for t in (1, 2)}
 
 
+
+def test_max_isa_caps_the_kernel_copy(cli):
+    """RESONANCE_ROPE_MAX_ISA (documented in the header's conventions) caps the kernel copy: the
+    bench names the copy it ran."""
+    import os
+    env = dict(os.environ, RESONANCE_ROPE_MAX_ISA="baseline")
+    out = subprocess.run([cli, "bench", "--json", "--reps", "1"], check=True, capture_output=True, text=True, env=env).stdout
+    assert json.loads(out)["kernels"] == "baseline"
+
 # ---- one vocabulary, conflicting flags, negative values, gap reporting (issue 16) ----------------
 
 def fails(cli, *args):

@@ -14,6 +14,10 @@ RESONANCE_ROPE_HIDDEN int resonance_rope_x86_64_v3_available(void);
  * OS saves the opmask and ZMM state, else 0 (also on other architectures). */
 RESONANCE_ROPE_HIDDEN int resonance_rope_x86_64_v4_available(void);
 
+/* The widest kernel copy the environment allows: RESONANCE_ROPE_MAX_ISA = "baseline" (0),
+ * "x86-64-v3" (1) or "x86-64-v4" (2); -1 when it is unset or anything else (no cap). */
+RESONANCE_ROPE_HIDDEN int resonance_rope_max_isa_from_env(void);
+
 /* The L2 cache of one core in bytes (CPUID 80000006h, ECX bits 31-16 in KiB, which AMD and
  * Intel both report), or 0 when the CPU does not say (and on other architectures). */
 RESONANCE_ROPE_HIDDEN long resonance_rope_l2_cache_bytes(void);
