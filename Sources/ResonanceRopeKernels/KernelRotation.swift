@@ -262,8 +262,11 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
   case .measured: streamed = false
   }
   if let prefetch = streamed {
-    let rowBytes = 2 &* h &* MemoryLayout<E.Bits>.stride  // <= 2^17
-    @inline(__always) func row(_ head: Int, gptj: Bool, prefetch: Bool) {
+    // `h` as an argument, so the loops below can pass a constant for the common rotary dim 128
+    // (h = 64): then the prefetch and block loops of a row have fixed trip counts and unroll, as
+    // a kernel templated on the head size would.
+    @inline(__always) func row(_ head: Int, pairs h: Int, gptj: Bool, prefetch: Bool) {
+      let rowBytes = 2 &* h &* MemoryLayout<E.Bits>.stride  // <= 2^17
       let r = p + head &* b.headStride
       if prefetch {
         let ahead = UnsafeRawPointer(r) + rowPrefetchDistance  // a hint: an address past the buffer is harmless
@@ -283,13 +286,16 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
         i &+= step
       }
     }
-    // Four loops, so that neither test is made per row.
-    switch (gptj, prefetch) {
-    case (true, true): for head in 0 ..< b.heads { row(head, gptj: true, prefetch: true) }
-    case (true, false): for head in 0 ..< b.heads { row(head, gptj: true, prefetch: false) }
-    case (false, true): for head in 0 ..< b.heads { row(head, gptj: false, prefetch: true) }
-    case (false, false): for head in 0 ..< b.heads { row(head, gptj: false, prefetch: false) }
+    // Four loops, so that neither test is made per row; each for h = 64 and for any h.
+    @inline(__always) func rows(pairs h: Int) {
+      switch (gptj, prefetch) {
+      case (true, true): for head in 0 ..< b.heads { row(head, pairs: h, gptj: true, prefetch: true) }
+      case (true, false): for head in 0 ..< b.heads { row(head, pairs: h, gptj: true, prefetch: false) }
+      case (false, true): for head in 0 ..< b.heads { row(head, pairs: h, gptj: false, prefetch: true) }
+      case (false, false): for head in 0 ..< b.heads { row(head, pairs: h, gptj: false, prefetch: false) }
+      }
     }
+    if h == 64 { rows(pairs: 64) } else { rows(pairs: h) }
   } else {
     var i = 0
     while i < h {

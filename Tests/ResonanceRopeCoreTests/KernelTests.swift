@@ -243,9 +243,11 @@ func sixteenBitElementsOfEveryKernelCopyMatchScalar(_ format: ElementFormat) {
 func rotationMatchesFloat64Reference(_ format: ElementFormat, _ layout: PairLayout) throws {
   // Partial rotary of 40 dims (20 pairs: for 8-lane halves a 16-pair NeoX block plus a tail; for
   // the x86-64-v4 copy's 16-lane halves, whose NeoX block is 32 pairs, a tail only) and of 104
-  // dims (52 pairs: whole blocks and a tail in every copy and layout).
+  // dims (52 pairs: whole blocks and a tail in every copy and layout), and of 128 dims (64 pairs:
+  // the row walk's loops specialized for h = 64).
   try checkRotation(format, layout, rotary: 40)
   try checkRotation(format, layout, rotary: 104)
+  try checkRotation(format, layout, rotary: 128)
 }
 
 private func checkRotation(_ format: ElementFormat, _ layout: PairLayout, rotary: Int) throws {
