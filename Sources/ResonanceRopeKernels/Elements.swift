@@ -186,24 +186,23 @@ enum BFloat16Element: RotaryElement {
 enum Float16F16CElement: RotaryElement {
   typealias Bits = UInt16
   static var interleavedHalves: Bool { false }
-#if RR_KERNEL_AVX512
   @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
-    (rr_f16c_load16(p), rr_f16c_load16(p + 16))
+    (_f16cLoad(p), _f16cLoad(p + halfLanes))
   }
   @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
-    rr_f16c_store16(p, a)
-    rr_f16c_store16(p + 16, b)
+    _f16cStore(p, a)
+    _f16cStore(p + halfLanes, b)
   }
-#else
-  @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) {
-    (rr_f16c_load8(p), rr_f16c_load8(p + 8))
-  }
-  @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
-    rr_f16c_store8(p, a)
-    rr_f16c_store8(p + 8, b)
-  }
-#endif
 }
+
+/// One half (L values) through F16C: the only width-specific part of `Float16F16CElement`.
+#if RR_KERNEL_AVX512
+@inline(__always) private func _f16cLoad(_ p: UnsafePointer<UInt16>) -> FloatHalf { rr_f16c_load16(p) }
+@inline(__always) private func _f16cStore(_ p: UnsafeMutablePointer<UInt16>, _ x: FloatHalf) { rr_f16c_store16(p, x) }
+#else
+@inline(__always) private func _f16cLoad(_ p: UnsafePointer<UInt16>) -> FloatHalf { rr_f16c_load8(p) }
+@inline(__always) private func _f16cStore(_ p: UnsafeMutablePointer<UInt16>, _ x: FloatHalf) { rr_f16c_store8(p, x) }
+#endif
 
 /// bfloat16 with AVX2 (the x86-64-v3 and v4 copies): the software element's layout
 /// (interleaved halves: one load, a shift and a mask widen 2L values; gptj pairs are

@@ -40,7 +40,7 @@ func _eight(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
 /// form ((w << 32) | (w >> 32)) was scalarized on SSE2 (rol on general registers, measured
 /// 3x slower gptj decode).
 /// `_spreadPairs`: (v0 v0 v1 v1 ..) of the first and the second half of v: one permutation each.
-/// `_evenOdd`: the even and the odd lanes of (v0, v1).
+/// `_evenOdd`: the even and the odd lanes of (v0, v1). `_alternatingSign`: (-1 1 -1 1 ..).
 #if RR_KERNEL_AVX512
 @inline(__always)
 private func _swapPairs(_ v: FloatHalf) -> FloatHalf {
@@ -51,6 +51,8 @@ private func _spreadPairs(_ v: FloatHalf) -> (FloatHalf, FloatHalf) {
   (FloatHalf(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7]),
    FloatHalf(v[8], v[8], v[9], v[9], v[10], v[10], v[11], v[11], v[12], v[12], v[13], v[13], v[14], v[14], v[15], v[15]))
 }
+@inline(__always)
+private var _alternatingSign: FloatHalf { FloatHalf(-1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1) }
 @inline(__always)
 private func _evenOdd(_ v0: FloatHalf, _ v1: FloatHalf) -> (FloatHalf, FloatHalf) {
   (FloatHalf(v0[0], v0[2], v0[4], v0[6], v0[8], v0[10], v0[12], v0[14], v1[0], v1[2], v1[4], v1[6], v1[8], v1[10], v1[12], v1[14]),
@@ -66,6 +68,8 @@ private func _spreadPairs(_ v: FloatHalf) -> (FloatHalf, FloatHalf) {
   (FloatHalf(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3]), FloatHalf(v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7]))
 }
 @inline(__always)
+private var _alternatingSign: FloatHalf { FloatHalf(-1, 1, -1, 1, -1, 1, -1, 1) }
+@inline(__always)
 private func _evenOdd(_ v0: FloatHalf, _ v1: FloatHalf) -> (FloatHalf, FloatHalf) {
   (FloatHalf(v0[0], v0[2], v0[4], v0[6], v1[0], v1[2], v1[4], v1[6]), FloatHalf(v0[1], v0[3], v0[5], v0[7], v1[1], v1[3], v1[5], v1[7]))
 }
@@ -74,20 +78,7 @@ private func _evenOdd(_ v0: FloatHalf, _ v1: FloatHalf) -> (FloatHalf, FloatHalf
 // Element-order GPT-J: the sine row `_prepareRows` writes (`_gptjSines`) and the rotation that
 // reads it (`_gptjPairs`), defined together because each copy's pair must agree: u = (x0 y0 x1 y1
 // ..), C = (c0 c0 c1 c1 ..), result (x c - y s, y c + x s) lane pair by lane pair.
-#if RR_KERNEL_AVX512
-/// S = (-s0 s0 -s1 s1 ..) as the spread sines times (-1 1 -1 1 ..) (exact), then x c + y (-s)
-/// in the even lanes (AVX-512 has no addsub; the same roundings).
-@inline(__always)
-private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) {
-  let sign = FloatHalf(-1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1)
-  let (s0, s1) = _spreadPairs(sv)
-  return (s0 * sign, s1 * sign)
-}
-@inline(__always)
-private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
-  u * c + _swapPairs(u) * s
-}
-#elseif RR_KERNEL_AVX2
+#if RR_KERNEL_AVX2 && !RR_KERNEL_AVX512
 /// S = (s0 s0 s1 s1 ..): vaddsubps subtracts in the even lanes (no negated row; a - b rounds as
 /// a + (-b)).
 @inline(__always)
@@ -97,12 +88,12 @@ private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> Float
   rr_addsub8(u * c, _swapPairs(u) * s)
 }
 #else
-/// S = (-s0 s0 -s1 s1 ..): even lanes x c + y (-s) (SSE2 has no addsubps).
+/// S = (-s0 s0 -s1 s1 ..): the spread sines times (-1 1 -1 1 ..) (exact); even lanes x c + y (-s)
+/// (SSE2 has no addsubps, AVX-512 no 512-bit one).
 @inline(__always)
 private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) {
-  let ns = -sv
-  return (FloatHalf(ns[0], sv[0], ns[1], sv[1], ns[2], sv[2], ns[3], sv[3]),
-          FloatHalf(ns[4], sv[4], ns[5], sv[5], ns[6], sv[6], ns[7], sv[7]))
+  let (s0, s1) = _spreadPairs(sv)
+  return (s0 * _alternatingSign, s1 * _alternatingSign)
 }
 @inline(__always)
 private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
