@@ -15,6 +15,13 @@
 //                exact Resonance angle 2 pi (m mod P) / P, rounded to float, then a plain float
 //                loop over every head (same threads).
 // Each repetition runs case, memory pass and scalar back to back; medians over repetitions.
+// Before a repetition's first timed sample the buffer is streamed over, untimed, for
+// `settleNs` (`settle`): measured on an Intel Xeon (KVM, 2026-12-03), after 20 ms or more
+// without memory traffic (the scalar reference of a 16-bit prefill runs ~240 ms) the first
+// in-place passes over a 32 MiB buffer take 3.5, 3.3, 2.2, 1.8 ms and only then 1.5 ms; the
+// case timed right after the scalar ran in that slow state while its memory passes, timed
+// after the case, did not (f16 prefill 4.7 ms, 0.33 of the pass; 2.3 ms, 0.7 with the same
+// kernel after streaming).
 // Results feed a blackHole so nothing is dead code.
 import Glibc
 import ResonanceRopeCore
@@ -84,6 +91,18 @@ func timeIt(inner: Int = 1, _ body: () -> Void) -> Double {
   let t0 = nowNs()
   body()
   return Double(nowNs() - t0) / Double(inner)
+}
+
+/// Streaming, untimed, long enough for the machine's memory path to reach its steady state
+/// (see the file comment: ~10 ms of streaming after idle; twice that here).
+let settleNs: UInt64 = 20_000_000
+
+/// Runs `pass` (a memory pass or fill over the case's bytes) until `settleNs` have passed, at
+/// least twice.
+func settle(_ pass: () -> Void) {
+  let t0 = nowNs()
+  var n = 0
+  while n < 2 || nowNs() - t0 < settleNs { pass(); n += 1 }
 }
 
 /// The yardstick passes of one case: every kernel copy, plain and prefetched; `pass(copy, prefetch)`.
@@ -273,6 +292,7 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
           let variants: [Bool?] = caseName == "prefill" ? [nil, false] : [nil]
           var caseT = [[Double]](repeating: [], count: runs.count * variants.count), passes = Passes(), scalarT: [Double] = []
           for rep in 0 ... reps {
+            settle { Kernels.best.memoryPass(q, threads: threads, prefetch: false) }
             var times: [Double] = []
             for variant in variants {
               for run in runs {
@@ -361,6 +381,7 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
   let cosBuffer = UnsafeMutableBufferPointer(start: cosOut, count: n * h), sinBuffer = UnsafeMutableBufferPointer(start: sinOut, count: n * h)
   var caseT: [Double] = [], plainT: [Double] = [], passes = Passes(), scalarT: [Double] = []
   for rep in 0 ... reps {
+    settle { Kernels.best.memoryFill(outBuffer, stream: false) }
     let a = timeIt { try! tables[0].fillTable(.half, cos: cosBuffer, sin: sinBuffer, start: 0, count: n, applyAttentionFactor: false) }
     let plain = timeIt {
       try! tables[0].fillTable(.half, cos: cosBuffer, sin: sinBuffer, start: 0, count: n, applyAttentionFactor: false, stream: false)
