@@ -17,10 +17,12 @@
  *    traps or prints on bad input.
  *  - A handle (rr_rope) is immutable: share it across threads freely.
  *  - The kernels are compiled for baseline x86-64, x86-64-v3 (AVX2, F16C) and x86-64-v4
- *    (AVX-512); the widest copy the CPU has runs, and every copy gives the same bytes.
+ *    (AVX-512; bfloat16 through AVX512-BF16 where the CPU has it); the widest copy the
+ *    CPU has runs, and every copy gives the same bytes.
  *    The environment variable RESONANCE_ROPE_MAX_ISA=baseline|x86-64-v3|x86-64-v4,
  *    read once, when the process first runs a kernel (creating a Resonance handle,
- *    rotating, filling a table), caps that choice (other values are ignored).
+ *    rotating, filling a table), caps that choice (other values are ignored;
+ *    x86-64-v4 leaves out AVX512-BF16).
  */
 #ifndef RESONANCE_ROPE_H
 #define RESONANCE_ROPE_H

@@ -50,6 +50,16 @@ int resonance_rope_x86_64_v4_available(void) {
     return (b & leaf7) == leaf7;
 }
 
+/* x86-64-v4 and CPUID.7.1:EAX AVX512_BF16 (5); subleaf 1 exists when CPUID.7.0:EAX >= 1. */
+int resonance_rope_avx512_bf16_available(void) {
+    if (!resonance_rope_x86_64_v4_available()) return 0;
+    unsigned a, b, c, d;
+    __cpuid_count(7, 0, a, b, c, d);
+    if (a < 1) return 0;
+    __cpuid_count(7, 1, a, b, c, d);
+    return (a >> 5) & 1u;
+}
+
 long resonance_rope_l2_cache_bytes(void) {
     unsigned a, b, c, d;
     if (__get_cpuid_max(0x80000000u, 0) < 0x80000006u) return 0;
@@ -59,5 +69,6 @@ long resonance_rope_l2_cache_bytes(void) {
 #else
 int resonance_rope_x86_64_v3_available(void) { return 0; }
 int resonance_rope_x86_64_v4_available(void) { return 0; }
+int resonance_rope_avx512_bf16_available(void) { return 0; }
 long resonance_rope_l2_cache_bytes(void) { return 0; }
 #endif

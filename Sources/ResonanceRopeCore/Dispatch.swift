@@ -2,7 +2,8 @@
 // for baseline x86-64, ResonanceRopeKernelsAVX2 for x86-64-v3: AVX2, FMA, F16C, BMI1/2, LZCNT,
 // MOVBE; ResonanceRopeKernelsAVX512 for x86-64-v4: AVX-512 F/BW/CD/DQ/VL besides, with 16-lane
 // halves), and the widest copy whose features CPUID and XGETBV report is used (checked once
-// per process). All give the same bits: float32 arithmetic without FMA
+// per process). `avx512bf16` is the x86-64-v4 copy with bfloat16 stored through AVX512-BF16
+// (vcvtne2ps2bf16: the same bits, see rr_bf16_store32ne), on CPUs that have it. All give the same bits: float32 arithmetic without FMA
 // (Swift never contracts), and F16C rounds exactly as the software half conversion.
 // The kernels' entry points called here are @export(interface) (SE-0497): Embedded Swift (the
 // shipped library, `make embedded`) otherwise gives clients every function body, so the core
@@ -18,14 +19,15 @@ import ResonanceRopeKernelsAVX512
 
 /// One compiled copy of the kernels.
 public enum Kernels: Sendable, CaseIterable {
-  case baseline, avx2, avx512
+  case baseline, avx2, avx512, avx512bf16
 
   /// The copy this process runs: the widest one the CPU has, capped by the environment variable
-  /// RESONANCE_ROPE_MAX_ISA (baseline, x86-64-v3 or x86-64-v4; other values are ignored), read
-  /// once. Every copy gives the same bytes: the cap only changes the speed (or keeps AVX-512
+  /// RESONANCE_ROPE_MAX_ISA (baseline, x86-64-v3 or x86-64-v4, which leaves out AVX512-BF16;
+  /// other values are ignored), read once. Every copy gives the same bytes: the cap only changes the speed (or keeps AVX-512
   /// off a CPU where the caller does not want it).
   public static let best: Kernels = {
     let cap = resonance_rope_max_isa_from_env()
+    if resonance_rope_avx512_bf16_available() != 0 && cap < 0 { return .avx512bf16 }
     if resonance_rope_x86_64_v4_available() != 0 && (cap < 0 || cap >= 2) { return .avx512 }
     if resonance_rope_x86_64_v3_available() != 0 && (cap < 0 || cap >= 1) { return .avx2 }
     return .baseline
@@ -51,6 +53,7 @@ public enum Kernels: Sendable, CaseIterable {
     case .baseline: [.baseline]
     case .avx2: [.baseline, .avx2]
     case .avx512: [.baseline, .avx2, .avx512]
+    case .avx512bf16: [.baseline, .avx2, .avx512, .avx512bf16]
     }
   }
 
@@ -59,6 +62,7 @@ public enum Kernels: Sendable, CaseIterable {
     case .baseline: "baseline"
     case .avx2: "x86-64-v3"
     case .avx512: "x86-64-v4"
+    case .avx512bf16: "x86-64-v4+bf16"
     }
   }
 
@@ -78,6 +82,7 @@ public enum Kernels: Sendable, CaseIterable {
     case .baseline: ResonanceRopeKernels.kernelRotate(a, job, scratch: scratch)
     case .avx2: ResonanceRopeKernelsAVX2.kernelRotate(a, job, scratch: scratch)
     case .avx512: ResonanceRopeKernelsAVX512.kernelRotate(a, job, scratch: scratch)
+    case .avx512bf16: ResonanceRopeKernelsAVX512.kernelRotateBF16(a, job, scratch: scratch)
     }
   }
 
@@ -85,7 +90,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelFillTable(a, job, scratch: scratch)
     case .avx2: ResonanceRopeKernelsAVX2.kernelFillTable(a, job, scratch: scratch)
-    case .avx512: ResonanceRopeKernelsAVX512.kernelFillTable(a, job, scratch: scratch)
+    case .avx512, .avx512bf16: ResonanceRopeKernelsAVX512.kernelFillTable(a, job, scratch: scratch)
     }
   }
 
@@ -99,7 +104,7 @@ public enum Kernels: Sendable, CaseIterable {
     case .avx2:
       ResonanceRopeKernelsAVX2.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries,
                                                   undecided: undecided, capacity: capacity)
-    case .avx512:
+    case .avx512, .avx512bf16:
       ResonanceRopeKernelsAVX512.kernelFillPeriodic(periods: periods, offsets: offsets, count: count, entries: entries,
                                                     undecided: undecided, capacity: capacity)
     }
@@ -110,7 +115,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
     case .avx2: ResonanceRopeKernelsAVX2.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
-    case .avx512: ResonanceRopeKernelsAVX512.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
+    case .avx512, .avx512bf16: ResonanceRopeKernelsAVX512.kernelPreparedRows(a, format: format, gptj: gptj, position: position, scratch: scratch)
     }
   }
 
@@ -120,6 +125,8 @@ public enum Kernels: Sendable, CaseIterable {
     case .baseline: ResonanceRopeKernels.kernelRotateToken(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
     case .avx2: ResonanceRopeKernelsAVX2.kernelRotateToken(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
     case .avx512: ResonanceRopeKernelsAVX512.kernelRotateToken(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
+    case .avx512bf16:
+      ResonanceRopeKernelsAVX512.kernelRotateTokenBF16(a, format: format, gptj: gptj, q: q, k: k, token: token, cos: cos, sin: sin)
     }
   }
 
@@ -128,7 +135,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
     case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
-    case .avx512: ResonanceRopeKernelsAVX512.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
+    case .avx512, .avx512bf16: ResonanceRopeKernelsAVX512.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
     }
   }
 
@@ -136,7 +143,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelMemoryFill(p, bytes: bytes, stream: stream, one: one)
     case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryFill(p, bytes: bytes, stream: stream, one: one)
-    case .avx512: ResonanceRopeKernelsAVX512.kernelMemoryFill(p, bytes: bytes, stream: stream, one: one)
+    case .avx512, .avx512bf16: ResonanceRopeKernelsAVX512.kernelMemoryFill(p, bytes: bytes, stream: stream, one: one)
     }
   }
 
@@ -145,7 +152,7 @@ public enum Kernels: Sendable, CaseIterable {
     switch self {
     case .baseline: ResonanceRopeKernels.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
     case .avx2: ResonanceRopeKernelsAVX2.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
-    case .avx512: ResonanceRopeKernelsAVX512.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
+    case .avx512, .avx512bf16: ResonanceRopeKernelsAVX512.kernelWidenHalves(src, dst, count: count, bfloat16: bfloat16)
     }
   }
 
@@ -154,6 +161,10 @@ public enum Kernels: Sendable, CaseIterable {
     case .baseline: ResonanceRopeKernels.kernelNarrowHalves(src, dst, count: count, bfloat16: bfloat16)
     case .avx2: ResonanceRopeKernelsAVX2.kernelNarrowHalves(src, dst, count: count, bfloat16: bfloat16)
     case .avx512: ResonanceRopeKernelsAVX512.kernelNarrowHalves(src, dst, count: count, bfloat16: bfloat16)
+    case .avx512bf16:
+      if bfloat16 { ResonanceRopeKernelsAVX512.kernelNarrowHalvesBF16(src, dst, count: count) } else {
+        ResonanceRopeKernelsAVX512.kernelNarrowHalves(src, dst, count: count, bfloat16: false)
+      }
     }
   }
 }

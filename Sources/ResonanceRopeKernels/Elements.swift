@@ -221,6 +221,20 @@ enum BFloat16AVX2Element: RotaryElement {
 #endif
   }
 }
+
+#if RR_KERNEL_AVX512
+/// bfloat16 through AVX512-BF16 (the x86-64-v4 copy on CPUs that have it, `kernelRotateBF16`):
+/// `BFloat16AVX2Element`'s layout and loads, stored by one rounding instruction and one lane
+/// permutation (`rr_bf16_store32ne`), the same bits.
+enum BFloat16NativeElement: RotaryElement {
+  typealias Bits = UInt16
+  static var interleavedHalves: Bool { true }
+  @inline(__always) static func load(_ p: UnsafePointer<UInt16>) -> (FloatHalf, FloatHalf) { BFloat16Element.load(p) }
+  @inline(__always) static func store(_ a: FloatHalf, _ b: FloatHalf, _ p: UnsafeMutablePointer<UInt16>) {
+    rr_bf16_store32ne(p, a, b)
+  }
+}
+#endif
 #endif
 
 /// The 16-bit elements this copy rotates with: F16C / AVX2 in the x86-64-v3 and v4 copies, the integer-SIMD

@@ -363,6 +363,26 @@ package func kernelRotate(_ angles: AngleData, _ job: KernelRotation, scratch: U
   }
 }
 
+#if RR_KERNEL_AVX512
+/// `kernelRotate` with bfloat16 stored through AVX512-BF16 (`BFloat16NativeElement`; the same
+/// bits); for CPUs that have it (Dispatch.swift, `Kernels.avx512bf16`).
+@export(interface)  // compiled only in this module: see Dispatch.swift
+package func kernelRotateBF16(_ angles: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
+  if job.format == .bfloat16 { _rotate(BFloat16NativeElement.self, angles, job, scratch: scratch) } else { kernelRotate(angles, job, scratch: scratch) }
+}
+
+/// `kernelRotateToken` with bfloat16 stored through AVX512-BF16.
+@export(interface)  // compiled only in this module: see Dispatch.swift
+package func kernelRotateTokenBF16(_ angles: AngleData, format: KernelFormat, gptj: Bool, q: HeadBuffer, k: HeadBuffer?,
+                                   token t: Int, cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>) {
+  guard format == .bfloat16 else {
+    return kernelRotateToken(angles, format: format, gptj: gptj, q: q, k: k, token: t, cos: c, sin: s)
+  }
+  _rotateHeads(BFloat16NativeElement.self, q, token: t, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
+  if let k { _rotateHeads(BFloat16NativeElement.self, k, token: t, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj) }
+}
+#endif
+
 /// The rows `kernelRotateToken` takes for one position: cos and sin (`kernelScratchBytes(a,
 /// tokens: 1)` bytes of scratch, the rows at its start) prepared for the format (the benchmark's
 /// rotation-only case).

@@ -208,6 +208,14 @@ package func kernelNarrowHalves(_ src: UnsafePointer<Float>, _ dst: UnsafeMutabl
   if bfloat16 { _narrow(BF16Element.self, src, dst, n) } else { _narrow(HalfElement.self, src, dst, n) }
 }
 
+#if RR_KERNEL_AVX512
+/// `kernelNarrowHalves` of bfloat16 through AVX512-BF16 (`BFloat16NativeElement`; test hook).
+@export(interface)  // compiled only in this module: see Dispatch.swift
+package func kernelNarrowHalvesBF16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<UInt16>, count n: Int) {
+  _narrow(BFloat16NativeElement.self, src, dst, n)
+}
+#endif
+
 /// Element order of a block's halves: (0 ..< L, L ..< 2L), or (even, odd) when interleaved.
 @inline(__always)
 private func _order<E: RotaryElement>(_: E.Type, _ k: Int) -> Int {

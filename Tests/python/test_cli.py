@@ -123,7 +123,7 @@ def test_bench_json_shape(cli):
     benchmark reports ratios, it is not a timed test)."""
     out = json.loads(run(cli, "bench", "--json", "--reps", "1"))
     assert isinstance(out["machine"], str) and out["build"] in ("portable", "native")
-    assert out["kernels"] in ("baseline", "x86-64-v3", "x86-64-v4")
+    assert out["kernels"] in ("baseline", "x86-64-v3", "x86-64-v4", "x86-64-v4+bf16")
     names = {c["name"] for c in out["cases"]}
     assert {"prefill", "decode", "far_positions", "table_build", "prefill_plain_rope",
             "prefill_position_array", "in_cache", "in_cache_plain_rope", "create", "create_resonance", "gap"} <= names

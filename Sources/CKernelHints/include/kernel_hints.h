@@ -219,6 +219,33 @@ static inline __attribute__((always_inline, target("avx512f"))) void rr_bf16_sto
   _mm512_storeu_si512((void *)p, _mm512_or_si512(ra, rb));
 }
 
+/* rr_bf16_store32i through AVX512-BF16, for CPUs that have it (Kernels.avx512bf16): one
+ * vcvtne2ps2bf16 rounds a and b to nearest even (a in the low 16 lanes, b in the high) and one
+ * vpermw interleaves them into the words' low and high halves. On every float32 bit pattern
+ * (a C loop on an Intel Xeon, 2026-12-03) it gave the software element's bits, NaN and
+ * infinities included, except for subnormal inputs, which it flushes to zero (16,711,678
+ * patterns differ, all subnormal); so a block holding a subnormal (vfpclassps, class 0x20) goes
+ * to rr_bf16_store32i instead. KernelTests (sixteenBitElementsOfEveryKernelCopyMatchScalar)
+ * checks this copy's stores against the software rounding, every subnormal bfloat16 included. The
+ * instruction is written in assembly: the copy is compiled for x86-64-v4, which does not include
+ * AVX512-BF16, so the compiler would not emit it (and this function runs only where CPUID
+ * reports it). */
+static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512dq"))) void rr_bf16_store32ne(uint16_t *p, rr_floats16 a, rr_floats16 b) {
+  __m512 va, vb;
+  __builtin_memcpy(&va, &a, sizeof va);
+  __builtin_memcpy(&vb, &b, sizeof vb);
+  if (__builtin_expect((_mm512_fpclass_ps_mask(va, 0x20) | _mm512_fpclass_ps_mask(vb, 0x20)) != 0, 0)) {
+    rr_bf16_store32i(p, a, b);
+    return;
+  }
+  __m512i r;
+  __asm__("vcvtne2ps2bf16 %2, %1, %0" : "=v"(r) : "v"(vb), "v"(va));
+  /* 16-bit lane 2k takes lane k (a_k), lane 2k + 1 lane 16 + k (b_k). */
+  const __m512i order = _mm512_set_epi32(0x1F000F, 0x1E000E, 0x1D000D, 0x1C000C, 0x1B000B, 0x1A000A, 0x190009, 0x180008,
+                                         0x170007, 0x160006, 0x150005, 0x140004, 0x130003, 0x120002, 0x110001, 0x100000);
+  _mm512_storeu_si512((void *)p, _mm512_permutexvar_epi16(order, r));
+}
+
 /* One position's periodic-table entries of 8 pairs (KernelAngles.swift, _angleRow, x86-64-v4
  * copy): entry idx[l] + j of `entries` (8 bytes: cos, sin) for l < 8, by one gather; the 8
  * cosines to cos, the 8 sines times `sign` (+1 or -1: exact) to sin. The values are moved, never
