@@ -259,34 +259,42 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
     return c
   }
 
-  // Rotation cases on [tokens, 32 heads, 128] buffers: prefill (4096 tokens, in DRAM) and
+  // Rotation cases on [tokens, 32 heads, 128] buffers: prefill (4096 tokens, 32 or 64 MiB: past
+  // L2, in DRAM or in a large L3) and
   // in_cache (32 tokens, 512 KiB of f32: L2-resident, timed as `inner` calls per sample against
   // an in-cache pass, which shows whether a kernel is compute-bound whatever the memory).
   // far_positions (positions from 2^40) is timed in the same repetitions as near, so their
   // ratio is not at the mercy of machine noise; prefill_plain_rope: without Resonance;
   // prefill_position_array: an explicit array of random positions in [0, 2^31) (every token
-  // needs its own residues and anchor).
+  // needs its own residues and anchor). prefill_dram: a NeoX prefill of 512 MiB (32768 float32
+  // tokens, 65536 16-bit ones), past the last-level cache of the machines measured so far (the
+  // Intel Xeon of 2026-12-03 has 260 MiB of L3, where the 4096-token buffers, 32 and 64 MiB,
+  // stay), so its passes are DRAM passes; its scalar column is timed over its first 4096 tokens
+  // and scaled by the token count (the scalar loop's time is per token; 16-bit would take ~6 s).
   let heads = 32
-  for (caseName, tokens, inner) in [("prefill", 4096, 1), ("in_cache", 32, 200)] {
-    let randomPositions = UnsafeMutablePointer<Int64>.allocate(capacity: tokens)
+  for (caseName, baseTokens, inner) in [("prefill", 4096, 1), ("prefill_dram", 0, 1), ("in_cache", 32, 200)] {
+    let dram = caseName == "prefill_dram"
+    let randomPositions = UnsafeMutablePointer<Int64>.allocate(capacity: baseTokens)
     defer { randomPositions.deallocate() }
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-    for i in 0 ..< tokens {
+    for i in 0 ..< baseTokens {
       state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
       randomPositions[i] = Int64(state >> 33)
     }
-    for format in ElementFormat.allCases where caseName == "prefill" || format == .float32 {
+    for format in ElementFormat.allCases where caseName != "in_cache" || format == .float32 {
+      let tokens = dram ? (512 << 20) / (heads * d * format.size) : baseTokens
       let bytes = tokens * heads * d * format.size
       let buf = makeBuffer(bytes: bytes, format: format)
       defer { buf.deallocate() }
-      for (li, layout) in [PairLayout.neox, .gptj].enumerated() {
-        for threads in caseName == "prefill" ? [1, 2] : [1] {
+      let layouts: [PairLayout] = dram ? [.neox] : [.neox, .gptj]
+      for (li, layout) in layouts.enumerated() {
+        for threads in caseName == "in_cache" ? [1] : [1, 2] {
           let q = UnsafeMutableRawBufferPointer(start: buf, count: bytes), ql = HeadGeometry.dense(heads: Int64(heads), headDim: Int64(d))
           let runs: [(name: String, table: FrequencyTable, positions: RotationPositions)] = format == .float32 && caseName == "prefill"
             ? [("prefill", tables[li], .start(0)), ("far_positions", tables[li], .start(1 << 40)),
                ("prefill_plain_rope", plainTables[li], .start(0)),
                ("prefill_position_array", tables[li], .array(UnsafeBufferPointer(start: randomPositions, count: tokens)))]
-            : caseName == "prefill" ? [("prefill", tables[li], .start(0))]
+            : caseName != "in_cache" ? [(caseName, tables[li], .start(0))]
             : [("in_cache", tables[li], .start(0)), ("in_cache_plain_rope", plainTables[li], .start(0))]
           // Each run timed as the library runs it, then (prefill) without the row prefetch.
           let variants: [Bool?] = caseName == "prefill" ? [nil, false] : [nil]
@@ -305,7 +313,10 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
             }
             var p = Passes()
             p.run { k, pf in for _ in 0 ..< inner { k.memoryPass(q, threads: threads, prefetch: pf) } }
-            let c = timeIt { scalarCase(format, buf, tokens: tokens, heads: heads, headDim: d, start: 0, periods: periods, gptj: layout == .gptj, threads: threads) }
+            let scalarTokens = dram ? 4096 : tokens
+            let c = timeIt {
+              scalarCase(format, buf, tokens: scalarTokens, heads: heads, headDim: d, start: 0, periods: periods, gptj: layout == .gptj, threads: threads)
+            } * Double(tokens / scalarTokens)
             blackHole(buf)
             if rep > 0 {  // rep 0 warms up
               for (i, x) in times.enumerated() { caseT[i].append(x) }

@@ -125,7 +125,7 @@ def test_bench_json_shape(cli):
     assert isinstance(out["machine"], str) and out["build"] in ("portable", "native")
     assert out["kernels"] in ("baseline", "x86-64-v3", "x86-64-v4", "x86-64-v4+bf16")
     names = {c["name"] for c in out["cases"]}
-    assert {"prefill", "decode", "far_positions", "table_build", "prefill_plain_rope",
+    assert {"prefill", "prefill_dram", "decode", "far_positions", "table_build", "prefill_plain_rope",
             "prefill_position_array", "in_cache", "in_cache_plain_rope", "create", "create_resonance", "gap"} <= names
     for c in out["cases"]:
         for key in ("name", "dtype", "layout", "threads", "tokens", "median_ns", "gbps",
@@ -144,6 +144,8 @@ def test_bench_json_shape(cli):
         assert ("ratio_memory_pass_prefetched" in c) == (not timed_only)
     prefill = {(c["dtype"], c["layout"], c["threads"]) for c in out["cases"] if c["name"] == "prefill"}
     assert prefill == {(d, l, t) for d in ("f32", "f16", "bf16") for l in ("neox", "gptj") for t in (1, 2)}
+    dram = {(c["dtype"], c["layout"], c["threads"], c["tokens"]) for c in out["cases"] if c["name"] == "prefill_dram"}
+    assert dram == {(d, "neox", t, n) for d, n in (("f32", 32768), ("f16", 65536), ("bf16", 65536)) for t in (1, 2)}
 
 
 
