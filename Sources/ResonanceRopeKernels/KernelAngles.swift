@@ -418,8 +418,11 @@ func _polynomialRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: F
 /// `_angleRow` reads, so the same bits. The residues of m come from the exact `_entryIndices`
 /// into the cursor's residue slots, which it leaves at position m + n - 1. Also prefetches
 /// each pair's entries for the next n positions.
+/// `stream` (x86-64-v4 copy, table fills; k a multiple of 16, every row 64-byte aligned): the rows
+/// written with whole-line non-temporal stores, 16 pairs at a time (`rr_rows4x16_stream`).
 @inline(__always)
 func _tableRowsConsecutive(_ a: AngleData, first m: Int64, count n: Int, sinSign: Float, cursor: inout AngleCursor,
+                           stream: Bool = false,
                            rowAt: (Int) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>)) {
   let k = a.tablePairs
   let (m0, m1, m2) = _limbs(m)
@@ -443,6 +446,17 @@ func _tableRowsConsecutive(_ a: AngleData, first m: Int64, count n: Int, sinSign
     let (c0, s0) = rowAt(b), (c1, s1) = rowAt(min(b &+ 1, n &- 1))
     let (c2, s2) = rowAt(min(b &+ 2, n &- 1)), (c3, s3) = rowAt(min(b &+ 3, n &- 1))
     let src = (e + b &* 8).assumingMemoryBound(to: CChar.self), count = Int32(min(4, n &- b))
+    #if RR_KERNEL_AVX512
+    if stream {
+      var i = 0
+      while i < k {
+        rr_rows4x16_stream(src, idx + i, count, sinSign, c0 + i, s0 + i, c1 + i, s1 + i, c2 + i, s2 + i, c3 + i, s3 + i)
+        i &+= 16
+      }
+      b &+= 4
+      continue
+    }
+    #endif
     var i = 0
     while i < k {
       #if RR_KERNEL_AVX2
@@ -479,12 +493,14 @@ func _consecutive(_ p: Positions, from t: Int, count n: Int) -> Bool {
 /// are consecutive and the table applies (scale 1), the table pairs of all n rows by
 /// `_tableRowsConsecutive`, then each row's polynomial pairs; otherwise row by row
 /// (`_angleRow`). The same values either way. Used by the rotation and the table fill.
+/// `stream`: as `_tableRowsConsecutive`'s, for the consecutive rows (the others are stored as usual).
 @inline(__always)
 func _angleRows(_ a: AngleData, positions: Positions, from t: Int, count n: Int, scale: Double, sinSign: Float,
-                cursor: inout AngleCursor, rowAt: (Int) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>)) {
+                cursor: inout AngleCursor, stream: Bool = false,
+                rowAt: (Int) -> (cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>)) {
   if a.tablePairs > 0 && scale == 1 && _consecutive(positions, from: t, count: n) {
     let m = positions[t]
-    _tableRowsConsecutive(a, first: m, count: n, sinSign: sinSign, cursor: &cursor, rowAt: rowAt)
+    _tableRowsConsecutive(a, first: m, count: n, sinSign: sinSign, cursor: &cursor, stream: stream, rowAt: rowAt)
     for b in 0 ..< n {
       let (c, s) = rowAt(b)
       _polynomialRow(a, position: m &+ Int64(b), scale: 1, sinSign: sinSign, cursor: &cursor, cos: c, sin: s, from: a.tablePairs)

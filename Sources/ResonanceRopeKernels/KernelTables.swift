@@ -23,6 +23,25 @@ package func kernelFillTable(_ a: AngleData, _ job: KernelTableFill, scratch: Un
   // evict the periodic table, which the fill reads as much as it writes (16 entries per pair per
   // 16 positions). (Streaming straight from the generator, which writes 32 bytes of 8 rows in
   // turn, left lines half written: 2.5x slower than cached stores.)
+  #if RR_KERNEL_AVX512
+  // x86-64-v4, every pair in the periodic table (Resonance at d = 128, base 10000, for one): the
+  // transposed entries go straight to the output rows, 16 pairs a 64-byte line, by non-temporal
+  // stores (`rr_rows4x16_stream`), so no row is written twice. Rows of positions that are not
+  // consecutive are stored as usual.
+  if job.layout == .half && job.stream && job.scale == 1 && a.tablePairs == h && h % 16 == 0
+    && (UInt(bitPattern: job.cos) | UInt(bitPattern: job.sin!)) % 64 == 0 {
+    var t = 0
+    while t < job.count {
+      let n = min(periodicBlock, job.count &- t)
+      _angleRows(a, positions: job.positions, from: t, count: n, scale: 1, sinSign: 1, cursor: &cursor, stream: true) {
+        (job.cos + (t &+ $0) &* h, job.sin! + (t &+ $0) &* h)
+      }
+      t &+= n
+    }
+    rr_store_fence()
+    return
+  }
+  #endif
   if job.layout == .half && h % 8 == 0 && job.stream && (UInt(bitPattern: job.cos) | UInt(bitPattern: job.sin!)) % 32 == 0 {
     let batch = _rowBatch(a, tokens: job.count)
     var t = 0
@@ -185,8 +204,12 @@ package func kernelMemoryFill(_ p: UnsafeMutableRawPointer, bytes: Int, stream: 
     let q = p + b &* 64
     if stream {
       let f = q.assumingMemoryBound(to: Float.self)
+      #if RR_KERNEL_AVX512
+      rr_stream16(f, c)  // one whole line, as the v4 table fill writes
+      #else
       rr_stream8(f, h)
       rr_stream8(f + 8, h)
+      #endif
     } else {
       q.storeBytes(of: c, as: SIMD16<Float>.self)
     }

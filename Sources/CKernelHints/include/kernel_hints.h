@@ -246,6 +246,56 @@ static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512dq"))
   _mm512_storeu_si512((void *)p, _mm512_permutexvar_epi16(order, r));
 }
 
+/* 16 floats stored at p (64-byte aligned) with one non-temporal store: a whole line (the
+ * x86-64-v4 copy's fill yardstick, as its table fill's rr_rows4x16_stream). */
+static inline __attribute__((always_inline, target("avx512f"))) void rr_stream16(float *p, rr_floats16 v) {
+  __m512 x;
+  __builtin_memcpy(&x, &v, sizeof x);
+  _mm512_stream_ps(p, x);
+}
+
+/* rr_rows4_avx for 16 pairs, written with 64-byte non-temporal stores (x86-64-v4 copy, table
+ * fills: KernelTables.swift): entry idx[l] of src starts (cos, sin) of pair l at the 4
+ * positions; the 16 cosines at position j go to cos_j, the 16 sines times `sign` to sin_j, for
+ * j < n (n in 1 ... 4); every cos_j and sin_j 64-byte aligned. Pairs l and l + 8 share one zmm
+ * (low and high 256 bits), so rr_rows4_avx's in-lane transpose does both at once, and one
+ * two-source permutation per output puts the four 4-pair groups in order. A whole line per
+ * store: the output is written without being read, and without a copy through L1 rows. Values
+ * are moved, never changed. */
+static inline __attribute__((always_inline, target("avx512f"))) void rr_rows4x16_stream(const char *src, const int32_t *idx, int n, float sign,
+    float *cos0, float *sin0, float *cos1, float *sin1, float *cos2, float *sin2, float *cos3, float *sin3) {
+  float *const co[4] = {cos0, cos1, cos2, cos3}, *const si[4] = {sin0, sin1, sin2, sin3};
+  __m512 r[8], t[8], u[8];
+  for (int l = 0; l < 8; l++) {
+    const __m256 lo = _mm256_loadu_ps((const float *)(const void *)(src + 8 * (int64_t)idx[l]));
+    const __m256 hi = _mm256_loadu_ps((const float *)(const void *)(src + 8 * (int64_t)idx[l + 8]));
+    r[l] = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(lo)), _mm256_castps_pd(hi), 1));
+  }
+  for (int l = 0; l < 8; l += 2) { t[l] = _mm512_unpacklo_ps(r[l], r[l + 1]); t[l + 1] = _mm512_unpackhi_ps(r[l], r[l + 1]); }
+  for (int l = 0; l < 8; l += 4) {
+    u[l] = _mm512_shuffle_ps(t[l], t[l + 2], 0x44); u[l + 1] = _mm512_shuffle_ps(t[l], t[l + 2], 0xEE);
+    u[l + 2] = _mm512_shuffle_ps(t[l + 1], t[l + 3], 0x44); u[l + 3] = _mm512_shuffle_ps(t[l + 1], t[l + 3], 0xEE);
+  }
+  /* u[c] (pairs 0-3 and 8-11) and u[4 + c] (pairs 4-7 and 12-15), 128-bit blocks: column c of
+   * the low pairs, column c + 4 of the low pairs, column c of the high pairs, column c + 4 of the
+   * high pairs. Column 2j: cos at position j, 2j + 1: its sin; columns 4 ... 7 are positions
+   * 2 and 3. */
+  const __m512i lowColumn = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+  const __m512i highColumn = _mm512_setr_epi32(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+  const __m512 sg = _mm512_set1_ps(sign);
+  for (int c = 0; c < 4; c++) {
+    const __m512 lo = _mm512_permutex2var_ps(u[c], lowColumn, u[4 + c]), hi = _mm512_permutex2var_ps(u[c], highColumn, u[4 + c]);
+    const int j = c >> 1; /* columns c and c + 4: position c / 2 and 2 + c / 2 */
+    if (c & 1) {
+      if (j < n) _mm512_stream_ps(si[j], _mm512_mul_ps(lo, sg));
+      if (j + 2 < n) _mm512_stream_ps(si[j + 2], _mm512_mul_ps(hi, sg));
+    } else {
+      if (j < n) _mm512_stream_ps(co[j], lo);
+      if (j + 2 < n) _mm512_stream_ps(co[j + 2], hi);
+    }
+  }
+}
+
 /* One position's periodic-table entries of 8 pairs (KernelAngles.swift, _angleRow, x86-64-v4
  * copy): entry idx[l] + j of `entries` (8 bytes: cos, sin) for l < 8, by one gather; the 8
  * cosines to cos, the 8 sines times `sign` (+1 or -1: exact) to sin. The values are moved, never
