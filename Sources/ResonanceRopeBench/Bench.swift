@@ -301,14 +301,18 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
           var caseT = [[Double]](repeating: [], count: runs.count * variants.count), passes = Passes(), scalarT: [Double] = []
           for rep in 0 ... reps {
             settle { Kernels.best.memoryPass(q, threads: threads, prefetch: false) }
-            var times: [Double] = []
-            for variant in variants {
-              for run in runs {
-                times.append(timeIt(inner: inner) {
-                  for _ in 0 ..< inner {
-                    try! run.table.rotate(format, q: q, ql, tokens: tokens, positions: run.positions, threads: threads, prefetchRows: variant)
-                  }
-                })
+            // Every (variant, run) slot once, starting one slot later each repetition, so no case
+            // is always the first after the settle (measured before: near/far 1.06-1.09, the
+            // first case slower, in 5 runs of 6).
+            let slots = variants.count * runs.count
+            var times = [Double](repeating: 0, count: slots)
+            for o in 0 ..< slots {
+              let slot = (o + rep) % slots
+              let variant = variants[slot / runs.count], run = runs[slot % runs.count]
+              times[slot] = timeIt(inner: inner) {
+                for _ in 0 ..< inner {
+                  try! run.table.rotate(format, q: q, ql, tokens: tokens, positions: run.positions, threads: threads, prefetchRows: variant)
+                }
               }
             }
             var p = Passes()
