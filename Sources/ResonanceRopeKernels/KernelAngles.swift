@@ -303,9 +303,10 @@ func _scratch(_ a: AngleData, _ raw: UnsafeMutableRawPointer, tokens: Int) -> (r
 /// rounded once to float. Within 1.2e-7 of exact for every int64 m; pairs from the periodic
 /// table (scale == 1) are bit-identical to the exact path rounded. Writes whole blocks of 8 past
 /// the pair count (rows have `_rowFloats` floats).
+/// `stream`: the polynomial pairs as `_polynomialRow`'s (the table pairs are stored as usual).
 @inline(__always)
 func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float, cursor: inout AngleCursor,
-               cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+               cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>, stream: Bool = false) {
   var from = 0
   if scale == 1 && a.tablePairs > 0 {
     let k = a.tablePairs
@@ -367,13 +368,15 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
     cursor.valid = true
     from = k
   }
-  _polynomialRow(a, position: m, scale: scale, sinSign: sinSign, cursor: &cursor, cos: cos, sin: sin, from: from)
+  _polynomialRow(a, position: m, scale: scale, sinSign: sinSign, cursor: &cursor, cos: cos, sin: sin, from: from, stream: stream)
 }
 
 /// The polynomial pairs [from, pairCount) of the row of position m (see `_angleRow`).
+/// `stream` (x86-64-v4 table fills; `from` and the pair count multiples of 16, rows 64-byte
+/// aligned): 16 pairs per whole-line non-temporal store (`rr_stream8x2`), the same values.
 @inline(__always)
 func _polynomialRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float, cursor: inout AngleCursor,
-                    cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>, from: Int) {
+                    cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>, from: Int, stream: Bool = false) {
   if from < a.pairCount {
     let anchor = m & ~Int64(anchorSpan - 1)
     let n = a.paddedPairs
@@ -392,6 +395,23 @@ func _polynomialRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: F
     let j = Int(m &- anchor)  // 0 ..< anchorSpan
     let sc = a.stepCos + j &* n, ss = a.stepSin + j &* n
     let scaleV = _v(scale), sinScaleV = _v(scale * Double(sinSign))
+    #if RR_KERNEL_AVX512
+    if stream {
+      @inline(__always) func block(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+        let ca = _load(cursor.anchorCos + i), sa = _load(cursor.anchorSin + i)
+        let cj = _load(sc + i), sj = _load(ss + i)
+        return (rr_narrow8((ca * cj - sa * sj) * scaleV), rr_narrow8((sa * cj + ca * sj) * sinScaleV))
+      }
+      var i = from
+      while i < a.pairCount {
+        let (c0, s0) = block(i), (c1, s1) = block(i &+ 8)
+        rr_stream8x2(cos + i, c0, c1)
+        rr_stream8x2(sin + i, s0, s1)
+        i &+= 16
+      }
+      return
+    }
+    #endif
     var i = from
     while i < a.pairCount {
       let ca = _load(cursor.anchorCos + i), sa = _load(cursor.anchorSin + i)
@@ -503,12 +523,13 @@ func _angleRows(_ a: AngleData, positions: Positions, from t: Int, count n: Int,
     _tableRowsConsecutive(a, first: m, count: n, sinSign: sinSign, cursor: &cursor, stream: stream, rowAt: rowAt)
     for b in 0 ..< n {
       let (c, s) = rowAt(b)
-      _polynomialRow(a, position: m &+ Int64(b), scale: 1, sinSign: sinSign, cursor: &cursor, cos: c, sin: s, from: a.tablePairs)
+      _polynomialRow(a, position: m &+ Int64(b), scale: 1, sinSign: sinSign, cursor: &cursor, cos: c, sin: s, from: a.tablePairs,
+                     stream: stream)
     }
   } else {
     for b in 0 ..< n {
       let (c, s) = rowAt(b)
-      _angleRow(a, position: positions[t &+ b], scale: scale, sinSign: sinSign, cursor: &cursor, cos: c, sin: s)
+      _angleRow(a, position: positions[t &+ b], scale: scale, sinSign: sinSign, cursor: &cursor, cos: c, sin: s, stream: stream)
     }
   }
 }

@@ -24,16 +24,17 @@ package func kernelFillTable(_ a: AngleData, _ job: KernelTableFill, scratch: Un
   // 16 positions). (Streaming straight from the generator, which writes 32 bytes of 8 rows in
   // turn, left lines half written: 2.5x slower than cached stores.)
   #if RR_KERNEL_AVX512
-  // x86-64-v4, every pair in the periodic table (Resonance at d = 128, base 10000, for one): the
-  // transposed entries go straight to the output rows, 16 pairs a 64-byte line, by non-temporal
-  // stores (`rr_rows4x16_stream`), so no row is written twice. Rows of positions that are not
-  // consecutive are stored as usual.
-  if job.layout == .half && job.stream && job.scale == 1 && a.tablePairs == h && h % 16 == 0
+  // x86-64-v4, pairs in whole groups of 16 (d = 128: the periodic table's 64 pairs of Resonance
+  // at base 10000, or plain RoPE's 64 polynomial pairs): the rows go straight to the output, 16
+  // pairs a 64-byte line, by non-temporal stores (the transposed table entries by
+  // `rr_rows4x16_stream`, the polynomial pairs by `rr_stream8x2`), so no row is written twice.
+  // Table pairs of positions that are not consecutive are stored as usual.
+  if job.layout == .half && job.stream && h % 16 == 0 && (job.scale != 1 || a.tablePairs % 16 == 0)
     && (UInt(bitPattern: job.cos) | UInt(bitPattern: job.sin!)) % 64 == 0 {
     var t = 0
     while t < job.count {
       let n = min(periodicBlock, job.count &- t)
-      _angleRows(a, positions: job.positions, from: t, count: n, scale: 1, sinSign: 1, cursor: &cursor, stream: true) {
+      _angleRows(a, positions: job.positions, from: t, count: n, scale: job.scale, sinSign: 1, cursor: &cursor, stream: true) {
         (job.cos + (t &+ $0) &* h, job.sin! + (t &+ $0) &* h)
       }
       t &+= n

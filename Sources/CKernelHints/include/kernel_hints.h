@@ -254,6 +254,15 @@ static inline __attribute__((always_inline, target("avx512f"))) void rr_stream16
   _mm512_stream_ps(p, x);
 }
 
+/* Two halves of 8 floats stored at p (64-byte aligned) as one line by one non-temporal store
+ * (the v4 table fill's polynomial rows, KernelAngles.swift). */
+static inline __attribute__((always_inline, target("avx512f"))) void rr_stream8x2(float *p, rr_float8 lo, rr_float8 hi) {
+  __m256 a, b;
+  __builtin_memcpy(&a, &lo, sizeof a);
+  __builtin_memcpy(&b, &hi, sizeof b);
+  _mm512_stream_ps(p, _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(a)), _mm256_castps_pd(b), 1)));
+}
+
 /* rr_rows4_avx for 16 pairs, written with 64-byte non-temporal stores (x86-64-v4 copy, table
  * fills: KernelTables.swift): entry idx[l] of src starts (cos, sin) of pair l at the 4
  * positions; the 16 cosines at position j go to cos_j, the 16 sines times `sign` to sin_j, for
