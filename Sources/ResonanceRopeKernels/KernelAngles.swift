@@ -395,13 +395,17 @@ func _polynomialRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: F
     let j = Int(m &- anchor)  // 0 ..< anchorSpan
     let sc = a.stepCos + j &* n, ss = a.stepSin + j &* n
     let scaleV = _v(scale), sinScaleV = _v(scale * Double(sinSign))
+    // Pairs [i, i + 8): the anchor turned by the step, times the scale, rounded once.
+    // (Vector conversion in line, rr_narrow8: Swift 6.3 calls its SIMD8<Float>(SIMD8<Double>)
+    // out of line; converting lane by lane instead made LLVM scalarize the whole polynomial:
+    // mulsd, no mulpd.)
+    @inline(__always) func block(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>) {
+      let ca = _load(cursor.anchorCos + i), sa = _load(cursor.anchorSin + i)
+      let cj = _load(sc + i), sj = _load(ss + i)
+      return (rr_narrow8((ca * cj - sa * sj) * scaleV), rr_narrow8((sa * cj + ca * sj) * sinScaleV))
+    }
     #if RR_KERNEL_AVX512
     if stream {
-      @inline(__always) func block(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>) {
-        let ca = _load(cursor.anchorCos + i), sa = _load(cursor.anchorSin + i)
-        let cj = _load(sc + i), sj = _load(ss + i)
-        return (rr_narrow8((ca * cj - sa * sj) * scaleV), rr_narrow8((sa * cj + ca * sj) * sinScaleV))
-      }
       var i = from
       while i < a.pairCount {
         let (c0, s0) = block(i), (c1, s1) = block(i &+ 8)
@@ -414,15 +418,9 @@ func _polynomialRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: F
     #endif
     var i = from
     while i < a.pairCount {
-      let ca = _load(cursor.anchorCos + i), sa = _load(cursor.anchorSin + i)
-      let cj = _load(sc + i), sj = _load(ss + i)
-      let c = (ca * cj - sa * sj) * scaleV
-      let s = (sa * cj + ca * sj) * sinScaleV
-      // Vector conversion in line (rr_narrow8): Swift 6.3 calls its SIMD8<Float>(SIMD8<Double>)
-      // out of line; converting lane by lane instead made LLVM scalarize the whole polynomial
-      // (mulsd, no mulpd).
-      UnsafeMutableRawPointer(cos + i).storeBytes(of: rr_narrow8(c), as: SIMD8<Float>.self)
-      UnsafeMutableRawPointer(sin + i).storeBytes(of: rr_narrow8(s), as: SIMD8<Float>.self)
+      let (c, s) = block(i)
+      UnsafeMutableRawPointer(cos + i).storeBytes(of: c, as: SIMD8<Float>.self)
+      UnsafeMutableRawPointer(sin + i).storeBytes(of: s, as: SIMD8<Float>.self)
       i &+= DoubleLanes.scalarCount
     }
   }

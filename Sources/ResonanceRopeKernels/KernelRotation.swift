@@ -378,8 +378,7 @@ package func kernelRotateTokenBF16(_ angles: AngleData, format: KernelFormat, gp
   guard format == .bfloat16 else {
     return kernelRotateToken(angles, format: format, gptj: gptj, q: q, k: k, token: t, cos: c, sin: s)
   }
-  _rotateHeads(BFloat16NativeElement.self, q, token: t, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
-  if let k { _rotateHeads(BFloat16NativeElement.self, k, token: t, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj) }
+  _rotateToken(BFloat16NativeElement.self, q: q, k: k, token: t, cos: c, sin: s, pairs: angles.pairCount, gptj: gptj)
 }
 #endif
 
@@ -406,13 +405,18 @@ package func kernelPreparedRows(_ angles: AngleData, format: KernelFormat, gptj:
 package func kernelRotateToken(_ angles: AngleData, format: KernelFormat, gptj: Bool, q: HeadBuffer, k: HeadBuffer?,
                                token t: Int, cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>) {
   let h = angles.pairCount
-  func run<E: RotaryElement>(_ e: E.Type) {
-    _rotateHeads(e, q, token: t, cos: c, sin: s, pairs: h, gptj: gptj)
-    if let k { _rotateHeads(e, k, token: t, cos: c, sin: s, pairs: h, gptj: gptj) }
-  }
   switch format {
-  case .float32: run(Float32Element.self)
-  case .float16: run(HalfElement.self)
-  case .bfloat16: run(BF16Element.self)
+  case .float32: _rotateToken(Float32Element.self, q: q, k: k, token: t, cos: c, sin: s, pairs: h, gptj: gptj)
+  case .float16: _rotateToken(HalfElement.self, q: q, k: k, token: t, cos: c, sin: s, pairs: h, gptj: gptj)
+  case .bfloat16: _rotateToken(BF16Element.self, q: q, k: k, token: t, cos: c, sin: s, pairs: h, gptj: gptj)
   }
+}
+
+/// Every head of q (and k) of token t with prepared rows (`kernelRotateToken` and its
+/// AVX512-BF16 form).
+@inline(__always)
+private func _rotateToken<E: RotaryElement>(_ e: E.Type, q: HeadBuffer, k: HeadBuffer?, token t: Int,
+                                            cos c: UnsafePointer<Float>, sin s: UnsafePointer<Float>, pairs h: Int, gptj: Bool) {
+  _rotateHeads(e, q, token: t, cos: c, sin: s, pairs: h, gptj: gptj)
+  if let k { _rotateHeads(e, k, token: t, cos: c, sin: s, pairs: h, gptj: gptj) }
 }
