@@ -224,9 +224,9 @@ BENCH_GGML_LIBS = $(if $(LIB_GIVEN),$(LIB),$(LIB)=$(if $(filter 1,$(NATIVE)),nat
 bench-ggml: $(if $(LIB_GIVEN),,$(LIB)) $(addprefix $(GGML_DIR)/bench_ggml-,$(GGML_VARIANTS))
 	@for v in $(GGML_VARIANTS); do \
 	  if [ "$(JSON)" = 1 ]; then \
-	    $(GGML_DIR)/bench_ggml-$$v --json $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) > $(GGML_DIR)/bench-ggml-$$v.json || exit 1; \
+	    OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} $(GGML_DIR)/bench_ggml-$$v --json $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) > $(GGML_DIR)/bench-ggml-$$v.json || exit 1; \
 	    echo "wrote $(GGML_DIR)/bench-ggml-$$v.json"; \
-	  else $(GGML_DIR)/bench_ggml-$$v $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) || exit 1; echo; fi; done
+	  else OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} $(GGML_DIR)/bench_ggml-$$v $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) || exit 1; echo; fi; done
 
 # The debug build makes the compiler emit the @c declarations (.build/resonance_rope-emitted.h);
 # tools/gen_header.py then writes (or, for check-header, compares) every generated ABI file:

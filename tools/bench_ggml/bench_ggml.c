@@ -356,7 +356,11 @@ static int rounds = 9;
  * default when OMP_WAIT_POLICY is unset) before they sleep, and a spinning worker takes the
  * second core from whatever runs next. 2 ms was not enough on an AMD EPYC Zen 3 VM: our 2-thread
  * case that follows the memory pass ran at 1-thread speed (7.4 ms vs 4.5 ms with
- * OMP_WAIT_POLICY=passive), so every timed call now follows 20 ms of idling, the same for all. */
+ * OMP_WAIT_POLICY=passive), so every timed call now follows 20 ms of idling, the same for all.
+ * Even 20 ms was not enough on an AMD EPYC Zen 5 VM (2026-12-03): the 2-thread memory pass took
+ * 5.2-6.9 ms against 2.1-2.4 ms at 1 thread, and 2.2-2.5 ms with OMP_WAIT_POLICY=passive, so
+ * `make bench-ggml` runs the harness with OMP_WAIT_POLICY=passive unless the caller sets it
+ * (libgomp reads it once, at load, so it cannot be set from main). */
 static void settle(void) { usleep(20000); }
 
 static void bench_prefill(Case *c, float *x, int gptj, int threads) {
@@ -653,8 +657,10 @@ int main(int argc, char **argv) {
 
     printf("bench_ggml: ggml_rope_ext (in place) vs rr_rope_apply_f32_inplace, same run, interleaved\n");
     printf("cpu: %s\n", cpu);
-    printf("ggml %s (commit %s), build %s, avx2 %d avx512 %d fma %d, OpenMP threads, persistent threadpool\n",
-           ggml_version(), ggml_commit(), GGML_VARIANT, ggml_cpu_has_avx2(), ggml_cpu_has_avx512(), ggml_cpu_has_fma());
+    const char *wait_policy = getenv("OMP_WAIT_POLICY");
+    printf("ggml %s (commit %s), build %s, avx2 %d avx512 %d fma %d, OpenMP threads (OMP_WAIT_POLICY %s), persistent threadpool\n",
+           ggml_version(), ggml_commit(), GGML_VARIANT, ggml_cpu_has_avx2(), ggml_cpu_has_avx512(), ggml_cpu_has_fma(),
+           wait_policy ? wait_policy : "unset");
     for (int l = 0; l < n_libs; l++) printf("ours [%s]: %s (%s)\n", libs[l].label, libs[l].path, libs[l].version);
     printf("f32, d = 128, base 10000, no scaling; %d rounds, medians; seed %llu\n", rounds, (unsigned long long)seed);
     printf("rope = our plain RoPE (the fair comparison), res = our Resonance RoPE (same work, other frequencies)\n");
