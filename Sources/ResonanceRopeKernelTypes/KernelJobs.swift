@@ -72,7 +72,8 @@ package struct AngleData {
 
 /// How a rotation walks the rows of a token (KernelRotation.swift `_rotateHeads`).
 package enum RowAccess: Equatable, Sendable {
-  /// Rows in cache: block by block over every head, each block's cos/sin loaded once.
+  /// Rows in cache: block by block over every head, each block's cos/sin loaded once (the
+  /// 8-lane kernel copies; the 16-lane one walks row by row: KernelRotation.swift).
   case cached
   /// Rows streamed from memory: row by row, each row's lines read-prefetched
   /// `rowPrefetchDistance` bytes ahead when `prefetch`.

@@ -87,9 +87,30 @@ private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) { _spreadPair
 private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
   rr_addsub8(u * c, _swapPairs(u) * s)
 }
+#elseif RR_KERNEL_AVX512
+/// S = (-s0 s0 -s1 s1 ..) by rr_gptj_sines16: one negation and one two-source permutation per
+/// half. (The spread times (-1 1 -1 1 ..) of the SSE2 copy became a chain of about 20 shuffles
+/// per 16 pairs here, LLVM folding the multiplication by -1 into the shuffle: measured on an AMD
+/// EPYC Zen 5, 12 ns per token of a gptj rotation.) Negation is exact: the same bits. Even lanes
+/// x c + y (-s) (AVX-512 has no 512-bit addsubps).
+@inline(__always)
+private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) {
+  var lo = FloatHalf(), hi = FloatHalf()
+  withUnsafeMutablePointer(to: &lo) { l in
+    withUnsafeMutablePointer(to: &hi) { h in
+      rr_gptj_sines16(sv, UnsafeMutableRawPointer(l).assumingMemoryBound(to: Float.self),
+                      UnsafeMutableRawPointer(h).assumingMemoryBound(to: Float.self))
+    }
+  }
+  return (lo, hi)
+}
+@inline(__always)
+private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
+  u * c + _swapPairs(u) * s
+}
 #else
 /// S = (-s0 s0 -s1 s1 ..): the spread sines times (-1 1 -1 1 ..) (exact); even lanes x c + y (-s)
-/// (SSE2 has no addsubps, AVX-512 no 512-bit one).
+/// (SSE2 has no addsubps).
 @inline(__always)
 private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) {
   let (s0, s1) = _spreadPairs(sv)
@@ -229,7 +250,7 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
 /// - `.streamed` (the library's choice for rows past L2): row after row, each row's lines
 ///   prefetched `rowPrefetchDistance` ahead (`prefetch`), every block's cos/sin loaded again for
 ///   every row.
-/// - `.cached` (rows in cache): block after block, the block's cos/sin loaded once into
+/// - `.cached` (rows in cache; 8-lane copies, see below): block after block, the block's cos/sin loaded once into
 ///   registers and used for every head. The row order in cache is bound by loads: 12 256-bit
 ///   loads per 32 float32 elements in gptj (4 of the row, 8 of the expanded cos/sin), 2 per cycle
 ///   on AMD Zen 3; the block order does 4 (the row's). Measured on an AMD EPYC Zen 3 VM (a C loop
@@ -237,6 +258,14 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
 ///   ns; 32 tokens (L2) gptj 19.3 -> 15.6 us; but 4096 tokens from DRAM 7.7 -> 9.5 ms, hence the
 ///   rule. (A prefetch of each row's next block in the block order: no gain in L2, 0.56 -> 0.48
 ///   of the in-cache pass for neox.)
+///   The rule holds for the 8-lane copies only. With 16 lanes (x86-64-v4) a row's cos/sin loads
+///   are half as many per element, and the row order is the faster one in cache as well:
+///   measured on an AMD EPYC Zen 5 VM (4.5 GHz, 32 tokens x 32 heads x 128 float32, 512 KiB,
+///   medians of 31 x 200 calls through the C ABI, Resonance, angles included), block -> row order:
+///   x86-64-v4 neox 4540 -> 3490 ns, gptj 5170 -> 4900 ns; x86-64-v3 neox 4870 -> 5250, gptj
+///   5880 -> 7280; baseline neox 10420 -> 10830, gptj 11450 -> 13830; 1 token (decode) unchanged
+///   (168 / 203 ns). So `.cached` is the block order in the 8-lane copies and the row order
+///   without prefetch in the 16-lane one.
 @inline(__always)
 func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, cos c: UnsafePointer<Float>,
                                     sin s: UnsafePointer<Float>, pairs h: Int, gptj: Bool, rows: RowAccess = .cached) {
@@ -248,7 +277,7 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
   // .measured is resolved batch by batch in `_rotate`; here it is the streamed walk without it.
   let streamed: Bool?
   switch rows {
-  case .cached: streamed = nil
+  case .cached: streamed = halfLanes < 16 ? nil : false  // the x86-64-v4 copy walks rows in cache too: see above
   case .streamed(let prefetch): streamed = prefetch
   case .measured: streamed = false
   }

@@ -200,6 +200,24 @@ static inline __attribute__((always_inline, target("avx512f"))) void rr_f16c_sto
   _mm256_storeu_si256((__m256i *)(void *)p, h);
 }
 
+/* The element-order GPT-J sine rows of the x86-64-v4 kernel from 16 sines s (KernelRotation.swift
+ * `_gptjSines`): lo = (-s0 s0 -s1 s1 .. -s7 s7), hi = (-s8 s8 .. -s15 s15). One negation (exact)
+ * and one two-source permutation (vpermt2ps) per half; the empty asm keeps the negation opaque,
+ * so that LLVM does not fold it into the permutations (a lane build from -s and s in Swift
+ * became scalar code; s times (-1 1 -1 1 ..) after the spread became about 20 shuffles). lo and
+ * hi: 16 floats each. */
+static inline __attribute__((always_inline, target("avx512f"))) void rr_gptj_sines16(rr_floats16 s, float *lo, float *hi) {
+  __m512 v, n;
+  __builtin_memcpy(&v, &s, sizeof v);
+  n = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000u)));
+  __asm__("" : "+v"(n));
+  const __m512i il = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i ih = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  __m512 a = _mm512_permutex2var_ps(n, il, v), b = _mm512_permutex2var_ps(n, ih, v);
+  __builtin_memcpy(lo, &a, sizeof a);
+  __builtin_memcpy(hi, &b, sizeof b);
+}
+
 /* rr_bf16_store16i for 32 values: the same rounding and NaN repair, with mask registers (one
  * unordered compare of a with b per 32 values; the repair only in blocks holding a NaN). */
 static inline __attribute__((always_inline, target("avx512f"))) void rr_bf16_store32i(uint16_t *p, rr_floats16 a, rr_floats16 b) {
