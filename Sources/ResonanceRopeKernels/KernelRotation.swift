@@ -40,7 +40,7 @@ func _eight(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
 /// form ((w << 32) | (w >> 32)) was scalarized on SSE2 (rol on general registers, measured
 /// 3x slower gptj decode).
 /// `_spreadPairs`: (v0 v0 v1 v1 ..) of the first and the second half of v: one permutation each.
-/// `_evenOdd`: the even and the odd lanes of (v0, v1). `_alternatingSign`: (-1 1 -1 1 ..).
+/// `_evenOdd`: the even and the odd lanes of (v0, v1). `_alternatingSign` (8-lane copies): (-1 1 -1 1 ..).
 #if RR_KERNEL_AVX512
 @inline(__always)
 private func _swapPairs(_ v: FloatHalf) -> FloatHalf {
@@ -51,8 +51,6 @@ private func _spreadPairs(_ v: FloatHalf) -> (FloatHalf, FloatHalf) {
   (FloatHalf(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3], v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7]),
    FloatHalf(v[8], v[8], v[9], v[9], v[10], v[10], v[11], v[11], v[12], v[12], v[13], v[13], v[14], v[14], v[15], v[15]))
 }
-@inline(__always)
-private var _alternatingSign: FloatHalf { FloatHalf(-1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1) }
 @inline(__always)
 private func _evenOdd(_ v0: FloatHalf, _ v1: FloatHalf) -> (FloatHalf, FloatHalf) {
   (FloatHalf(v0[0], v0[2], v0[4], v0[6], v0[8], v0[10], v0[12], v0[14], v1[0], v1[2], v1[4], v1[6], v1[8], v1[10], v1[12], v1[14]),
@@ -87,12 +85,18 @@ private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) { _spreadPair
 private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
   rr_addsub8(u * c, _swapPairs(u) * s)
 }
-#elseif RR_KERNEL_AVX512
-/// S = (-s0 s0 -s1 s1 ..) by rr_gptj_sines16: one negation and one two-source permutation per
-/// half. (The spread times (-1 1 -1 1 ..) of the SSE2 copy became a chain of about 20 shuffles
-/// per 16 pairs here, LLVM folding the multiplication by -1 into the shuffle: measured on an AMD
-/// EPYC Zen 5, 12 ns per token of a gptj rotation.) Negation is exact: the same bits. Even lanes
-/// x c + y (-s) (AVX-512 has no 512-bit addsubps).
+#else
+/// Even lanes x c + y (-s), odd lanes y c + x s, with S = (-s0 s0 -s1 s1 ..) (negation is exact:
+/// the same bits as the formula; SSE2 has no addsubps, AVX-512 no 512-bit one).
+@inline(__always)
+private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
+  u * c + _swapPairs(u) * s
+}
+#if RR_KERNEL_AVX512
+/// S by rr_gptj_sines16: one negation and one two-source permutation per half. (The spread
+/// times (-1 1 -1 1 ..) of the SSE2 copy became a chain of about 20 shuffles per 16 pairs here,
+/// LLVM folding the multiplication by -1 into the shuffle: measured on an AMD EPYC Zen 5, 12 ns
+/// per token of a gptj rotation.)
 @inline(__always)
 private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) {
   var lo = FloatHalf(), hi = FloatHalf()
@@ -104,22 +108,14 @@ private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) {
   }
   return (lo, hi)
 }
-@inline(__always)
-private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
-  u * c + _swapPairs(u) * s
-}
 #else
-/// S = (-s0 s0 -s1 s1 ..): the spread sines times (-1 1 -1 1 ..) (exact); even lanes x c + y (-s)
-/// (SSE2 has no addsubps).
+/// S: the spread sines times (-1 1 -1 1 ..) (exact).
 @inline(__always)
 private func _gptjSines(_ sv: FloatHalf) -> (FloatHalf, FloatHalf) {
   let (s0, s1) = _spreadPairs(sv)
   return (s0 * _alternatingSign, s1 * _alternatingSign)
 }
-@inline(__always)
-private func _gptjPairs(_ u: FloatHalf, _ c: FloatHalf, _ s: FloatHalf) -> FloatHalf {
-  u * c + _swapPairs(u) * s
-}
+#endif
 #endif
 
 /// The rotation of one block: x' = x c - y s, y' = y c + x s (float32, no FMA).
@@ -250,10 +246,10 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
 /// - `.streamed` (the library's choice for rows past L2): row after row, each row's lines
 ///   prefetched `rowPrefetchDistance` ahead (`prefetch`), every block's cos/sin loaded again for
 ///   every row.
-/// - `.cached` (rows in cache; 8-lane copies, see below): block after block, the block's cos/sin loaded once into
-///   registers and used for every head. The row order in cache is bound by loads: 12 256-bit
-///   loads per 32 float32 elements in gptj (4 of the row, 8 of the expanded cos/sin), 2 per cycle
-///   on AMD Zen 3; the block order does 4 (the row's). Measured on an AMD EPYC Zen 3 VM (a C loop
+/// - `.cached` (rows in cache; 8-lane copies, see below): block after block, the block's
+///   cos/sin loaded once into registers and used for every head. The row order in cache is
+///   bound by loads: 12 256-bit loads per 32 float32 elements in gptj (4 of the row, 8 of the
+///   expanded cos/sin), 2 per cycle on AMD Zen 3; the block order does 4 (the row's). Measured on an AMD EPYC Zen 3 VM (a C loop
 ///   of each order, 32 heads x 128 float32): 1 token (L1) gptj 516 -> 346 ns, neox 271 -> 184
 ///   ns; 32 tokens (L2) gptj 19.3 -> 15.6 us; but 4096 tokens from DRAM 7.7 -> 9.5 ms, hence the
 ///   rule. (A prefetch of each row's next block in the block order: no gain in L2, 0.56 -> 0.48
