@@ -302,6 +302,38 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
         i &+= step
       }
     }
+    // 16 lanes, h = 64: the row's blocks (4 in gptj, 2 in neox: 16 or 8 of the 32 vector
+    // registers) loaded once, before the head loop. In `row` LLVM loads every block again for
+    // every row (the row's stores might alias the cos/sin rows), 24 loads per row in gptj.
+    @inline(__always) func registerRows(gptj: Bool, prefetch: Bool) {
+      let step = _blockPairs(gptj: gptj)
+      let b0 = _block(e, cos: c, sin: s, pair: 0, gptj: gptj), b1 = _block(e, cos: c, sin: s, pair: step, gptj: gptj)
+      let b2 = gptj ? _block(e, cos: c, sin: s, pair: 2 &* step, gptj: gptj) : b0  // neox: 64 = 2 blocks
+      let b3 = gptj ? _block(e, cos: c, sin: s, pair: 3 &* step, gptj: gptj) : b1
+      for head in 0 ..< b.heads {
+        let r = p + head &* b.headStride
+        if prefetch {
+          let ahead = UnsafeRawPointer(r) + rowPrefetchDistance  // a hint, as in `row`
+          var o = 0
+          while o < 128 &* MemoryLayout<E.Bits>.stride { rr_prefetch(ahead + o); o &+= 64 }
+        }
+        _rotateBlock(e, r, pair: 0, b0, pairs: 64, gptj: gptj, whole: true)
+        _rotateBlock(e, r, pair: step, b1, pairs: 64, gptj: gptj, whole: true)
+        if gptj {
+          _rotateBlock(e, r, pair: 2 &* step, b2, pairs: 64, gptj: gptj, whole: true)
+          _rotateBlock(e, r, pair: 3 &* step, b3, pairs: 64, gptj: gptj, whole: true)
+        }
+      }
+    }
+    if halfLanes == 16 && h == 64 {
+      switch (gptj, prefetch) {
+      case (true, true): registerRows(gptj: true, prefetch: true)
+      case (true, false): registerRows(gptj: true, prefetch: false)
+      case (false, true): registerRows(gptj: false, prefetch: true)
+      case (false, false): registerRows(gptj: false, prefetch: false)
+      }
+      return
+    }
     // Four loops, so that neither test is made per row; each for h = 64 and for any h.
     @inline(__always) func rows(pairs h: Int) {
       switch (gptj, prefetch) {
