@@ -280,15 +280,19 @@ static void ref_rotate(double *x, int d, int layout, const double *angles, int i
 static double f32_worst;
 
 static void test_rotation(void) {
-    const int d = 32, head_dim = 40, T = 6, QH = 4, KH = 2;
+    /* Rotary dims 32 (head 40: a pass-through gap), 128 (head 128: the kernels' walk for 64
+     * pairs, the blocks kept in registers) and 128 in a 136-element head. */
+    const int dims[3][2] = {{32, 40}, {128, 128}, {128, 136}}, T = 6, QH = 4, KH = 2;
     int64_t pos[6] = {0, 5, 4096, -3, 1LL << 40, 17};
+    for (int di = 0; di < 3; di++)
     for (int res = 0; res < 2; res++)
         for (int layout = 0; layout < 2; layout++)
             for (int mode = 0; mode < 4; mode++) { /* 0 token-major, 1 head-major, 2 padded, 3 fused qkv */
+                const int d = dims[di][0], head_dim = dims[di][1];
                 rr_rope *r = make(d, head_dim, 10000.0, res, layout);
-                double theta[16];
-                int64_t per[16];
-                CHECK(rr_rope_inv_freq_f64(r, theta, 16) == RR_STATUS_OK && rr_rope_resonance_wavelengths(r, per, 16) == RR_STATUS_OK, "freqs");
+                double theta[64];
+                int64_t per[64];
+                CHECK(rr_rope_inv_freq_f64(r, theta, d / 2) == RR_STATUS_OK && rr_rope_resonance_wavelengths(r, per, d / 2) == RR_STATUS_OK, "freqs");
                 int64_t qts, qhs, kts, khs, size;
                 float *buf, *q, *k;
                 if (mode == 0) { qts = QH * head_dim; qhs = head_dim; kts = KH * head_dim; khs = head_dim; }
@@ -319,7 +323,7 @@ static void test_rotation(void) {
                 rot.k = k; rot.k_heads = KH; rot.k_token_stride = kts; rot.k_head_stride = khs;
                 rr_status st = rr_rope_apply_f32_inplace(r, &rot);
                 CHECK(st == RR_STATUS_OK, "apply mode %d: %s", mode, rr_last_error_message());
-                double angles[16];
+                double angles[64];
                 for (int t = 0; t < T; t++) {
                     for (int i = 0; i < d / 2; i++) angles[i] = ref_angle(res, per, theta, i, pos[t]);
                     for (int hh = 0; hh < QH; hh++) ref_rotate(ref + (q - buf) + t * qts + hh * qhs, d, layout, angles, flags, 1.0);
@@ -333,7 +337,7 @@ static void test_rotation(void) {
                 /* |x| <= 1: float rounding of cos/sin (6e-8) and of the products; pass-through
                  * and gap elements must be bit-identical (their error is exactly 0). */
                 if (max_err > f32_worst) f32_worst = max_err;
-                CHECK(max_err < 4e-7, "rotation res %d layout %d mode %d: max error %g", res, layout, mode, max_err);
+                CHECK(max_err < 4e-7, "rotation d %d res %d layout %d mode %d: max error %g", d, res, layout, mode, max_err);
                 free(ref);
                 free(buf);
                 rr_rope_free(r);
@@ -723,19 +727,23 @@ static double half_worst[2]; /* max |error| / max(1, |ref|) per format, printed 
 typedef rr_status (*apply_fn)(const rr_rope *, const rr_rotation *);
 
 static void test_rotation_half(void) {
-    const int d = 40, head_dim = 48, T = 7, QH = 3, KH = 2;
+    /* Rotary dims 40 (head 48) and 128 (head 128: the kernels' walk for 64 pairs). */
+    const int dims[2][2] = {{40, 48}, {128, 128}}, T = 7, QH = 3, KH = 2;
     int64_t pos[7] = {0, 9, 70000, -3, (1LL << 40) + 1, 17, -(1LL << 41)};
+    for (int di = 0; di < 2; di++)
     for (int fmt = 0; fmt < 2; fmt++)
         for (int res = 0; res < 2; res++)
             for (int layout = 0; layout < 2; layout++)
                 for (int inverse = 0; inverse < 2; inverse++) {
+                    const int d = dims[di][0], head_dim = dims[di][1], ROW = (QH + KH + 1) * head_dim;
                     rr_rope *r = make(d, head_dim, 10000.0, res, layout);
-                    double theta[20], angles[20];
-                    int64_t per[20];
-                    CHECK(rr_rope_inv_freq_f64(r, theta, 20) == RR_STATUS_OK && rr_rope_resonance_wavelengths(r, per, 20) == RR_STATUS_OK, "freqs");
-                    enum { ROW = 6 * 48 };
-                    uint16_t buf[7 * ROW];
-                    double ref[7 * ROW];
+                    double theta[64], angles[64];
+                    int64_t per[64];
+                    CHECK(rr_rope_inv_freq_f64(r, theta, d / 2) == RR_STATUS_OK && rr_rope_resonance_wavelengths(r, per, d / 2) == RR_STATUS_OK, "freqs");
+                    uint16_t *buf = malloc((size_t)(T * ROW) * sizeof *buf);
+                    double *ref = malloc((size_t)(T * ROW) * sizeof *ref);
+                    CHECK(buf && ref, "allocation");
+                    if (!buf || !ref) { free(buf); free(ref); rr_rope_free(r); continue; }
                     for (int i = 0; i < T * ROW; i++) {
                         double x = sin(i * 0.7) * 3.0 + (i % 5) * 0.001;
                         buf[i] = fmt ? ref_bf16(x) : ref_half(x);
@@ -763,7 +771,9 @@ static void test_rotation_half(void) {
                         if ((i % ROW) >= (QH + KH) * head_dim || (i % head_dim) >= d) /* untouched */
                             CHECK(got == ref[i], "pass-through element %d changed", i);
                     }
-                    CHECK(worst <= 1.0, "%s res %d layout %d inverse %d: error %.3g of the bound", fmt ? "bf16" : "f16", res, layout, inverse, worst);
+                    CHECK(worst <= 1.0, "%s d %d res %d layout %d inverse %d: error %.3g of the bound", fmt ? "bf16" : "f16", d, res, layout, inverse, worst);
+                    free(buf);
+                    free(ref);
                     rr_rope_free(r);
                 }
     printf("test_abi: max |error| / max(1, |x|) vs float64: f16 %.3g (half ulp 2^-11 = %.3g), bf16 %.3g (2^-8 = %.3g)\n",
