@@ -178,4 +178,10 @@ extension FrequencyTable {
   package func polynomialCosSin(pair i: Int, position m: Int64) -> (cos: Double, sin: Double) {
     ResonanceRopeKernels.kernelPolynomialCosSin(fast.data, pair: i, position: m)
   }
+
+  /// The computed periodic-table value of pair i at residue r before rounding (test hook:
+  /// accuracy vs the exact path; the kernels take it for positions in no order).
+  package func computedTableCosSin(pair i: Int, residue r: Int64) -> (cos: Double, sin: Double) {
+    ResonanceRopeKernels.kernelComputedTableCosSin(fast.data, pair: i, residue: r)
+  }
 }

@@ -163,8 +163,69 @@ func _entryIndices(_ a: AngleData, from i: Int, m0: DoubleLanes, m1: DoubleLanes
 @inline(__always)
 func _storeEntryIndices(_ a: AngleData, from i: Int, m0: DoubleLanes, m1: DoubleLanes, m2: DoubleLanes,
                         to slots: UnsafeMutablePointer<Int32>) {
-  let bits = unsafeBitCast(_entryIndices(a, from: i, m0: m0, m1: m1, m2: m2) + _v(0x1p52), to: SIMD8<UInt64>.self)
-  for l in 0 ..< 8 { slots[i &+ l] = Int32(truncatingIfNeeded: bits[l]) }
+  _storeIndices(_entryIndices(a, from: i, m0: m0, m1: m1, m2: m2), to: slots + i)
+}
+
+/// Entry indices e (exact integers below 2^20, `_entryIndices`) as Int32 into slots[0 ..< 8].
+@inline(__always)
+func _storeIndices(_ e: DoubleLanes, to slots: UnsafeMutablePointer<Int32>) {
+  let bits = unsafeBitCast(e + _v(0x1p52), to: SIMD8<UInt64>.self)
+  for l in 0 ..< 8 { slots[l] = Int32(truncatingIfNeeded: bits[l]) }
+}
+
+/// Whether positions in no order compute their periodic-table values (`_computedEntries`)
+/// instead of loading them: in the x86-64-v3 and x86-64-v4 copies. Measured on an AMD EPYC Zen 5
+/// VM (4096 random positions x 32 heads x 128 f32, Resonance, medians of 21 calls, both libraries
+/// in one process): x86-64-v4 2508-2520 -> 2160-2202 us, x86-64-v3 2504 -> 2269 us; the baseline
+/// copy, two doubles per vector, 2937 -> 3186 us, so it loads them. The same bits either way.
+#if RR_KERNEL_AVX2
+@inline(__always) var _computesTableValues: Bool { true }
+#else
+@inline(__always) var _computesTableValues: Bool { false }
+#endif
+
+/// How far from a float rounding boundary a computed table value must be to be taken
+/// (`_computedEntries`): 2^-44 = 5.7e-14, against an error below 2e-15 (the residue's turn
+/// r * RN(1/P) within 2^-52 relative, 2 pi times that below 3.5e-16 in the value; the series and
+/// their Horner steps a few 1e-16, the file comment).
+@inline(__always)
+var tableDecisionMargin: Double { 0x1p-44 }
+
+/// The periodic-table values of pairs [i, i + 8) at entries e (`_entryIndices`), computed
+/// instead of loaded, for positions in no order, whose entries are cache misses (measured, AMD
+/// EPYC Zen 5, 4096 random positions of a d = 128 prefill: the gather of the entries took 86 %
+/// of the angle rows, 28 % of the call): the turn r / P of the residue r = e - offset, then cos
+/// and sin by `_cosSinTurns`, within 2e-15 of exact; `_storeComputed` rounds them.
+@inline(__always)
+func _computedValues(_ a: AngleData, from i: Int, entries e: DoubleLanes) -> (cos: DoubleLanes, sin: DoubleLanes) {
+  let r = e - _load(a.offsetD + i)  // m mod P, exact
+  let turn = r * _load(a.invPeriod + i)  // in [0, 1)
+  return _cosSinTurns(turn - _roundSmall(turn))  // the turn in [-1/2, 1/2], exact
+}
+
+/// Computed table values c, s (`_computedValues`) rounded to float at cos, sin (sines times
+/// sinSign, exact, as the gather does), each where every value within `tableDecisionMargin` of
+/// it rounds to the same float: the entry is the exact value rounded once, so the same bits. The
+/// other lanes (about 1 value in 10^4 near +-1/2, more for values near 0, every exact 0) load
+/// their entries slots[0 ..< 8]. Lanes past the table pairs (entry 0, offset 0) give entry 0
+/// either way.
+@inline(__always)
+func _storeComputed(_ a: AngleData, _ c: DoubleLanes, _ s: DoubleLanes, slots: UnsafePointer<Int32>, sinSign: Float,
+                    cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+  var cv = SIMD8<Float>(), sv = SIMD8<Float>()
+  @inline(__always) func narrow(_ v: DoubleLanes, _ out: inout SIMD8<Float>) -> Int32 {
+    withUnsafeMutablePointer(to: &out) { rr_narrow8_undecided(v, tableDecisionMargin, UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self)) }
+  }
+  if narrow(c, &cv) | narrow(s, &sv) != 0 {
+    let m = tableDecisionMargin, entries = UnsafeRawPointer(a.entries)
+    for l in 0 ..< 8 where Float(c[l] - m).bitPattern != Float(c[l] + m).bitPattern || Float(s[l] - m).bitPattern != Float(s[l] + m).bitPattern {
+      let v = entries.loadUnaligned(fromByteOffset: Int(slots[l]) &* 8, as: SIMD2<Float>.self)  // < offset + P
+      cv[l] = v.x
+      sv[l] = v.y
+    }
+  }
+  UnsafeMutableRawPointer(cos).storeBytes(of: cv, as: SIMD8<Float>.self)
+  UnsafeMutableRawPointer(sin).storeBytes(of: sv * SIMD8<Float>(repeating: sinSign), as: SIMD8<Float>.self)
 }
 
 /// Per-thread generator state: the periodic cursor (per table pair the entry index of the first
@@ -306,11 +367,46 @@ func _scratch(_ a: AngleData, _ raw: UnsafeMutableRawPointer, tokens: Int) -> (r
 /// `stream`: the polynomial pairs as `_polynomialRow`'s (the table pairs are stored as usual).
 @inline(__always)
 func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float, cursor: inout AngleCursor,
-               cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>, stream: Bool = false) {
+               cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>, stream: Bool = false,
+               computeTable: Bool = false) {
   var from = 0
   if scale == 1 && a.tablePairs > 0 {
     let k = a.tablePairs
     let base = cursor.base
+    if computeTable && !(cursor.valid && (m == cursor.last || (m == cursor.last &+ 1 && m != Int64.min))) {
+      // A position apart from the last: its entries computed (`_computedEntries`), its residues
+      // kept in the cursor for the positions after it.
+      let (m0, m1, m2) = _limbs(m)
+      var i = 0
+      while i < k {
+        // Four blocks at a time where all hold table pairs: four independent chains of ~150
+        // cycles of latency side by side (one at a time, the series' Horner steps bound it).
+        let w = k &- i > 24 ? 4 : 1
+        @inline(__always) func entries(_ b: Int) -> DoubleLanes { _entryIndices(a, from: i &+ 8 &* b, m0: m0, m1: m1, m2: m2) }
+        let e0 = entries(0), e1 = w > 1 ? entries(1) : e0, e2 = w > 1 ? entries(2) : e0, e3 = w > 1 ? entries(3) : e0
+        let v0 = _computedValues(a, from: i, entries: e0)
+        let v1 = w > 1 ? _computedValues(a, from: i &+ 8, entries: e1) : v0
+        let v2 = w > 1 ? _computedValues(a, from: i &+ 16, entries: e2) : v0
+        let v3 = w > 1 ? _computedValues(a, from: i &+ 24, entries: e3) : v0
+        @inline(__always) func store(_ b: Int, _ e: DoubleLanes, _ v: (cos: DoubleLanes, sin: DoubleLanes)) {
+          let j = i &+ 8 &* b
+          _storeIndices(e, to: base + j)
+          _storeComputed(a, v.cos, v.sin, slots: base + j, sinSign: sinSign, cos: cos + j, sin: sin + j)
+        }
+        store(0, e0, v0)
+        if w > 1 {
+          store(1, e1, v1)
+          store(2, e2, v2)
+          store(3, e3, v3)
+        }
+        i &+= 8 &* w
+      }
+      cursor.phase = 0
+      cursor.last = m
+      cursor.valid = true
+      _polynomialRow(a, position: m, scale: scale, sinSign: sinSign, cursor: &cursor, cos: cos, sin: sin, from: k, stream: stream)
+      return
+    }
     if cursor.valid && m == cursor.last {
       // The same position again (the next layer): the same entries.
     } else if cursor.valid && m == cursor.last &+ 1 && m != Int64.min {
@@ -527,7 +623,8 @@ func _angleRows(_ a: AngleData, positions: Positions, from t: Int, count n: Int,
   } else {
     for b in 0 ..< n {
       let (c, s) = rowAt(b)
-      _angleRow(a, position: positions[t &+ b], scale: scale, sinSign: sinSign, cursor: &cursor, cos: c, sin: s, stream: stream)
+      _angleRow(a, position: positions[t &+ b], scale: scale, sinSign: sinSign, cursor: &cursor, cos: c, sin: s, stream: stream,
+                computeTable: _computesTableValues)
     }
   }
 }
@@ -541,6 +638,14 @@ package func kernelPolynomialCosSin(_ a: AngleData, pair i: Int, position m: Int
   let j = Int(m &- anchor), n = a.paddedPairs
   let cj = a.stepCos[j * n + i], sj = a.stepSin[j * n + i]
   return (c[0] * cj - s[0] * sj, s[0] * cj + c[0] * sj)
+}
+
+/// `_computedValues` of table pair i at residue r < P before rounding (test hook: accuracy
+/// against the exact path). Pairs are read in blocks of 8 (the arrays are padded to them).
+package func kernelComputedTableCosSin(_ a: AngleData, pair i: Int, residue r: Int64) -> (cos: Double, sin: Double) {
+  let i0 = i & ~7
+  let (c, s) = _computedValues(a, from: i0, entries: _load(a.offsetD + i0) + _v(Double(r)))
+  return (c[i &- i0], s[i &- i0])
 }
 
 /// cos(2 pi t), sin(2 pi t) of eight exactly given turns |t| <= 1/2 (used to fill the periodic

@@ -245,7 +245,7 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
 /// same arithmetic on every element, so the same bits):
 /// - `.streamed` (the library's choice for rows past L2): row after row, each row's lines
 ///   prefetched `rowPrefetchDistance` ahead (`prefetch`), every block's cos/sin loaded again for
-///   every row.
+///   every row (the 16-lane copy at h = 64: once per token, see `registerRows`).
 /// - `.cached` (rows in cache; 8-lane copies, see below): block after block, the block's
 ///   cos/sin loaded once into registers and used for every head. The row order in cache is
 ///   bound by loads: 12 256-bit loads per 32 float32 elements in gptj (4 of the row, 8 of the
@@ -261,7 +261,15 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
 ///   x86-64-v4 neox 4540 -> 3490 ns, gptj 5170 -> 4900 ns; x86-64-v3 neox 4870 -> 5250, gptj
 ///   5880 -> 7280; baseline neox 10420 -> 10830, gptj 11450 -> 13830; 1 token (decode) unchanged
 ///   (168 / 203 ns). So `.cached` is the block order in the 8-lane copies and the row order
-///   without prefetch in the 16-lane one.
+///   without prefetch in the 16-lane one. In the 16-lane copy at h = 64 (rotary dim 128) the
+///   row walk keeps every block of the token in registers (`registerRows`, 16 of the 32 vector
+///   registers in gptj): measured on the same VM, 32 tokens, gptj 4850-4940 -> 3480-3560 ns,
+///   neox 3770-3790 -> 3370-3490 ns (LLVM had reloaded every block for every row: 24 loads per
+///   gptj row of 8 vectors). From DRAM (4096 tokens, 1 thread) that copy stays at 0.77-0.82 of
+///   the fastest prefetched pass where the x86-64-v3 copy reaches 0.82-0.88 (one process, both
+///   libraries loaded, 2026-12-04); a C loop of the same zmm row walk without angles reaches
+///   0.86-0.91, and the angle rows took 7 % of the call's samples there (3 times their in-cache
+///   cost per token: their table loads miss).
 @inline(__always)
 func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, cos c: UnsafePointer<Float>,
                                     sin s: UnsafePointer<Float>, pairs h: Int, gptj: Bool, rows: RowAccess = .cached) {

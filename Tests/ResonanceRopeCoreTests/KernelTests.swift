@@ -160,6 +160,72 @@ func fastRowsMatchExactRows(_ d: Int, _ base: Double, _ resonance: Bool, _ scale
   if resonance && d == 128 && base == 10000 { #expect(t.periodicTablePairs == 64) }
 }
 
+/// Positions in no order take their periodic-table values computed and rounded where the
+/// rounding is decided (`_computedEntries`), loaded elsewhere; positions in a range take them
+/// from the table. The same bits either way, on every kernel copy, seen through rotations of unit
+/// pairs (x = 1, y = 0 gives x' = cos, y' = sin exactly): every position 0 ..< the largest table
+/// period in a shuffled order (every residue of every table pair: exact zeros, +-1, the values
+/// nearest a float rounding boundary) against one range fill, and 3000 seeded positions (half
+/// below 2^20 in magnitude, half anywhere in Int64) against one range call each. Base 500000: a
+/// table pair count that is no multiple of 8.
+@Test(arguments: [10000.0, 500000.0])
+func computedTableValuesAreTheTable(_ base: Double) throws {
+  let t = try FrequencyTable(RopeConfig(rotaryDim: 128, base: base, resonance: true))
+  let h = t.pairCount, k = t.periodicTablePairs
+  try #require(k > 0)
+  let span = Int(t.resonanceWavelengths.prefix(k).max() ?? 0)
+  try #require(span > 0 && span < 200_000)
+  var rng = SeededRNG(0xC0DE_7AB1 &+ UInt64(base))
+  let all = (0 ..< Int64(span)).shuffled(using: &rng)
+  let far = (0 ..< 3000).map { i -> Int64 in
+    i % 2 == 0 ? Int64.random(in: -(1 << 20) ... (1 << 20), using: &rng) : Int64(bitPattern: rng.next())
+  }
+  let positions = all + far, n = positions.count
+  let listed = UnsafeMutablePointer<Float>.allocate(capacity: n * 2 * h), one = UnsafeMutablePointer<Float>.allocate(capacity: 2 * h)
+  let tc = UnsafeMutablePointer<Float>.allocate(capacity: span * h), ts = UnsafeMutablePointer<Float>.allocate(capacity: span * h)
+  defer { listed.deallocate(); one.deallocate(); tc.deallocate(); ts.deallocate() }
+  func unitPairs(_ p: UnsafeMutablePointer<Float>, _ rows: Int) {
+    for r in 0 ..< rows { (p + r * 2 * h).update(repeating: 1, count: h); (p + r * 2 * h + h).update(repeating: 0, count: h) }
+  }
+  func rotate(_ p: UnsafeMutablePointer<Float>, _ count: Int, _ positions: Positions, _ kernels: Kernels) throws {
+    try t.rotate(format: .float32, q: HeadBuffer(base: UnsafeMutableRawPointer(p), heads: 1, tokenStride: 2 * h, headStride: 2 * h),
+                 k: nil, tokens: 0 ..< count, positions: positions, inverse: false, applyAttentionFactor: false, kernels: kernels)
+  }
+  // The values behind the decision, against the exact path, at every residue r of every table
+  // pair: the kernels take a value where all within 2^-44 round alike.
+  var worst = 0.0
+  for i in 0 ..< k {
+    let p = t.resonanceWavelengths[i]
+    for r in 0 ..< p {
+      let c = t.computedTableCosSin(pair: i, residue: r), e = t.cosSin(pair: i, position: r)
+      worst = max(worst, abs(c.cos - e.cos), abs(c.sin - e.sin))
+    }
+  }
+  print("computed table values base=\(base): max |computed - exact| = \(worst) over every residue of \(k) pairs")
+  #expect(worst < 0x1p-44 / 8, "max |computed - exact| = \(worst)")
+  for kernels in Kernels.available {
+    unitPairs(listed, n)
+    try positions.withUnsafeBufferPointer { pp in try rotate(listed, n, .list(pp.baseAddress!), kernels) }
+    try t.fillTable(layout: .half, positions: .range(start: 0), count: span, scale: 1, cos: tc, sin: ts, kernels: kernels, stream: false)
+    var mismatched = 0
+    for (row, m) in positions.enumerated() {
+      let (c, s): (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
+      if row < span {
+        (c, s) = (tc + Int(m) * h, ts + Int(m) * h)
+      } else {
+        unitPairs(one, 1)
+        try rotate(one, 1, .range(start: m), kernels)
+        (c, s) = (one, one + h)
+      }
+      for i in 0 ..< k where listed[row * 2 * h + i].bitPattern != c[i].bitPattern || listed[row * 2 * h + h + i].bitPattern != s[i].bitPattern {
+        mismatched += 1
+      }
+    }
+    print("computed table values base=\(base) (\(k) table pairs) kernels=\(kernels.name): \(n) positions, \(mismatched) differ from the table")
+    #expect(mismatched == 0, "\(kernels.name): \(mismatched) computed values differ from the table's")
+  }
+}
+
 /// Every periodic-table entry (each residue of each table pair, and the repeated block after it)
 /// is the exact path rounded once, whether the fill's undecided values are fixed from its list
 /// (the default) or found by a scan of the table (list capacity 0).
