@@ -10,7 +10,10 @@
 //    consecutive positions, so a consecutive position costs one load per pair; when it moves
 //    to the next block it prefetches the lines of the block after (measured: the table, 3.1 MiB
 //    for d = 128, is evicted by the streamed q/k of a prefill, and the demand misses on it cost
-//    more than the whole angle computation).
+//    more than the whole angle computation). A position in no order (a positions array) misses
+//    on every entry; the x86-64-v3 and v4 copies compute its values instead from the exact
+//    residue and take them where their rounding is decided, the entry elsewhere
+//    (`_computedEntries`): the same bits.
 //
 // 2. Anchored polynomial (every other pair; every pair when a magnitude factor applies). The row
 //    of position m is the row of its anchor a = m with the low 4 bits cleared, turned by the
