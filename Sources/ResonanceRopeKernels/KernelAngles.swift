@@ -219,9 +219,10 @@ func _storeComputed(_ a: AngleData, _ c: DoubleLanes, _ s: DoubleLanes, slots: U
   @inline(__always) func narrow(_ v: DoubleLanes, _ out: inout SIMD8<Float>) -> Int32 {
     withUnsafeMutablePointer(to: &out) { rr_narrow8_undecided(v, tableDecisionMargin, UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self)) }
   }
-  if narrow(c, &cv) | narrow(s, &sv) != 0 {
-    let m = tableDecisionMargin, entries = UnsafeRawPointer(a.entries)
-    for l in 0 ..< 8 where Float(c[l] - m).bitPattern != Float(c[l] + m).bitPattern || Float(s[l] - m).bitPattern != Float(s[l] + m).bitPattern {
+  let undecided = narrow(c, &cv) | narrow(s, &sv)
+  if undecided != 0 {
+    let entries = UnsafeRawPointer(a.entries)
+    for l in 0 ..< 8 where undecided & (1 << l) != 0 {
       let v = entries.loadUnaligned(fromByteOffset: Int(slots[l]) &* 8, as: SIMD2<Float>.self)  // < offset + P
       cv[l] = v.x
       sv[l] = v.y
@@ -376,40 +377,6 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
   if scale == 1 && a.tablePairs > 0 {
     let k = a.tablePairs
     let base = cursor.base
-    if computeTable && !(cursor.valid && (m == cursor.last || (m == cursor.last &+ 1 && m != Int64.min))) {
-      // A position apart from the last: its entries computed (`_computedEntries`), its residues
-      // kept in the cursor for the positions after it.
-      let (m0, m1, m2) = _limbs(m)
-      var i = 0
-      while i < k {
-        // Four blocks at a time where all hold table pairs: four independent chains of ~150
-        // cycles of latency side by side (one at a time, the series' Horner steps bound it).
-        let w = k &- i > 24 ? 4 : 1
-        @inline(__always) func entries(_ b: Int) -> DoubleLanes { _entryIndices(a, from: i &+ 8 &* b, m0: m0, m1: m1, m2: m2) }
-        let e0 = entries(0), e1 = w > 1 ? entries(1) : e0, e2 = w > 1 ? entries(2) : e0, e3 = w > 1 ? entries(3) : e0
-        let v0 = _computedValues(a, from: i, entries: e0)
-        let v1 = w > 1 ? _computedValues(a, from: i &+ 8, entries: e1) : v0
-        let v2 = w > 1 ? _computedValues(a, from: i &+ 16, entries: e2) : v0
-        let v3 = w > 1 ? _computedValues(a, from: i &+ 24, entries: e3) : v0
-        @inline(__always) func store(_ b: Int, _ e: DoubleLanes, _ v: (cos: DoubleLanes, sin: DoubleLanes)) {
-          let j = i &+ 8 &* b
-          _storeIndices(e, to: base + j)
-          _storeComputed(a, v.cos, v.sin, slots: base + j, sinSign: sinSign, cos: cos + j, sin: sin + j)
-        }
-        store(0, e0, v0)
-        if w > 1 {
-          store(1, e1, v1)
-          store(2, e2, v2)
-          store(3, e3, v3)
-        }
-        i &+= 8 &* w
-      }
-      cursor.phase = 0
-      cursor.last = m
-      cursor.valid = true
-      _polynomialRow(a, position: m, scale: scale, sinSign: sinSign, cursor: &cursor, cos: cos, sin: sin, from: k, stream: stream)
-      return
-    }
     if cursor.valid && m == cursor.last {
       // The same position again (the next layer): the same entries.
     } else if cursor.valid && m == cursor.last &+ 1 && m != Int64.min {
@@ -429,6 +396,39 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
       }
     } else {
       let (m0, m1, m2) = _limbs(m)
+      if computeTable {
+        // A position apart from the last: its entries computed (`_computedEntries`), its
+        // residues kept in the cursor for the positions after it.
+        var i = 0
+        while i < k {
+          // Four blocks at a time where all hold table pairs: four independent chains of ~150
+          // cycles of latency side by side (one at a time, the series' Horner steps bound it).
+          let w = k &- i > 24 ? 4 : 1
+          @inline(__always) func entries(_ b: Int) -> DoubleLanes { _entryIndices(a, from: i &+ 8 &* b, m0: m0, m1: m1, m2: m2) }
+          let e0 = entries(0), e1 = w > 1 ? entries(1) : e0, e2 = w > 1 ? entries(2) : e0, e3 = w > 1 ? entries(3) : e0
+          let v0 = _computedValues(a, from: i, entries: e0)
+          let v1 = w > 1 ? _computedValues(a, from: i &+ 8, entries: e1) : v0
+          let v2 = w > 1 ? _computedValues(a, from: i &+ 16, entries: e2) : v0
+          let v3 = w > 1 ? _computedValues(a, from: i &+ 24, entries: e3) : v0
+          @inline(__always) func store(_ b: Int, _ e: DoubleLanes, _ v: (cos: DoubleLanes, sin: DoubleLanes)) {
+            let j = i &+ 8 &* b
+            _storeIndices(e, to: base + j)
+            _storeComputed(a, v.cos, v.sin, slots: base + j, sinSign: sinSign, cos: cos + j, sin: sin + j)
+          }
+          store(0, e0, v0)
+          if w > 1 {
+            store(1, e1, v1)
+            store(2, e2, v2)
+            store(3, e3, v3)
+          }
+          i &+= 8 &* w
+        }
+        cursor.phase = 0
+        cursor.last = m
+        cursor.valid = true
+        _polynomialRow(a, position: m, scale: scale, sinSign: sinSign, cursor: &cursor, cos: cos, sin: sin, from: k, stream: stream)
+        return
+      }
       var i = 0
       while i < k {
         _storeEntryIndices(a, from: i, m0: m0, m1: m1, m2: m2, to: base)

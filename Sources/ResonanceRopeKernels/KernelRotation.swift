@@ -124,6 +124,15 @@ private func _turn(_ x: FloatHalf, _ y: FloatHalf, _ c: FloatHalf, _ s: FloatHal
   (x * c - y * s, y * c + x * s)
 }
 
+/// A NeoX block: its x halves (x0, x1) and y halves turned by the block's cos/sin, as
+/// ((x0', x1'), (y0', y1')).
+@inline(__always)
+private func _turnNeox(_ x: (FloatHalf, FloatHalf), _ y: (FloatHalf, FloatHalf), _ b: RotationBlock)
+  -> ((FloatHalf, FloatHalf), (FloatHalf, FloatHalf)) {
+  let (a0, b0) = _turn(x.0, y.0, b.c0, b.s0), (a1, b1) = _turn(x.1, y.1, b.c1, b.s1)
+  return ((a0, a1), (b0, b1))
+}
+
 /// Pairs per rotation block: 2L in neox (2L x and 2L y elements), L in gptj (2L elements).
 @inline(__always)
 func _blockPairs(gptj: Bool) -> Int { gptj ? halfLanes : 2 &* halfLanes }
@@ -171,15 +180,13 @@ func _rotateBlock<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>
   let n = h &- i  // pairs left in the row, > 0
   if !gptj {
     if whole {
-      let (x0, x1) = E.load(p + i), (y0, y1) = E.load(p + h + i)
-      let (a0, b0) = _turn(x0, y0, b.c0, b.s0), (a1, b1) = _turn(x1, y1, b.c1, b.s1)
-      E.store(a0, a1, p + i)
-      E.store(b0, b1, p + h + i)
+      let (x, y) = _turnNeox(E.load(p + i), E.load(p + h + i), b)
+      E.store(x.0, x.1, p + i)
+      E.store(y.0, y.1, p + h + i)
     } else {
-      let (x0, x1) = E.load(p + i, count: n), (y0, y1) = E.load(p + h + i, count: n)
-      let (a0, b0) = _turn(x0, y0, b.c0, b.s0), (a1, b1) = _turn(x1, y1, b.c1, b.s1)
-      E.store(a0, a1, p + i, count: n)
-      E.store(b0, b1, p + h + i, count: n)
+      let (x, y) = _turnNeox(E.load(p + i, count: n), E.load(p + h + i, count: n), b)
+      E.store(x.0, x.1, p + i, count: n)
+      E.store(y.0, y.1, p + h + i, count: n)
     }
     return
   }
@@ -329,13 +336,12 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
           // The whole row loaded in address order, then rotated and stored in that order: block
           // by block the loads went to the row's lines 0 1 4 5 2 3 6 7 (f32), and without a
           // software prefetch that walk ran at 0.75 of the plain in-place pass from DRAM.
-          let (x0, x1) = E.load(r), (x2, x3) = E.load(r + step), (y0, y1) = E.load(r + 64), (y2, y3) = E.load(r + (64 &+ step))
-          let (u0, v0) = _turn(x0, y0, b0.c0, b0.s0), (u1, v1) = _turn(x1, y1, b0.c1, b0.s1)
-          let (u2, v2) = _turn(x2, y2, b1.c0, b1.s0), (u3, v3) = _turn(x3, y3, b1.c1, b1.s1)
-          E.store(u0, u1, r)
-          E.store(u2, u3, r + step)
-          E.store(v0, v1, r + 64)
-          E.store(v2, v3, r + (64 &+ step))
+          let x0 = E.load(r), x1 = E.load(r + step), y0 = E.load(r + 64), y1 = E.load(r + (64 &+ step))
+          let (u0, v0) = _turnNeox(x0, y0, b0), (u1, v1) = _turnNeox(x1, y1, b1)
+          E.store(u0.0, u0.1, r)
+          E.store(u1.0, u1.1, r + step)
+          E.store(v0.0, v0.1, r + 64)
+          E.store(v1.0, v1.1, r + (64 &+ step))
           continue
         }
         _rotateBlock(e, r, pair: 0, b0, pairs: 64, gptj: gptj, whole: true)

@@ -96,14 +96,20 @@ static inline __attribute__((always_inline)) rr_float8 rr_narrow8(rr_double8 d) 
 }
 
 /* 8 doubles v, each within e of a value x (e far above half a double ulp of v): out[0 ..< 8] =
- * v - e rounded to float; returns whether in some lane v - e and v + e round to different floats
- * (compared as bits). Rounding to nearest is monotonic, so where they agree x rounds to out[l]
- * exactly (KernelAngles.swift, `_computedEntries`, which settles the other lanes). */
+ * v - e rounded to float; returns a bit per lane (bit l for lane l) where v - e and v + e round
+ * to different floats (compared as bits), 0 when none does. Rounding to nearest is monotonic, so
+ * where they agree x rounds to out[l] exactly (KernelAngles.swift, `_storeComputed`, which
+ * settles the other lanes). The lane bits are built only when some lane differs (a per-lane
+ * build on every call cost a chain of mask shifts). */
 static inline __attribute__((always_inline)) int rr_narrow8_undecided(rr_double8 v, double e, float *out) {
   typedef uint32_t rr_uint8 __attribute__((ext_vector_type(8)));
   const rr_float8 lo = __builtin_convertvector(v - e, rr_float8), hi = __builtin_convertvector(v + e, rr_float8);
   __builtin_memcpy(out, &lo, sizeof lo);
-  return __builtin_reduce_or((rr_uint8)lo ^ (rr_uint8)hi) != 0;
+  const rr_uint8 differ = (rr_uint8)lo ^ (rr_uint8)hi;
+  if (__builtin_reduce_or(differ) == 0) return 0;
+  int mask = 0;
+  for (int l = 0; l < 8; l++) mask |= (differ[l] != 0) << l;
+  return mask;
 }
 
 /* 8 floats stored at p (32-byte aligned for AVX, 16 for SSE) with non-temporal stores: the lines
