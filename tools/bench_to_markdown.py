@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns `resonance-rope bench --json` (stdin) into the Markdown table of the README's Speed section.
 
-Ratios are to the fastest memory pass of the same run (the yardstick); the plain and prefetched
+Ratios are to the fastest memory pass of the same run (the yardstick, named in brackets: the
+kernel copy whose pass it was, +prefetch or +stream with the memory hint); the plain and prefetched
 passes of the best kernel copy are shown beside it; no-hint = time as run / time with the kernels'
 memory hint switched off (the row prefetch of rotations, the streaming stores of table fills;
 below 1: the hint pays). create and gap cases are times only."""
@@ -26,11 +27,12 @@ def main():
             extra = f"near/far {c['ratio_near']:.2f}"
         if "ratio_without_memory_hint" in c:
             extra = (extra + "; " if extra else "") + f"no-hint {c['ratio_without_memory_hint']:.2f}"
+        fastest = f" ({c['fastest_memory_pass']})" if "fastest_memory_pass" in c else ""
         def f(key):
             v = c.get(key)
             return "" if v is None else f"{v:.2f}"
         print(f"| {c['name']} | {c['dtype']} | {c['layout']} | {c['threads']} | {c['tokens']} | "
-              f"{c['median_ns'] / 1000:.1f} | {c['gbps']:.1f} | {c['ratio_memory_pass']:.2f} | "
+              f"{c['median_ns'] / 1000:.1f} | {c['gbps']:.1f} | {c['ratio_memory_pass']:.2f}{fastest} | "
               f"{f('ratio_memory_pass_plain')} | {f('ratio_memory_pass_prefetched')} | {c['ratio_scalar']:.1f} | {extra} |")
 
 

@@ -38,6 +38,10 @@ public struct BenchCase: Sendable {
   public var gbps: Double
   /// The fastest memory pass (see the file comment) / case time (1.0 = at the memory limit).
   public var ratioMemoryPass: Double
+  /// The yardstick pass that was fastest (e.g. "x86-64-v3+prefetch", "x86-64-v4+stream").
+  public var fastestMemoryPass: String?
+  /// Every yardstick pass of the case / case time, by name (`fastestMemoryPass` is the smallest).
+  public var ratioMemoryPasses: [(name: String, ratio: Double)] = []
   /// Plain and prefetched passes of the fastest kernel copy / case time (both stay visible).
   public var ratioPlainPass: Double?
   public var ratioMemoryPassPrefetched: Double?
@@ -105,18 +109,24 @@ func settle(_ pass: () -> Void) {
   while n < 2 || nowNs() - t0 < settleNs { pass(); n += 1 }
 }
 
-/// The yardstick passes of one case: every kernel copy, plain and prefetched; `pass(copy, prefetch)`.
+/// The yardstick passes of one case: every kernel copy, plain and with its memory hint;
+/// `body(copy, hint)`. Named "copy" and "copy+hint" (`hint`: "prefetch", or "stream" for fills).
 struct Passes {
+  var hint = "prefetch"
   var times: [String: [Double]] = [:]
+  func name(_ k: Kernels, _ withHint: Bool) -> String { withHint ? "\(k.name)+\(hint)" : k.name }
   mutating func run(_ body: (Kernels, Bool) -> Void) {
     for k in Kernels.available {
-      for pf in [false, true] { times["\(k.name)\(pf)", default: []].append(timeIt { body(k, pf) }) }
+      for pf in [false, true] { times[name(k, pf), default: []].append(timeIt { body(k, pf) }) }
     }
   }
-  /// Median of the fastest variant, and the plain and prefetched medians of the best copy.
-  var fastest: Double { times.values.map(median).min() ?? .nan }
-  var plain: Double { times["\(Kernels.best.name)false"].map(median) ?? .nan }
-  var prefetched: Double { times["\(Kernels.best.name)true"].map(median) ?? .nan }
+  /// Every pass's median, by name (sorted by name).
+  var medians: [(name: String, ns: Double)] { times.map { ($0.key, median($0.value)) }.sorted { $0.name < $1.name } }
+  /// The fastest pass (name, median), and the plain and hinted medians of the best copy.
+  var fastestPass: (name: String, ns: Double)? { medians.min { $0.ns < $1.ns } }
+  var fastest: Double { fastestPass?.ns ?? .nan }
+  var plain: Double { times[name(Kernels.best, false)].map(median) ?? .nan }
+  var prefetched: Double { times[name(Kernels.best, true)].map(median) ?? .nan }
 }
 
 // MARK: - The scalar reference
@@ -255,6 +265,8 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
     var c = BenchCase(name: name, dtype: dtype, layout: layout, threads: threads, tokens: tokens, medianNs: m,
                       gbps: Double(bytes) / m, ratioMemoryPass: passes.fastest / m, ratioScalar: scalar / m)
     c.ratioPlainPass = passes.plain / m
+    c.fastestMemoryPass = passes.fastestPass?.name
+    c.ratioMemoryPasses = passes.medians.map { ($0.name, $0.ns / m) }
     c.ratioMemoryPassPrefetched = passes.prefetched / m
     return c
   }
@@ -394,15 +406,15 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
   Kernels.best.memoryFill(outBuffer, stream: false)  // first touch
   let cosOut = out.assumingMemoryBound(to: Float.self), sinOut = cosOut + n * h
   let cosBuffer = UnsafeMutableBufferPointer(start: cosOut, count: n * h), sinBuffer = UnsafeMutableBufferPointer(start: sinOut, count: n * h)
-  var caseT: [Double] = [], plainT: [Double] = [], passes = Passes(), scalarT: [Double] = []
+  var caseT: [Double] = [], plainT: [Double] = [], passes = Passes(hint: "stream"), scalarT: [Double] = []
   for rep in 0 ... reps {
     settle { Kernels.best.memoryFill(outBuffer, stream: false) }
     let a = timeIt { try! tables[0].fillTable(.half, cos: cosBuffer, sin: sinBuffer, start: 0, count: n, applyAttentionFactor: false) }
     let plain = timeIt {
       try! tables[0].fillTable(.half, cos: cosBuffer, sin: sinBuffer, start: 0, count: n, applyAttentionFactor: false, stream: false)
     }
-    var p = Passes()
-    p.run { k, nt in k.memoryFill(outBuffer, stream: nt) }  // the "prefetched" variant streams
+    var p = Passes(hint: "stream")
+    p.run { k, nt in k.memoryFill(outBuffer, stream: nt) }  // the hinted variant streams
     let c = periods.withUnsafeBufferPointer { pp in
       timeIt { for p in 0 ..< n { scalarAngles(pp.baseAddress!, h, Int64(p), cosOut + p * h, sinOut + p * h) } }
     }

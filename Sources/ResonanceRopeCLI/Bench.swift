@@ -42,6 +42,12 @@ struct Bench: ParsableCommand {
         o.set("gbps", c.gbps); o.set("ratio_memory_pass", c.ratioMemoryPass); o.set("ratio_scalar", c.ratioScalar)
         if let r = c.ratioPlainPass { o.set("ratio_memory_pass_plain", r) }
         if let r = c.ratioMemoryPassPrefetched { o.set("ratio_memory_pass_prefetched", r) }
+        if let f = c.fastestMemoryPass { o.set("fastest_memory_pass", f) }
+        if !c.ratioMemoryPasses.isEmpty {
+          var passes = JSONObject()
+          for (name, r) in c.ratioMemoryPasses { passes.set(name, r) }
+          o.raw("ratio_memory_passes", passes.text)
+        }
         if let r = c.ratioRotationOnly { o.set("ratio_rotation_only", r) }
         if let r = c.ratioNear { o.set("ratio_near", r) }
         if let r = c.ratioWithoutMemoryHint { o.set("ratio_without_memory_hint", r) }

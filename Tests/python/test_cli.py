@@ -5,6 +5,12 @@ import re
 import subprocess
 
 import numpy as np
+import pytest
+
+# The kernel copies whose yardstick passes a run on each `kernels` level times (Kernels.available).
+KERNEL_COPIES = {"baseline": ["baseline"], "x86-64-v3": ["baseline", "x86-64-v3"],
+                 "x86-64-v4": ["baseline", "x86-64-v3", "x86-64-v4"],
+                 "x86-64-v4+bf16": ["baseline", "x86-64-v3", "x86-64-v4", "x86-64-v4+bf16"]}
 
 
 def run(cli, *args):
@@ -139,6 +145,15 @@ def test_bench_json_shape(cli):
             # at least as strict as either pass shown
             assert c["ratio_memory_pass"] <= c["ratio_memory_pass_plain"] * (1 + 1e-9)
             assert c["ratio_memory_pass"] <= c["ratio_memory_pass_prefetched"] * (1 + 1e-9)
+            # every pass is listed: the yardstick is the smallest of them, named; the plain and
+            # hinted ratios are the best copy's two passes
+            passes = c["ratio_memory_passes"]
+            hint = "+stream" if c["name"] == "table_build" else "+prefetch"
+            assert set(passes) == {k + h for k in KERNEL_COPIES[out["kernels"]] for h in ("", hint)}, (c["name"], passes)
+            assert c["fastest_memory_pass"] in passes and passes[c["fastest_memory_pass"]] == min(passes.values())
+            assert c["ratio_memory_pass"] == pytest.approx(min(passes.values()), rel=1e-9)
+            assert c["ratio_memory_pass_plain"] == pytest.approx(passes[out["kernels"]], rel=1e-9)
+            assert c["ratio_memory_pass_prefetched"] == pytest.approx(passes[out["kernels"] + hint], rel=1e-9)
         assert ("ratio_rotation_only" in c) == (c["name"] == "decode")
         assert ("ratio_near" in c) == (c["name"] == "far_positions")
         assert ("ratio_memory_pass_prefetched" in c) == (not timed_only)
