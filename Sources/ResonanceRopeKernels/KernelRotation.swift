@@ -12,7 +12,8 @@
 // Software prefetch of the rows (`RowAccess.streamed(prefetch: true)`, and `.measured`, the
 // library's choice for calls whose rows do not fit in L2, where the process measured that it pays
 // on this CPU: see rr_row_prefetch_choose in CKernelHints and `_rotate` below): a read prefetch
-// of every line `rowPrefetchDistance` bytes past the row being rotated. On AMD Zen 3 (below) it
+// of every line `rowPrefetchDistance` bytes past the row being rotated (where in the row's
+// instructions: `_prefetchAhead`). On AMD Zen 3 (below) it
 // pays; on Zen 4, whose hardware prefetcher keeps up alone, it costs 5-37 %. The
 // kernel does 17-76 instructions per 64-byte line (f32 to bf16), so the out-of-order window
 // holds only a few lines' misses and the hardware prefetcher alone left a single core at
@@ -174,19 +175,24 @@ func _block<E: RotaryElement>(_: E.Type, cos c: UnsafePointer<Float>, sin s: Uns
 /// element gets the same arithmetic wherever it is. (`whole` is the caller's, so that a loop of
 /// whole blocks has no tail code: the tail's copies call memcpy, which clobbers every vector
 /// register, and LLVM then kept the block's cos/sin on the stack for the whole loop.)
+/// `prefetch`: after its stores, the block read-prefetches the lines it stored `rowPrefetchDistance`
+/// bytes ahead (`_prefetchAhead`).
 @inline(__always)
 func _rotateBlock<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>, pair i: Int, _ b: RotationBlock,
-                                    pairs h: Int, gptj: Bool, whole: Bool) {
+                                    pairs h: Int, gptj: Bool, whole: Bool, prefetch: Bool = false) {
   let n = h &- i  // pairs left in the row, > 0
   if !gptj {
     if whole {
       let (x, y) = _turnNeox(E.load(p + i), E.load(p + h + i), b)
       E.store(x.0, x.1, p + i)
+      if prefetch { _prefetchAhead(E.self, p + i) }
       E.store(y.0, y.1, p + h + i)
+      if prefetch { _prefetchAhead(E.self, p + h + i) }
     } else {
       let (x, y) = _turnNeox(E.load(p + i, count: n), E.load(p + h + i, count: n), b)
       E.store(x.0, x.1, p + i, count: n)
       E.store(y.0, y.1, p + h + i, count: n)
+      if prefetch { _prefetchAhead(E.self, p + i); _prefetchAhead(E.self, p + h + i) }
     }
     return
   }
@@ -204,6 +210,30 @@ func _rotateBlock<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>
     let (a, b) = turn(u, v)
     E.store(a, b, p + j, count: 2 &* n)
   }
+  if prefetch { _prefetchAhead(E.self, p + j) }
+}
+
+/// Read-prefetches the lines of one block's span (2L elements from q) `rowPrefetchDistance`
+/// bytes ahead: a hint (an address past the buffer is harmless). The 16-lane copy issues it
+/// after each block's stores (`_prefetchAfterStores`), the 8-lane copies before the row's loads.
+/// Measured on an AMD EPYC Zen 5 VM (4096 tokens x 32 heads x 128 float32 from DRAM, 1 thread,
+/// ratio to the fastest prefetched in-place pass in the same process):
+/// - a C loop of the x86-64-v4 row walk compiled by clang: the row's 8 prefetches ahead of its 8
+///   loads 0.77-0.81 (what LLVM made of the Swift walk), after the row's loads and stores
+///   0.86-0.91, each block's after its stores 0.96-0.97 (gcc, which spreads them among the loads
+///   by itself: 0.94-0.95);
+/// - the library's x86-64-v4 copy, before the row -> after each block's stores: NeoX 0.78-0.80 ->
+///   0.84-0.85, GPT-J 0.77-0.84 -> 0.84-0.86 (16-bit formats unchanged, 0.57-0.73);
+/// - its x86-64-v3 copy: NeoX 0.82-0.88 before the row, 0.79-0.84 after each block, 0.79-0.84
+///   after the row; GPT-J 0.85-0.90, 0.87-0.90, 0.76-0.82. So that copy keeps the prefetch first.
+@inline(__always)
+var _prefetchAfterStores: Bool { halfLanes == 16 }
+
+@inline(__always)
+func _prefetchAhead<E: RotaryElement>(_: E.Type, _ q: UnsafeMutablePointer<E.Bits>) {
+  let ahead = UnsafeRawPointer(q) + rowPrefetchDistance
+  var o = 0
+  repeat { rr_prefetch(ahead + o); o &+= 64 } while o < 2 &* halfLanes &* MemoryLayout<E.Bits>.stride
 }
 
 /// Brings per-pair rows (c[i], s[i], i < h, zero padded) into the order `_block` reads for
@@ -297,23 +327,24 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
     // (h = 64): then the prefetch and block loops of a row have fixed trip counts and unroll, as
     // a kernel templated on the head size would.
     @inline(__always) func row(_ head: Int, pairs h: Int, gptj: Bool, prefetch: Bool) {
-      let rowBytes = 2 &* h &* MemoryLayout<E.Bits>.stride  // <= 2^17
       let r = p + head &* b.headStride
-      if prefetch {
+      if prefetch && !_prefetchAfterStores {
         let ahead = UnsafeRawPointer(r) + rowPrefetchDistance  // a hint: an address past the buffer is harmless
         var o = 0
-        while o < rowBytes { rr_prefetch(ahead + o); o &+= 64 }
+        while o < 2 &* h &* MemoryLayout<E.Bits>.stride { rr_prefetch(ahead + o); o &+= 64 }  // <= 2^17 bytes
       }
+      let blockPrefetch = prefetch && _prefetchAfterStores
       var i = 0
       while i &+ 2 &* step <= h {  // two blocks per step: half the loop overhead; i < h <= 32768
-        _rotateBlock(e, r, pair: i, _block(e, cos: c, sin: s, pair: i, gptj: gptj), pairs: h, gptj: gptj, whole: true)
+        _rotateBlock(e, r, pair: i, _block(e, cos: c, sin: s, pair: i, gptj: gptj), pairs: h, gptj: gptj, whole: true,
+                     prefetch: blockPrefetch)
         _rotateBlock(e, r, pair: i &+ step, _block(e, cos: c, sin: s, pair: i &+ step, gptj: gptj), pairs: h, gptj: gptj,
-                     whole: true)
+                     whole: true, prefetch: blockPrefetch)
         i &+= 2 &* step
       }
       while i < h {
         _rotateBlock(e, r, pair: i, _block(e, cos: c, sin: s, pair: i, gptj: gptj), pairs: h, gptj: gptj,
-                     whole: h &- i >= step)
+                     whole: h &- i >= step, prefetch: blockPrefetch)
         i &+= step
       }
     }
@@ -327,28 +358,28 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
       let b3 = gptj ? _block(e, cos: c, sin: s, pair: 3 &* step, gptj: gptj) : b1
       for head in 0 ..< b.heads {
         let r = p + head &* b.headStride
-        if prefetch {
-          let ahead = UnsafeRawPointer(r) + rowPrefetchDistance  // a hint, as in `row`
-          var o = 0
-          while o < 128 &* MemoryLayout<E.Bits>.stride { rr_prefetch(ahead + o); o &+= 64 }
-        }
         if !gptj {
           // The whole row loaded in address order, then rotated and stored in that order: block
           // by block the loads went to the row's lines 0 1 4 5 2 3 6 7 (f32), and without a
           // software prefetch that walk ran at 0.75 of the plain in-place pass from DRAM.
           let x0 = E.load(r), x1 = E.load(r + step), y0 = E.load(r + 64), y1 = E.load(r + (64 &+ step))
           let (u0, v0) = _turnNeox(x0, y0, b0), (u1, v1) = _turnNeox(x1, y1, b1)
+          // Each block's prefetch after its store (`_prefetchAhead`).
           E.store(u0.0, u0.1, r)
+          if prefetch { _prefetchAhead(e, r) }
           E.store(u1.0, u1.1, r + step)
+          if prefetch { _prefetchAhead(e, r + step) }
           E.store(v0.0, v0.1, r + 64)
+          if prefetch { _prefetchAhead(e, r + 64) }
           E.store(v1.0, v1.1, r + (64 &+ step))
+          if prefetch { _prefetchAhead(e, r + (64 &+ step)) }
           continue
         }
-        _rotateBlock(e, r, pair: 0, b0, pairs: 64, gptj: gptj, whole: true)
-        _rotateBlock(e, r, pair: step, b1, pairs: 64, gptj: gptj, whole: true)
+        _rotateBlock(e, r, pair: 0, b0, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch)
+        _rotateBlock(e, r, pair: step, b1, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch)
         if gptj {
-          _rotateBlock(e, r, pair: 2 &* step, b2, pairs: 64, gptj: gptj, whole: true)
-          _rotateBlock(e, r, pair: 3 &* step, b3, pairs: 64, gptj: gptj, whole: true)
+          _rotateBlock(e, r, pair: 2 &* step, b2, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch)
+          _rotateBlock(e, r, pair: 3 &* step, b3, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch)
         }
       }
     }
