@@ -302,11 +302,9 @@ func _prepareRows<E: RotaryElement>(_: E.Type, cos c: UnsafeMutablePointer<Float
 ///   row walk keeps every block of the token in registers (`registerRows`, 16 of the 32 vector
 ///   registers in gptj): measured on the same VM, 32 tokens, gptj 4850-4940 -> 3480-3560 ns,
 ///   neox 3770-3790 -> 3370-3490 ns (LLVM had reloaded every block for every row: 24 loads per
-///   gptj row of 8 vectors). From DRAM (4096 tokens, 1 thread) that copy stays at 0.77-0.82 of
-///   the fastest prefetched pass where the x86-64-v3 copy reaches 0.82-0.88 (one process, both
-///   libraries loaded, 2026-12-04); a C loop of the same zmm row walk without angles reaches
-///   0.86-0.91, and the angle rows took 7 % of the call's samples there (3 times their in-cache
-///   cost per token: their table loads miss).
+///   gptj row of 8 vectors). From DRAM that walk stayed at 0.77-0.84 of the fastest prefetched
+///   pass, below the x86-64-v3 copy's 0.83-0.90, until its prefetches moved after each block's
+///   stores (`_prefetchAhead`: 0.84-0.90).
 @inline(__always)
 func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, cos c: UnsafePointer<Float>,
                                     sin s: UnsafePointer<Float>, pairs h: Int, gptj: Bool, rows: RowAccess = .cached) {
