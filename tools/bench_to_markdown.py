@@ -5,7 +5,8 @@ Ratios are to the fastest memory pass of the same run (the yardstick, named in b
 kernel copy whose pass it was, +prefetch or +stream with the memory hint); the plain and prefetched
 passes of the best kernel copy are shown beside it; no-hint = time as run / time with the kernels'
 memory hint switched off (the row prefetch of rotations, the streaming stores of table fills;
-below 1: the hint pays). create and gap cases are times only."""
+below 1: the hint pays); pf on / off = the row prefetch the library had learned right after the
+case (rotations past L2). create and gap cases are times only."""
 import json
 import sys
 
@@ -27,6 +28,8 @@ def main():
             extra = f"near/far {c['ratio_near']:.2f}"
         if "ratio_without_memory_hint" in c:
             extra = (extra + "; " if extra else "") + f"no-hint {c['ratio_without_memory_hint']:.2f}"
+        if "row_prefetch_learned" in c:
+            extra = (extra + "; " if extra else "") + ("pf on" if c["row_prefetch_learned"] else "pf off")
         fastest = f" ({c['fastest_memory_pass']})" if "fastest_memory_pass" in c else ""
         def f(key):
             v = c.get(key)

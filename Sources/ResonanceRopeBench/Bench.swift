@@ -54,6 +54,10 @@ public struct BenchCase: Sendable {
   /// 4096-token cases and table_build: time as the library runs it / time with its memory hint
   /// (row prefetch, streaming stores) off.
   public var ratioWithoutMemoryHint: Double?
+  /// Rotations whose rows go past L2: the row prefetch verdict (`Kernels.learnedRowPrefetch`) right
+  /// after the case's repetitions (nil: not decided then). The report's `rowPrefetch` is the
+  /// verdict at the end of the run, which later cases of the same slot may have learned again.
+  public var rowPrefetchLearned: Bool?
 
   public init(name: String, dtype: String, layout: String, threads: Int, tokens: Int, medianNs: Double, gbps: Double,
                ratioMemoryPass: Double, ratioScalar: Double) {
@@ -341,8 +345,10 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
             }
           }
           let near = median(caseT[0])
+          let learned = caseName == "in_cache" ? nil : Kernels.learnedRowPrefetch(format, multiThread: threads > 1)
           for (i, run) in runs.enumerated() {
             var c = make(run.name, format.name, layoutName(layout), threads, tokens, median(caseT[i]), bytes: 2 * bytes, passes, scalar: median(scalarT))
+            c.rowPrefetchLearned = learned
             if run.name == "far_positions" { c.ratioNear = near / c.medianNs }
             if variants.count > 1 { c.ratioWithoutMemoryHint = c.medianNs / median(caseT[runs.count + i]) }
             add(c)

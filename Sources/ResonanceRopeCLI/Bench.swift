@@ -51,6 +51,7 @@ struct Bench: ParsableCommand {
         if let r = c.ratioRotationOnly { o.set("ratio_rotation_only", r) }
         if let r = c.ratioNear { o.set("ratio_near", r) }
         if let r = c.ratioWithoutMemoryHint { o.set("ratio_without_memory_hint", r) }
+        if let l = c.rowPrefetchLearned { o.set("row_prefetch_learned", l) }
         return o.text
       }
       root.raw("cases", "[" + cases.joined(separator: ", ") + "]")

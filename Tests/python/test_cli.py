@@ -157,6 +157,14 @@ def test_bench_json_shape(cli):
         assert ("ratio_rotation_only" in c) == (c["name"] == "decode")
         assert ("ratio_near" in c) == (c["name"] == "far_positions")
         assert ("ratio_memory_pass_prefetched" in c) == (not timed_only)
+        # the rotations past L2 say which row prefetch the library had learned by then
+        streamed = c["name"] in ("prefill", "far_positions", "prefill_plain_rope", "prefill_position_array",
+                                 "prefill_dram")
+        if streamed and "row_prefetch_learned" in c:
+            assert isinstance(c["row_prefetch_learned"], bool)
+        assert streamed or "row_prefetch_learned" not in c, c["name"]
+    # the verdict is read after each case (absent only while a slot relearns, ~3 % of batches)
+    assert sum("row_prefetch_learned" in c for c in out["cases"] if c["name"] == "prefill") >= 6
     prefill = {(c["dtype"], c["layout"], c["threads"]) for c in out["cases"] if c["name"] == "prefill"}
     assert prefill == {(d, l, t) for d in ("f32", "f16", "bf16") for l in ("neox", "gptj") for t in (1, 2)}
     dram = {(c["dtype"], c["layout"], c["threads"], c["tokens"]) for c in out["cases"] if c["name"] == "prefill_dram"}
