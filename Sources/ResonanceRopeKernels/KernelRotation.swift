@@ -223,7 +223,7 @@ func _rotateBlock<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>
 ///   0.86-0.91, each block's after its stores 0.96-0.97 (gcc, which spreads them among the loads
 ///   by itself: 0.94-0.95);
 /// - the library's x86-64-v4 copy, before the row -> after each block's stores: NeoX 0.78-0.80 ->
-///   0.84-0.85, GPT-J 0.77-0.84 -> 0.84-0.86 (16-bit formats unchanged, 0.57-0.73);
+///   0.84-0.88, GPT-J 0.77-0.84 -> 0.84-0.90 (16-bit formats unchanged, 0.57-0.74);
 /// - its x86-64-v3 copy: NeoX 0.82-0.88 before the row, 0.79-0.84 after each block, 0.79-0.84
 ///   after the row; GPT-J 0.85-0.90, 0.87-0.90, 0.76-0.82. Before each block's loads: f32
 ///   0.85-0.91 against 0.84-0.90 for the row's prefetch first, but float16 0.66 -> 0.52 (its
