@@ -38,10 +38,11 @@ public struct BenchCase: Sendable {
   public var gbps: Double
   /// The fastest memory pass (see the file comment) / case time (1.0 = at the memory limit).
   public var ratioMemoryPass: Double
-  /// The yardstick pass that was fastest (e.g. "x86-64-v3+prefetch", "x86-64-v4+stream").
-  public var fastestMemoryPass: String?
-  /// Every yardstick pass of the case / case time, by name (`fastestMemoryPass` is the smallest).
+  /// Every yardstick pass of the case / case time, by name.
   public var ratioMemoryPasses: [(name: String, ratio: Double)] = []
+  /// The yardstick pass that was fastest (e.g. "x86-64-v3+prefetch", "x86-64-v4+stream"): the
+  /// smallest of `ratioMemoryPasses`.
+  public var fastestMemoryPass: String? { ratioMemoryPasses.min { $0.ratio < $1.ratio }?.name }
   /// Plain and prefetched passes of the fastest kernel copy / case time (both stay visible).
   public var ratioPlainPass: Double?
   public var ratioMemoryPassPrefetched: Double?
@@ -126,9 +127,8 @@ struct Passes {
   }
   /// Every pass's median, by name (sorted by name).
   var medians: [(name: String, ns: Double)] { times.map { ($0.key, median($0.value)) }.sorted { $0.name < $1.name } }
-  /// The fastest pass (name, median), and the plain and hinted medians of the best copy.
-  var fastestPass: (name: String, ns: Double)? { medians.min { $0.ns < $1.ns } }
-  var fastest: Double { fastestPass?.ns ?? .nan }
+  /// The fastest pass's median, and the plain and hinted medians of the best copy.
+  var fastest: Double { medians.map(\.ns).min() ?? .nan }
   var plain: Double { times[name(Kernels.best, false)].map(median) ?? .nan }
   var prefetched: Double { times[name(Kernels.best, true)].map(median) ?? .nan }
 }
@@ -269,7 +269,6 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
     var c = BenchCase(name: name, dtype: dtype, layout: layout, threads: threads, tokens: tokens, medianNs: m,
                       gbps: Double(bytes) / m, ratioMemoryPass: passes.fastest / m, ratioScalar: scalar / m)
     c.ratioPlainPass = passes.plain / m
-    c.fastestMemoryPass = passes.fastestPass?.name
     c.ratioMemoryPasses = passes.medians.map { ($0.name, $0.ns / m) }
     c.ratioMemoryPassPrefetched = passes.prefetched / m
     return c

@@ -13,7 +13,7 @@
 //    more than the whole angle computation). A position in no order (a positions array) misses
 //    on every entry; the x86-64-v3 and v4 copies compute its values instead from the exact
 //    residue and take them where their rounding is decided, the entry elsewhere
-//    (`_computedEntries`): the same bits.
+//    (`_computedValues`, `_storeComputed`): the same bits.
 //
 // 2. Anchored polynomial (every other pair; every pair when a magnitude factor applies). The row
 //    of position m is the row of its anchor a = m with the low 4 bits cleared, turned by the
@@ -176,7 +176,7 @@ func _storeIndices(_ e: DoubleLanes, to slots: UnsafeMutablePointer<Int32>) {
   for l in 0 ..< 8 { slots[l] = Int32(truncatingIfNeeded: bits[l]) }
 }
 
-/// Whether positions in no order compute their periodic-table values (`_computedEntries`)
+/// Whether positions in no order compute their periodic-table values (`_computedValues`)
 /// instead of loading them: in the x86-64-v3 and x86-64-v4 copies. Measured on an AMD EPYC Zen 5
 /// VM (4096 random positions x 32 heads x 128 f32, Resonance, medians of 21 calls, both libraries
 /// in one process): x86-64-v4 2508-2520 -> 2160-2202 us, x86-64-v3 2504 -> 2269 us; the baseline
@@ -188,7 +188,7 @@ func _storeIndices(_ e: DoubleLanes, to slots: UnsafeMutablePointer<Int32>) {
 #endif
 
 /// How far from a float rounding boundary a computed table value must be to be taken
-/// (`_computedEntries`): 2^-44 = 5.7e-14, against an error below 2e-15 (the residue's turn
+/// (`_storeComputed`): 2^-44 = 5.7e-14, against an error below 2e-15 (the residue's turn
 /// r * RN(1/P) within 2^-52 relative, 2 pi times that below 3.5e-16 in the value; the series and
 /// their Horner steps a few 1e-16, the file comment).
 @inline(__always)
@@ -397,7 +397,7 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
     } else {
       let (m0, m1, m2) = _limbs(m)
       if computeTable {
-        // A position apart from the last: its entries computed (`_computedEntries`), its
+        // A position apart from the last: its entries computed (`_computedValues`), its
         // residues kept in the cursor for the positions after it.
         var i = 0
         while i < k {
