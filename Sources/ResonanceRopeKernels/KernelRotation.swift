@@ -420,6 +420,18 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
   }
 }
 
+/// Bytes of a batch's q read-prefetched after each of its cos/sin rows is computed, for positions
+/// in no order when the walk prefetches (`_rotate`): such a row takes ~120 ns at d = 128 on an
+/// AMD EPYC Zen 5 (Resonance, x86-64-v4: its table values computed; plain RoPE ~95 ns: its
+/// polynomial anchor; 14 ns for consecutive positions), in which one core streams about 4-5 KiB.
+/// Measured there (4096 random positions x 32 heads x 128 f32, 1 thread, ratio to the fastest
+/// memory pass, one process, 4 rounds x 2 layouts): without 0.69-0.72, with 3.2 KiB 0.77-0.79,
+/// 4.8 KiB 0.76-0.81, 6.4 KiB 0.76-0.82; prefetching the whole batch (16 rows) before its rows,
+/// or batches of 1, 4 or 8 tokens, were slower. The x86-64-v3 copy (~180 ns a row) is unchanged by
+/// it (0.65-0.69 either way, not understood); the learner's trials time it with the row prefetch.
+@inline(__always)
+var _rowComputePrefetchBytes: Int { 4800 }
+
 /// The rotation loop for one element format: rows for a batch of tokens (`_rowBatch`, each
 /// prepared once for E), then every head of q and k of those tokens. `scratch`: one
 /// `kernelScratchBytes` block per thread chunk.
@@ -449,7 +461,28 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
         if choice < 0 { trial = withPrefetch; started = rr_monotonic_ns() }
         walk = .streamed(prefetch: choice < 0 ? withPrefetch != 0 : choice == 1)
       }
-      _angleRows(a, positions: job.positions, from: t, count: n, scale: job.scale, sinSign: job.sinSign, cursor: &cursor) { rows[$0] }
+      // While rows of positions in no order are computed (~100-120 ns each at d = 128,
+      // `_rowComputePrefetchBytes`) the walk issues no memory access, and a single core's stream
+      // stops (the hardware prefetcher follows demand): with the walk's prefetch on, each such row
+      // is followed by a read prefetch of the batch's next lines, past those the previous batch's
+      // walk prefetched. (The rows `_angleRows` computes for them, one by one.)
+      if walk == .streamed(prefetch: true) && !_consecutive(job.positions, from: t, count: n) {
+        // q's bytes from the batch's first row to its last (non-negative strides, validated),
+        // in address order like the walk's own prefetch; k's lines are left to that.
+        let size = MemoryLayout<E.Bits>.stride, q = job.q
+        let first = UnsafeRawPointer(q.base) + t &* q.tokenStride &* size
+        let span = ((n &- 1) &* q.tokenStride &+ (q.heads &- 1) &* q.headStride &+ 2 &* h) &* size
+        var next = t != job.tokens.lowerBound &+ chunk.lowerBound ? min(span, rowPrefetchDistance) : 0
+        for b in 0 ..< n {
+          let (c, s) = rows[b]
+          _angleRow(a, position: job.positions[t &+ b], scale: job.scale, sinSign: job.sinSign, cursor: &cursor, cos: c, sin: s,
+                    computeTable: _computesTableValues)
+          let end = min(span, next &+ _rowComputePrefetchBytes)
+          while next < end { rr_prefetch(first + next); next &+= 64 }
+        }
+      } else {
+        _angleRows(a, positions: job.positions, from: t, count: n, scale: job.scale, sinSign: job.sinSign, cursor: &cursor) { rows[$0] }
+      }
       for b in 0 ..< n {
         let (c, s) = rows[b]
         _prepareRows(e, cos: c, sin: s, pairs: h, gptj: job.gptj)
