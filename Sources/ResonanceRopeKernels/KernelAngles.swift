@@ -232,6 +232,39 @@ func _storeComputed(_ a: AngleData, _ c: DoubleLanes, _ s: DoubleLanes, slots: U
   UnsafeMutableRawPointer(sin).storeBytes(of: sv * SIMD8<Float>(repeating: sinSign), as: SIMD8<Float>.self)
 }
 
+/// Table pairs [0, hi) (hi a multiple of 8) of a row loaded from the periodic table: pair i's
+/// entry base[i] + j, cos to cos[i], sin times sinSign to sin[i].
+@inline(__always)
+func _gatherTable(_ a: AngleData, base: UnsafeMutablePointer<Int32>, phase j: Int, to hi: Int, sinSign: Float,
+                  cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
+  // Gathered 8 pairs at a time into vectors and stored as vectors (scalar stores followed by
+  // the kernel's vector loads of the rows stall on store forwarding). Lanes past the table pairs
+  // read entry `base[tablePairs ...]`, which is 0 (zeroed scratch, or `_storeEntryIndices`): a valid entry, written
+  // past the pair count.
+  let e = UnsafeRawPointer(a.entries)
+  #if RR_KERNEL_AVX512
+  var i = 0
+  while i < hi {  // base[i ..< i + 8] lie in the residue slots (`_residueCount`)
+    rr_table_gather8(e, base + i, Int32(truncatingIfNeeded: j), sinSign, cos + i, sin + i)
+    i &+= 8
+  }
+  #else
+  let sign = SIMD8<Float>(repeating: sinSign)
+  var i = 0
+  while i < hi {
+    @inline(__always) func at(_ l: Int) -> SIMD2<Float> {
+      e.loadUnaligned(fromByteOffset: (Int(base[i &+ l]) &+ j) &* 8, as: SIMD2<Float>.self)  // < offset + P + 15
+    }
+    let e0 = at(0), e1 = at(1), e2 = at(2), e3 = at(3), e4 = at(4), e5 = at(5), e6 = at(6), e7 = at(7)
+    let cv = SIMD8<Float>(e0.x, e1.x, e2.x, e3.x, e4.x, e5.x, e6.x, e7.x)
+    let sv = SIMD8<Float>(e0.y, e1.y, e2.y, e3.y, e4.y, e5.y, e6.y, e7.y) * sign
+    UnsafeMutableRawPointer(cos + i).storeBytes(of: cv, as: SIMD8<Float>.self)
+    UnsafeMutableRawPointer(sin + i).storeBytes(of: sv, as: SIMD8<Float>.self)
+    i &+= 8
+  }
+  #endif
+}
+
 /// Per-thread generator state: the periodic cursor (per table pair the entry index of the first
 /// position of the current block, and the place of the last position in it) and the anchor row
 /// (double cos and sin of the polynomial pairs at `anchor`).
@@ -397,9 +430,15 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
     } else {
       let (m0, m1, m2) = _limbs(m)
       if computeTable {
-        // A position apart from the last: its entries computed (`_computedValues`), its
+        // A position apart from the last: its entries loaded for the short periods
+        // (`AngleData.gatheredPairs`) and computed for the others (`_computedValues`), its
         // residues kept in the cursor for the positions after it.
         var i = 0
+        while i < a.gatheredPairs {
+          _storeEntryIndices(a, from: i, m0: m0, m1: m1, m2: m2, to: base)
+          i &+= 8
+        }
+        _gatherTable(a, base: base, phase: 0, to: i, sinSign: sinSign, cos: cos, sin: sin)
         while i < k {
           // Four blocks at a time where all hold table pairs: four independent chains of ~150
           // cycles of latency side by side (one at a time, the series' Horner steps bound it).
@@ -436,33 +475,7 @@ func _angleRow(_ a: AngleData, position m: Int64, scale: Double, sinSign: Float,
       }
       cursor.phase = 0
     }
-    // Gathered 8 pairs at a time into vectors and stored as vectors (scalar stores followed by
-    // the kernel's vector loads of the rows stall on store forwarding). Lanes past k read entry
-    // `base[k ...]`, which is 0 (zeroed scratch, or `_storeEntryIndices`): a valid entry, written
-    // past the pair count.
-    let j = cursor.phase
-    let e = UnsafeRawPointer(a.entries)
-    #if RR_KERNEL_AVX512
-    var i = 0
-    while i < k {  // base[i ..< i + 8] lie in the residue slots (`_residueCount`)
-      rr_table_gather8(e, base + i, Int32(truncatingIfNeeded: j), sinSign, cos + i, sin + i)
-      i &+= 8
-    }
-    #else
-    let sign = SIMD8<Float>(repeating: sinSign)
-    var i = 0
-    while i < k {
-      @inline(__always) func at(_ l: Int) -> SIMD2<Float> {
-        e.loadUnaligned(fromByteOffset: (Int(base[i &+ l]) &+ j) &* 8, as: SIMD2<Float>.self)  // < offset + P + 15
-      }
-      let e0 = at(0), e1 = at(1), e2 = at(2), e3 = at(3), e4 = at(4), e5 = at(5), e6 = at(6), e7 = at(7)
-      let cv = SIMD8<Float>(e0.x, e1.x, e2.x, e3.x, e4.x, e5.x, e6.x, e7.x)
-      let sv = SIMD8<Float>(e0.y, e1.y, e2.y, e3.y, e4.y, e5.y, e6.y, e7.y) * sign
-      UnsafeMutableRawPointer(cos + i).storeBytes(of: cv, as: SIMD8<Float>.self)
-      UnsafeMutableRawPointer(sin + i).storeBytes(of: sv, as: SIMD8<Float>.self)
-      i &+= 8
-    }
-    #endif
+    _gatherTable(a, base: base, phase: cursor.phase, to: k, sinSign: sinSign, cos: cos, sin: sin)
     cursor.last = m
     cursor.valid = true
     from = k
