@@ -11,9 +11,10 @@
 //    to the next block it prefetches the lines of the block after (measured: the table, 3.1 MiB
 //    for d = 128, is evicted by the streamed q/k of a prefill, and the demand misses on it cost
 //    more than the whole angle computation). A position in no order (a positions array) misses
-//    on every entry; the x86-64-v3 and v4 copies compute its values instead from the exact
-//    residue and take them where their rounding is decided, the entry elsewhere
-//    (`_computedValues`, `_storeComputed`): the same bits.
+//    on the entries of the long periods; the x86-64-v3 and v4 copies compute those values
+//    instead from the exact residue and take them where their rounding is decided, the entry
+//    elsewhere (`_computedValues`, `_storeComputed`): the same bits. The short periods' entries
+//    (`AngleData.gatheredPairs`), which every position touches, stay in cache and are loaded.
 //
 // 2. Anchored polynomial (every other pair; every pair when a magnitude factor applies). The row
 //    of position m is the row of its anchor a = m with the low 4 bits cleared, turned by the
@@ -177,7 +178,8 @@ func _storeIndices(_ e: DoubleLanes, to slots: UnsafeMutablePointer<Int32>) {
 }
 
 /// Whether positions in no order compute their periodic-table values (`_computedValues`)
-/// instead of loading them: in the x86-64-v3 and x86-64-v4 copies. Measured on an AMD EPYC Zen 5
+/// instead of loading them, past the short periods (`AngleData.gatheredPairs`): in the x86-64-v3
+/// and x86-64-v4 copies. Measured (every table pair computed) on an AMD EPYC Zen 5
 /// VM (4096 random positions x 32 heads x 128 f32, Resonance, medians of 21 calls, both libraries
 /// in one process): x86-64-v4 2508-2520 -> 2160-2202 us, x86-64-v3 2504 -> 2269 us; the baseline
 /// copy, two doubles per vector, 2937 -> 3186 us, so it loads them. The same bits either way.

@@ -421,9 +421,10 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
 }
 
 /// Bytes of a batch's q read-prefetched after each of its cos/sin rows is computed, for positions
-/// in no order when the walk prefetches (`_rotate`): such a row takes ~120 ns at d = 128 on an
-/// AMD EPYC Zen 5 (Resonance, x86-64-v4: its table values computed; plain RoPE ~95 ns: its
-/// polynomial anchor; 14 ns for consecutive positions), in which one core streams about 4-5 KiB.
+/// in no order when the walk prefetches (`_rotate`): such a row took ~120 ns at d = 128 on an
+/// AMD EPYC Zen 5 (Resonance, x86-64-v4: its table values computed; 95-114 ns since the short
+/// periods' are loaded, `AngleData.gatheredPairs`; plain RoPE ~100 ns: its polynomial anchor;
+/// 14 ns for consecutive positions), in which one core streams about 4-5 KiB.
 /// Measured there (4096 random positions x 32 heads x 128 f32, 1 thread, ratio to the fastest
 /// memory pass, one process, 4 rounds x 2 layouts): without 0.69-0.72, with 3.2 KiB 0.77-0.79,
 /// 4.8 KiB 0.76-0.81, 6.4 KiB 0.76-0.82; prefetching the whole batch (16 rows) before its rows,
@@ -461,7 +462,7 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
         if choice < 0 { trial = withPrefetch; started = rr_monotonic_ns() }
         walk = .streamed(prefetch: choice < 0 ? withPrefetch != 0 : choice == 1)
       }
-      // While rows of positions in no order are computed (~100-120 ns each at d = 128,
+      // While rows of positions in no order are computed (~95-120 ns each at d = 128,
       // `_rowComputePrefetchBytes`) the walk issues no memory access, and a single core's stream
       // stops (the hardware prefetcher follows demand): with the walk's prefetch on, each such row
       // is followed by a read prefetch of the batch's next lines, past those the previous batch's
