@@ -12,6 +12,7 @@
 #   make check-tsan            the thread test under ThreadSanitizer (library built with TSan)
 #   make bench     release build, then the kernel benchmark table (NATIVE=1: this CPU's build)
 #   make bench-ggml [LIB="a.so=label b.so=label"] [JSON=1]   ours vs ggml's CPU rope, same run
+#   make probes    measurement probes: .build-probes/ab_rotation (builds side by side), row_mix
 #   make embedded  the shipped library alone: libresonance_rope.so and .a, Embedded Swift
 #   make test-identity  the Embedded and the SwiftPM library give the same bytes (sha256)
 #   make NATIVE=1 ...   build for this CPU (may SIGILL elsewhere); default: any x86-64
@@ -65,7 +66,7 @@ PKG        := PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig pkg-config
 .PHONY: all build embedded deps deps-venv header check-header install stage demo test test-swift test-c \
         test-ffi test-python test-symbols test-hostile test-threads test-header-c test-identity test-static \
         test-leaks test-limits test-abi-compat fuzz fuzz-build fuzz-long check-asan check-tsan python-wheel \
-        bench bench-ggml test-experiment test-no-toolchain check-all clean
+        bench bench-ggml probes test-experiment test-no-toolchain check-all clean
 
 all: build embedded
 
@@ -228,6 +229,17 @@ bench-ggml: $(if $(LIB_GIVEN),,$(LIB)) $(addprefix $(GGML_DIR)/bench_ggml-,$(GGM
 	    echo "wrote $(GGML_DIR)/bench-ggml-$$v.json"; \
 	  else OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-passive} $(GGML_DIR)/bench_ggml-$$v $(BENCH_GGML_ARGS) $(BENCH_GGML_LIBS) || exit 1; echo; fi; done
 
+# Measurement probes (tools/probes/, not tests): ab_rotation times builds of the library side by
+# side in one process; row_mix, the instruction floor of one x86-64-v4 head row. README "Speed".
+PROBES_DIR := .build-probes
+probes: $(PROBES_DIR)/ab_rotation $(PROBES_DIR)/row_mix
+$(PROBES_DIR)/ab_rotation: tools/probes/ab_rotation.c Include/resonance_rope.h
+	@mkdir -p $(PROBES_DIR)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -IInclude $< -o $@ -ldl
+$(PROBES_DIR)/row_mix: tools/probes/row_mix.c
+	@mkdir -p $(PROBES_DIR)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 $< -o $@
+
 # The debug build makes the compiler emit the @c declarations (.build/resonance_rope-emitted.h);
 # tools/gen_header.py then writes (or, for check-header, compares) every generated ABI file:
 # Include/resonance_rope.h, python/resonance_rope/_abi.py, Tests/c/rr_layout_asserts.h.
@@ -265,7 +277,7 @@ demo: deps-demo stage
 # Every target below declares what it needs (the C and Python tests need `stage`), so each works
 # alone and under -j. Long fuzzing and the sanitizer builds are `make check-all` only.
 test: deps-test check-header test-swift test-symbols test-header-c test-c test-hostile test-limits test-abi-compat test-threads test-ffi \
-      test-python test-no-toolchain test-leaks test-static test-identity test-experiment
+      test-python test-no-toolchain test-leaks test-static test-identity test-experiment probes
 	@echo "make test: all suites passed"
 
 check-all: test fuzz check-asan check-tsan
