@@ -241,8 +241,8 @@ func _gatherTable(_ a: AngleData, base: UnsafeMutablePointer<Int32>, phase j: In
                   cos: UnsafeMutablePointer<Float>, sin: UnsafeMutablePointer<Float>) {
   // Gathered 8 pairs at a time into vectors and stored as vectors (scalar stores followed by
   // the kernel's vector loads of the rows stall on store forwarding). Lanes past the table pairs
-  // read entry `base[tablePairs ...]`, which is 0 (zeroed scratch, or `_storeEntryIndices`): a valid entry, written
-  // past the pair count.
+  // read entry `base[tablePairs ...]`, which is 0 (zeroed scratch, or `_storeEntryIndices`): a
+  // valid entry, written past the pair count.
   let e = UnsafeRawPointer(a.entries)
   #if RR_KERNEL_AVX512
   var i = 0
