@@ -65,7 +65,7 @@ static void pass(float *x, size_t n, size_t ahead) {
 }
 
 int main(int argc, char **argv) {
-  int dtype = 0, gptj = 0, random = 0, rounds = 21, libs = 0, TOKENS = 4096;
+  int dtype = 0, gptj = 0, random = 0, rounds = 21, libs = 0, tokens = 4096;
   const char *path[MAX_LIBS];
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--f16")) dtype = 1;
@@ -73,26 +73,26 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--gptj")) gptj = 1;
     else if (!strcmp(argv[i], "--random")) random = 1;
     else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--tokens") && i + 1 < argc) TOKENS = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--tokens") && i + 1 < argc) tokens = atoi(argv[++i]);
     else if (libs < MAX_LIBS) path[libs++] = argv[i];
   }
-  if (libs == 0 || rounds < 1 || rounds > MAX_ROUNDS || TOKENS < 1 || TOKENS > 1 << 16) {
+  if (libs == 0 || rounds < 1 || rounds > MAX_ROUNDS || tokens < 1 || tokens > 1 << 16) {
     fprintf(stderr, "usage: ab_rotation [--f16|--bf16] [--gptj] [--random] [--tokens N<=65536] [--rounds N<=%d] LIB.so ...\n",
             MAX_ROUNDS);
     return 2;
   }
-  size_t n = (size_t)TOKENS * HEADS * DIM, bytes = n * (dtype ? 2 : 4);
-  float *q = aligned_alloc(64, n * 4), *cs = aligned_alloc(64, (size_t)TOKENS * DIM * 4);
-  int64_t *pos = malloc(TOKENS * sizeof *pos);
+  size_t n = (size_t)tokens * HEADS * DIM, bytes = n * (dtype ? 2 : 4);
+  float *q = aligned_alloc(64, n * 4), *cs = aligned_alloc(64, (size_t)tokens * DIM * 4);
+  int64_t *pos = malloc(tokens * sizeof *pos);
   if (!q || !cs || !pos) return 1;
   for (size_t i = 0; i < n; i++) q[i] = (float)(i % 101) * 0.01f;
   if (dtype) for (size_t i = 0; i < n; i++) ((uint16_t *)q)[i] = dtype == 1 ? 0x3c00 : 0x3f80;  /* 1.0 */
   uint64_t s = 0x5eed2026u;
-  for (int t = 0; t < TOKENS; t++) {
+  for (int t = 0; t < tokens; t++) {
     s = s * 6364136223846793005u + 1442695040888963407u;
     pos[t] = random ? (int64_t)((s >> 20) % 1000000) : 1000 + t;
   }
-  printf("ab_rotation: %d x %d x %d %s, %s, %s positions%s, 1 thread, %d rounds, medians\n", TOKENS, HEADS, DIM,
+  printf("ab_rotation: %d x %d x %d %s, %s, %s positions%s, 1 thread, %d rounds, medians\n", tokens, HEADS, DIM,
          dtype == 0 ? "f32" : dtype == 1 ? "f16" : "bf16", gptj ? "gptj" : "neox", random ? "random" : "consecutive",
          random ? " (seed 0x5eed2026)" : "", rounds);
   apply_fn apply[MAX_LIBS];
@@ -118,18 +118,18 @@ int main(int argc, char **argv) {
   }
   static double t_rot[MAX_LIBS][MAX_ROUNDS], t_rows[MAX_LIBS][MAX_ROUNDS], t_pass[4][MAX_ROUNDS];
   size_t floats = bytes / 4, ahead[4] = {0, 2048, 4096, 8192};
-  int reps = TOKENS >= 1024 ? 1 : 4096 / TOKENS;  /* short calls: several per timing */
+  int reps = tokens >= 1024 ? 1 : 4096 / tokens;  /* short calls: several per timing */
   for (int r = -2; r < rounds; r++) {  /* two warm-up rounds */
     for (int l = 0; l < libs; l++) {
       rr_rotation x;
       rinit[l](&x);
-      x.n_tokens = TOKENS; x.positions = pos; x.n_threads = 1;
+      x.n_tokens = tokens; x.positions = pos; x.n_threads = 1;
       x.q = q; x.q_heads = HEADS; x.q_token_stride = HEADS * DIM; x.q_head_stride = DIM;
       double t0 = now();
       for (int j = 0; j < reps; j++)
         if (apply[l](rope[l], &x) != RR_STATUS_OK) return 1;
       double t1 = now();
-      if (cos_sin[l](rope[l], RR_TABLE_LAYOUT_HALF, 0, pos, 0, TOKENS, cs, cs + (size_t)TOKENS * DIM / 2) != RR_STATUS_OK) return 1;
+      if (cos_sin[l](rope[l], RR_TABLE_LAYOUT_HALF, 0, pos, 0, tokens, cs, cs + (size_t)tokens * DIM / 2) != RR_STATUS_OK) return 1;
       double t2 = now();
       if (r >= 0) { t_rot[l][r] = (t1 - t0) / reps; t_rows[l][r] = t2 - t1; }
     }
@@ -142,11 +142,11 @@ int main(int argc, char **argv) {
   double best = 1e30, m[4];
   for (int k = 0; k < 4; k++) { m[k] = median(t_pass[k], rounds); if (m[k] < best) best = m[k]; }
   printf("C in-place pass %.1f us, prefetched 8 / 16 / 32 KiB ahead %.1f / %.1f / %.1f us (%.2f ns a head row at best)\n",
-         m[0] * 1e6, m[1] * 1e6, m[2] * 1e6, m[3] * 1e6, best / ((double)TOKENS * HEADS) * 1e9);
+         m[0] * 1e6, m[1] * 1e6, m[2] * 1e6, m[3] * 1e6, best / ((double)tokens * HEADS) * 1e9);
   for (int l = 0; l < libs; l++) {
     double rot = median(t_rot[l], rounds), rows = median(t_rows[l], rounds);
     printf("%-40s rotation %8.1f us (%.2f ns a head row), ratio to the fastest pass %.2f; cos/sin rows %.1f ns a row\n",
-           path[l], rot * 1e6, rot / ((double)TOKENS * HEADS) * 1e9, best / rot, rows / TOKENS * 1e9);
+           path[l], rot * 1e6, rot / ((double)tokens * HEADS) * 1e9, best / rot, rows / tokens * 1e9);
   }
   return 0;
 }
