@@ -244,7 +244,7 @@ func _gatherTable(_ a: AngleData, base: UnsafeMutablePointer<Int32>, phase j: In
   // read entry `base[tablePairs ...]`, which is 0 (zeroed scratch, or `_storeEntryIndices`): a
   // valid entry, written past the pair count.
   let e = UnsafeRawPointer(a.entries)
-  #if RR_KERNEL_AVX512
+  #if RR_KERNEL_AVX2
   var i = 0
   while i < hi {  // base[i ..< i + 8] lie in the residue slots (`_residueCount`)
     rr_table_gather8(e, base + i, Int32(truncatingIfNeeded: j), sinSign, cos + i, sin + i)

@@ -161,7 +161,7 @@ func fastRowsMatchExactRows(_ d: Int, _ base: Double, _ resonance: Bool, _ scale
 }
 
 /// Positions in no order take their periodic-table values computed and rounded where the
-/// rounding is decided (`_computedEntries`), loaded elsewhere; positions in a range take them
+/// rounding is decided (`_computedValues`), loaded elsewhere; positions in a range take them
 /// from the table. The same bits either way, on every kernel copy, seen through rotations of unit
 /// pairs (x = 1, y = 0 gives x' = cos, y' = sin exactly): every position 0 ..< the largest table
 /// period in a shuffled order (every residue of every table pair: exact zeros, +-1, the values
