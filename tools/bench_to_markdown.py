@@ -5,10 +5,18 @@ Ratios are to the fastest memory pass of the same run (the yardstick, named in b
 kernel copy whose pass it was, +prefetch or +stream with the memory hint); the plain and prefetched
 passes of the best kernel copy are shown beside it; no-hint = time as run / time with the kernels'
 memory hint switched off (the row prefetch of rotations, the streaming stores of table fills;
-below 1: the hint pays); pf on / off = the row prefetch the library had learned right after the
-case (rotations past L2). create and gap cases are times only."""
+below 1: the hint pays); pf 8K / 16K / off = the row prefetch distance the library had learned
+right after the case (rotations past L2; "pf on" in reports of older builds). create and gap
+cases are times only."""
 import json
 import sys
+
+
+def prefetch_text(v):
+    """The learned row prefetch: a distance in bytes (0: none), or a bool from older builds."""
+    if isinstance(v, bool):
+        return "pf on" if v else "pf off"
+    return f"pf {v // 1024}K" if v > 0 else "pf off"
 
 
 def main():
@@ -29,7 +37,7 @@ def main():
         if "ratio_without_memory_hint" in c:
             extra = (extra + "; " if extra else "") + f"no-hint {c['ratio_without_memory_hint']:.2f}"
         if "row_prefetch_learned" in c:
-            extra = (extra + "; " if extra else "") + ("pf on" if c["row_prefetch_learned"] else "pf off")
+            extra = (extra + "; " if extra else "") + prefetch_text(c["row_prefetch_learned"])
         fastest = f" ({c['fastest_memory_pass']})" if "fastest_memory_pass" in c else ""
         def f(key):
             v = c.get(key)

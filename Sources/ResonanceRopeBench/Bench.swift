@@ -55,10 +55,10 @@ public struct BenchCase: Sendable {
   /// 4096-token cases and table_build: time as the library runs it / time with its memory hint
   /// (row prefetch, streaming stores) off.
   public var ratioWithoutMemoryHint: Double?
-  /// Rotations whose rows go past L2: the row prefetch verdict (`Kernels.learnedRowPrefetch`) right
-  /// after the case's repetitions (nil: not decided then). The report's `rowPrefetch` is the
+  /// Rotations whose rows go past L2: the row prefetch verdict (`Kernels.learnedRowPrefetch`: the
+  /// distance in bytes, 0 none) right after the case's repetitions (nil: not decided then). The report's `rowPrefetch` is the
   /// verdict at the end of the run, which later cases of the same slot may have learned again.
-  public var rowPrefetchLearned: Bool?
+  public var rowPrefetchLearned: Int?
 
   public init(name: String, dtype: String, layout: String, threads: Int, tokens: Int, medianNs: Double, gbps: Double,
                ratioMemoryPass: Double, ratioScalar: Double) {
@@ -73,7 +73,7 @@ public struct BenchReport: Sendable {
   /// The kernel copy the library runs on this CPU.
   public var kernels: String
   /// The row prefetch the library learned in this run (`Kernels.learnedRowPrefetch`), e.g.
-  /// "f32 1t off, f32 2t off, ...".
+  /// "f32 1t 8 KiB, f32 2t+ off, ...".
   public var rowPrefetch: String
   public var cases: [BenchCase]
 }
@@ -114,24 +114,30 @@ func settle(_ pass: () -> Void) {
   while n < 2 || nowNs() - t0 < settleNs { pass(); n += 1 }
 }
 
-/// The yardstick passes of one case: every kernel copy, plain and with its memory hint;
-/// `body(copy, hint)`. Named "copy" and "copy+hint" (`hint`: "prefetch", or "stream" for fills).
+/// The yardstick passes of one case: every kernel copy, plain and with each of its memory hints;
+/// `body(copy, hint)` with hint 0 (plain) or 1 ... hints.count. Named "copy" and "copy+hint"
+/// (`hints`: "prefetch" and "prefetch16", the row prefetch at the two distances the library
+/// chooses from, `Kernels.yardstickPrefetchDistances`; "stream" for fills).
 struct Passes {
-  var hint = "prefetch"
+  var hints = ["prefetch", "prefetch16"]
   var times: [String: [Double]] = [:]
-  func name(_ k: Kernels, _ withHint: Bool) -> String { withHint ? "\(k.name)+\(hint)" : k.name }
-  mutating func run(_ body: (Kernels, Bool) -> Void) {
+  func name(_ k: Kernels, _ hint: Int) -> String { hint > 0 ? "\(k.name)+\(hints[hint - 1])" : k.name }
+  mutating func run(_ body: (Kernels, Int) -> Void) {
     for k in Kernels.available {
-      for pf in [false, true] { times[name(k, pf), default: []].append(timeIt { body(k, pf) }) }
+      for h in 0 ... hints.count { times[name(k, h), default: []].append(timeIt { body(k, h) }) }
     }
   }
   /// Every pass's median, by name (sorted by name).
   var medians: [(name: String, ns: Double)] { times.map { ($0.key, median($0.value)) }.sorted { $0.name < $1.name } }
   /// The fastest pass's median, and the plain and hinted medians of the best copy.
   var fastest: Double { medians.map(\.ns).min() ?? .nan }
-  var plain: Double { times[name(Kernels.best, false)].map(median) ?? .nan }
-  var prefetched: Double { times[name(Kernels.best, true)].map(median) ?? .nan }
+  var plain: Double { times[name(Kernels.best, 0)].map(median) ?? .nan }
+  var prefetched: Double { (1 ... hints.count).compactMap { times[name(Kernels.best, $0)].map(median) }.min() ?? .nan }
 }
+
+/// The prefetch distance of yardstick pass variant h (`Passes`): 0 plain, then
+/// `Kernels.yardstickPrefetchDistances`.
+func ahead(_ h: Int) -> Int { h > 0 ? Kernels.yardstickPrefetchDistances[h - 1] : 0 }
 
 // MARK: - The scalar reference
 
@@ -315,7 +321,7 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
           let variants: [Bool?] = caseName == "prefill" ? [nil, false] : [nil]
           var caseT = [[Double]](repeating: [], count: runs.count * variants.count), passes = Passes(), scalarT: [Double] = []
           for rep in 0 ... reps {
-            settle { Kernels.best.memoryPass(q, threads: threads, prefetch: false) }
+            settle { Kernels.best.memoryPass(q, threads: threads, prefetchAhead: 0) }
             // Every (variant, run) slot once, starting one slot later each repetition, so no case
             // is always the first after the settle (measured before: near/far 1.06-1.09, the
             // first case slower, in 5 runs of 6).
@@ -331,7 +337,7 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
               }
             }
             var p = Passes()
-            p.run { k, pf in for _ in 0 ..< inner { k.memoryPass(q, threads: threads, prefetch: pf) } }
+            p.run { k, h in for _ in 0 ..< inner { k.memoryPass(q, threads: threads, prefetchAhead: ahead(h)) } }
             let scalarTokens = dram ? 4096 : tokens
             let c = timeIt {
               scalarCase(format, buf, tokens: scalarTokens, heads: heads, headDim: d, start: 0, periods: periods, gptj: layout == .gptj, threads: threads)
@@ -383,7 +389,7 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
           for _ in 0 ..< inner { try! t.rotate(q: q, ql, k: k, kl, rows: rows) }
         }
         var p = Passes()
-        p.run { kc, pf in for _ in 0 ..< inner { kc.memoryPass(both, threads: 1, prefetch: pf) } }
+        p.run { kc, h in for _ in 0 ..< inner { kc.memoryPass(both, threads: 1, prefetchAhead: ahead(h)) } }
         let c = timeIt(inner: inner) {
           for _ in 0 ..< inner {  // q and k are adjacent rows of 40 heads
             scalarCase(format, buf, tokens: 1, heads: 40, headDim: d, start: pos, periods: periods, gptj: layout == .gptj, threads: 1)
@@ -411,15 +417,15 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
   Kernels.best.memoryFill(outBuffer, stream: false)  // first touch
   let cosOut = out.assumingMemoryBound(to: Float.self), sinOut = cosOut + n * h
   let cosBuffer = UnsafeMutableBufferPointer(start: cosOut, count: n * h), sinBuffer = UnsafeMutableBufferPointer(start: sinOut, count: n * h)
-  var caseT: [Double] = [], plainT: [Double] = [], passes = Passes(hint: "stream"), scalarT: [Double] = []
+  var caseT: [Double] = [], plainT: [Double] = [], passes = Passes(hints: ["stream"]), scalarT: [Double] = []
   for rep in 0 ... reps {
     settle { Kernels.best.memoryFill(outBuffer, stream: false) }
     let a = timeIt { try! tables[0].fillTable(.half, cos: cosBuffer, sin: sinBuffer, start: 0, count: n, applyAttentionFactor: false) }
     let plain = timeIt {
       try! tables[0].fillTable(.half, cos: cosBuffer, sin: sinBuffer, start: 0, count: n, applyAttentionFactor: false, stream: false)
     }
-    var p = Passes(hint: "stream")
-    p.run { k, nt in k.memoryFill(outBuffer, stream: nt) }  // the hinted variant streams
+    var p = Passes(hints: ["stream"])
+    p.run { k, h in k.memoryFill(outBuffer, stream: h > 0) }  // the hinted variant streams
     let c = periods.withUnsafeBufferPointer { pp in
       timeIt { for p in 0 ..< n { scalarAngles(pp.baseAddress!, h, Int64(p), cosOut + p * h, sinOut + p * h) } }
     }
@@ -454,7 +460,7 @@ public func runBenchmarks(reps: Int = 5, progress: (BenchCase) -> Void = { _ in 
   let learned = ElementFormat.allCases.flatMap { f in
     [false, true].map { mt in
       let v = Kernels.learnedRowPrefetch(f, multiThread: mt)
-      return "\(f.name) \(mt ? "2t+" : "1t") \(v.map { $0 ? "on" : "off" } ?? "undecided")"
+      return "\(f.name) \(mt ? "2t+" : "1t") \(v.map { $0 > 0 ? "\($0 / 1024) KiB" : "off" } ?? "undecided")"
     }
   }
   return BenchReport(machine: machineName(), build: benchBuild(), kernels: Kernels.best.name,

@@ -82,7 +82,7 @@ extension FrequencyTable {
     guard let c = try checkedRotation(format, q: q, qLayout, k: k, kLayout, tokens: tokens, positions: positions) else { return }
     try rotate(format: format, q: c.q, k: c.k, tokens: 0 ..< tokens, positions: c.positions, inverse: inverse,
                applyAttentionFactor: applyAttentionFactor, threads: threads,
-               rows: prefetchRows.map { RowAccess.streamed(prefetch: $0) })
+               rows: prefetchRows.map { RowAccess.streamed(ahead: $0 ? rowPrefetchDistance : 0) })
   }
 
   /// cos/sin rows of one position, prepared for one element format (the benchmark's
@@ -181,10 +181,11 @@ extension FrequencyTable {
 
 extension Kernels {
   /// An in-place pass x *= 1 over the buffer (read and write every byte once), compiled like the
-  /// kernels; `prefetch` adds software prefetch. Whole 64-byte lines only: a tail is not touched.
-  public func memoryPass(_ b: UnsafeMutableRawBufferPointer, threads: Int, prefetch: Bool) {
+  /// kernels; `prefetchAhead` > 0 adds a read prefetch that many bytes ahead
+  /// (`Kernels.yardstickPrefetchDistances`). Whole 64-byte lines only: a tail is not touched.
+  public func memoryPass(_ b: UnsafeMutableRawBufferPointer, threads: Int, prefetchAhead: Int) {
     guard let p = b.baseAddress, b.count >= 64 else { return }
-    memoryPass(p, bytes: b.count & ~63, threads: max(threads, 1), prefetch: prefetch, one: yardstickOne)
+    memoryPass(p, bytes: b.count & ~63, threads: max(threads, 1), ahead: max(prefetchAhead, 0), one: yardstickOne)
   }
 
   /// A store-only pass writing 1.0 over the buffer (the table-fill yardstick); whole lines only;

@@ -67,15 +67,17 @@ public enum Kernels: Sendable, CaseIterable {
   }
 
   /// What this process has learned so far about the row prefetch of streamed rotations
-  /// (`RowAccess.measured`): per element format and one thread or more, true (it pays), false,
-  /// or nil (not decided yet). Only the speed depends on it.
-  public static func learnedRowPrefetch(_ format: ElementFormat, multiThread: Bool) -> Bool? {
-    switch rr_row_prefetch_verdict(rowPrefetchSlot(format.kernelFormat, threads: multiThread ? 2 : 1)) {
-    case 1: true
-    case 0: false
-    default: nil
-    }
+  /// (`RowAccess.measured`): per element format and one thread or more, the distance it
+  /// prefetches ahead in bytes (0: no prefetch), or nil (not decided yet). Only the speed
+  /// depends on it.
+  public static func learnedRowPrefetch(_ format: ElementFormat, multiThread: Bool) -> Int? {
+    let arm = rr_row_prefetch_verdict(rowPrefetchSlot(format.kernelFormat, threads: multiThread ? 2 : 1))
+    return arm < 0 ? nil : rowPrefetchDistance(arm: arm)
   }
+
+  /// The distances of the benchmark's prefetched yardstick passes: those the row prefetch
+  /// chooses from (`rowPrefetchDistance(arm:)`, arms 1 and 2).
+  public static var yardstickPrefetchDistances: [Int] { [rowPrefetchDistance(arm: 1), rowPrefetchDistance(arm: 2)] }
 
   func rotate(_ a: AngleData, _ job: KernelRotation, scratch: UnsafeMutableRawPointer) {
     switch self {
@@ -131,11 +133,11 @@ public enum Kernels: Sendable, CaseIterable {
   }
 
   /// The benchmark's yardsticks, compiled like the kernels.
-  package func memoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, prefetch: Bool, one: Float) {
+  package func memoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, ahead: Int, one: Float) {
     switch self {
-    case .baseline: ResonanceRopeKernels.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
-    case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
-    case .avx512, .avx512bf16: ResonanceRopeKernelsAVX512.kernelMemoryPass(p, bytes: bytes, threads: threads, prefetch: prefetch, one: one)
+    case .baseline: ResonanceRopeKernels.kernelMemoryPass(p, bytes: bytes, threads: threads, ahead: ahead, one: one)
+    case .avx2: ResonanceRopeKernelsAVX2.kernelMemoryPass(p, bytes: bytes, threads: threads, ahead: ahead, one: one)
+    case .avx512, .avx512bf16: ResonanceRopeKernelsAVX512.kernelMemoryPass(p, bytes: bytes, threads: threads, ahead: ahead, one: one)
     }
   }
 

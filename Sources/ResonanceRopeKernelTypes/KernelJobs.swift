@@ -96,22 +96,29 @@ package enum RowAccess: Equatable, Sendable {
   /// Rows in cache: block by block over every head, each block's cos/sin loaded once (the
   /// 8-lane kernel copies; the 16-lane one walks row by row: KernelRotation.swift).
   case cached
-  /// Rows streamed from memory: row by row, each row's lines read-prefetched
-  /// `rowPrefetchDistance` bytes ahead when `prefetch`.
-  case streamed(prefetch: Bool)
-  /// Streamed, with the prefetch where this process measured that it pays on this CPU: the
-  /// kernel asks the learner in CKernelHints (rr_row_prefetch_choose) batch by batch; the first
-  /// streamed calls time their batches with and without it, then every call takes the verdict.
+  /// Rows streamed from memory: row by row, each row's lines read-prefetched `ahead` bytes
+  /// ahead (0: no prefetch; `rowPrefetchDistance(arm:)`).
+  case streamed(ahead: Int)
+  /// Streamed, with the prefetch and its distance where this process measured that they pay on
+  /// this CPU: the kernel asks the learner in CKernelHints (rr_row_prefetch_choose) batch by
+  /// batch; the first streamed calls time their batches without it and at two distances, then
+  /// every call takes the verdict.
   case measured
+
+  /// Whether a streamed walk prefetches.
+  @inlinable package var prefetches: Bool {
+    if case .streamed(let ahead) = self { return ahead > 0 }
+    return false
+  }
 
   /// The library's choice: streamed, with the prefetch as measured, when a thread's rows go past
   /// one core's L2; else cached.
   package static func library(pastL2: Bool) -> RowAccess { pastL2 ? .measured : .cached }
 }
 
-/// How far ahead (in bytes of the buffer) a rotation prefetches the rows it will rotate, when it
-/// prefetches (`RowAccess.streamed(prefetch: true)`), and how far ahead the benchmark's prefetched
-/// yardstick passes prefetch. A read prefetch (prefetcht0), one per 64-byte line of each row, at
+/// How far ahead (in bytes of the buffer) a rotation prefetches the rows it will rotate, at the
+/// learner's near distance (`rowPrefetchDistance(arm:)`), and how far ahead the benchmark's
+/// prefetched yardstick passes prefetch (at this distance and twice it). A read prefetch (prefetcht0), one per 64-byte line of each row, at
 /// that distance past the row. Chosen by the two bounds, not tuned to one machine: far enough to
 /// cover a DRAM latency at a core's streaming rate (about 100 ns x 40 GB/s = 4 KiB, the fastest
 /// core measured here), near enough that the lines in flight stay a quarter of the smallest L1
@@ -125,6 +132,13 @@ package enum RowAccess: Equatable, Sendable {
 /// AMD EPYC Zen 5 (x86-64-v4 copy, prefetch after each block's stores, 1 thread, one process):
 /// 4 / 8 / 12 / 16 KiB ahead 0.79-0.82 / 0.86-0.88 / 0.83-0.87 / 0.81-0.84 of the fastest pass.
 @inlinable package var rowPrefetchDistance: Int { 8192 }
+
+/// The distances the learner chooses from (CKernelHints, `RR_ROW_PREFETCH_ARMS`): arm 0 none,
+/// 1 `rowPrefetchDistance`, 2 twice that (measured on an AMD EPYC Zen 5 VM, 4096 tokens, 1 thread:
+/// 16 KiB made the 16-bit rotations 12-15 % faster and f32 2-7 % slower than 8 KiB).
+@inlinable package func rowPrefetchDistance(arm: Int32) -> Int {
+  arm == 1 ? rowPrefetchDistance : arm == 2 ? 2 &* rowPrefetchDistance : 0
+}
 
 /// The element formats the kernels rotate.
 package enum KernelFormat: Sendable {

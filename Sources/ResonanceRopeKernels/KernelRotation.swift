@@ -175,24 +175,24 @@ func _block<E: RotaryElement>(_: E.Type, cos c: UnsafePointer<Float>, sin s: Uns
 /// element gets the same arithmetic wherever it is. (`whole` is the caller's, so that a loop of
 /// whole blocks has no tail code: the tail's copies call memcpy, which clobbers every vector
 /// register, and LLVM then kept the block's cos/sin on the stack for the whole loop.)
-/// `prefetch`: after its stores, the block read-prefetches the lines it stored `rowPrefetchDistance`
-/// bytes ahead (`_prefetchAhead`).
+/// `prefetch`: after its stores, the block read-prefetches the lines it stored `ahead` bytes
+/// ahead (`_prefetchAhead`).
 @inline(__always)
 func _rotateBlock<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>, pair i: Int, _ b: RotationBlock,
-                                    pairs h: Int, gptj: Bool, whole: Bool, prefetch: Bool = false) {
+                                    pairs h: Int, gptj: Bool, whole: Bool, prefetch: Bool = false, ahead: Int = 0) {
   let n = h &- i  // pairs left in the row, > 0
   if !gptj {
     if whole {
       let (x, y) = _turnNeox(E.load(p + i), E.load(p + h + i), b)
       E.store(x.0, x.1, p + i)
-      if prefetch { _prefetchAhead(E.self, p + i) }
+      if prefetch { _prefetchAhead(E.self, p + i, ahead) }
       E.store(y.0, y.1, p + h + i)
-      if prefetch { _prefetchAhead(E.self, p + h + i) }
+      if prefetch { _prefetchAhead(E.self, p + h + i, ahead) }
     } else {
       let (x, y) = _turnNeox(E.load(p + i, count: n), E.load(p + h + i, count: n), b)
       E.store(x.0, x.1, p + i, count: n)
       E.store(y.0, y.1, p + h + i, count: n)
-      if prefetch { _prefetchAhead(E.self, p + i); _prefetchAhead(E.self, p + h + i) }
+      if prefetch { _prefetchAhead(E.self, p + i, ahead); _prefetchAhead(E.self, p + h + i, ahead) }
     }
     return
   }
@@ -210,11 +210,10 @@ func _rotateBlock<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>
     let (a, b) = turn(u, v)
     E.store(a, b, p + j, count: 2 &* n)
   }
-  if prefetch { _prefetchAhead(E.self, p + j) }
+  if prefetch { _prefetchAhead(E.self, p + j, ahead) }
 }
 
-/// Read-prefetches the lines of one block's span (2L elements from q) `rowPrefetchDistance`
-/// bytes ahead: a hint (an address past the buffer is harmless). The 16-lane copy issues it
+/// Read-prefetches the lines of one block's span (2L elements from q) `ahead` bytes ahead: a hint (an address past the buffer is harmless). The 16-lane copy issues it
 /// after each block's stores (`_prefetchAfterStores`), the 8-lane copies before the row's loads.
 /// Measured on an AMD EPYC Zen 5 VM (4096 tokens x 32 heads x 128 float32 from DRAM, 1 thread,
 /// ratio to the fastest prefetched in-place pass in the same process):
@@ -232,8 +231,8 @@ func _rotateBlock<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>
 var _prefetchAfterStores: Bool { halfLanes == 16 }
 
 @inline(__always)
-func _prefetchAhead<E: RotaryElement>(_: E.Type, _ q: UnsafeMutablePointer<E.Bits>) {
-  let ahead = UnsafeRawPointer(q) + rowPrefetchDistance
+func _prefetchAhead<E: RotaryElement>(_: E.Type, _ q: UnsafeMutablePointer<E.Bits>, _ distance: Int) {
+  let ahead = UnsafeRawPointer(q) + distance
   var o = 0
   repeat { rr_prefetch(ahead + o); o &+= 64 } while o < 2 &* halfLanes &* MemoryLayout<E.Bits>.stride
 }
@@ -316,11 +315,11 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
   // The layout test outside the head loops, so each loop is specialized for its layout (LLVM kept
   // the test inside the loop: 20 instructions of overhead per head row).
   // .measured is resolved batch by batch in `_rotate`; here it is the streamed walk without it.
-  let streamed: Bool?
+  let streamed: Bool?, ahead: Int
   switch rows {
-  case .cached: streamed = halfLanes < 16 ? nil : false  // the x86-64-v4 copy walks rows in cache too: see above
-  case .streamed(let prefetch): streamed = prefetch
-  case .measured: streamed = false
+  case .cached: streamed = halfLanes < 16 ? nil : false; ahead = 0  // the x86-64-v4 copy walks rows in cache too: see above
+  case .streamed(let distance): streamed = distance > 0; ahead = distance
+  case .measured: streamed = false; ahead = 0
   }
   if let prefetch = streamed {
     // `h` as an argument, so the loops below can pass a constant for the common rotary dim 128
@@ -329,22 +328,22 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
     @inline(__always) func row(_ head: Int, pairs h: Int, gptj: Bool, prefetch: Bool) {
       let r = p + head &* b.headStride
       if prefetch && !_prefetchAfterStores {
-        let ahead = UnsafeRawPointer(r) + rowPrefetchDistance  // a hint: an address past the buffer is harmless
+        let next = UnsafeRawPointer(r) + ahead  // a hint: an address past the buffer is harmless
         var o = 0
-        while o < 2 &* h &* MemoryLayout<E.Bits>.stride { rr_prefetch(ahead + o); o &+= 64 }  // <= 2^17 bytes
+        while o < 2 &* h &* MemoryLayout<E.Bits>.stride { rr_prefetch(next + o); o &+= 64 }  // <= 2^17 bytes
       }
       let blockPrefetch = prefetch && _prefetchAfterStores
       var i = 0
       while i &+ 2 &* step <= h {  // two blocks per step: half the loop overhead; i < h <= 32768
         _rotateBlock(e, r, pair: i, _block(e, cos: c, sin: s, pair: i, gptj: gptj), pairs: h, gptj: gptj, whole: true,
-                     prefetch: blockPrefetch)
+                     prefetch: blockPrefetch, ahead: ahead)
         _rotateBlock(e, r, pair: i &+ step, _block(e, cos: c, sin: s, pair: i &+ step, gptj: gptj), pairs: h, gptj: gptj,
-                     whole: true, prefetch: blockPrefetch)
+                     whole: true, prefetch: blockPrefetch, ahead: ahead)
         i &+= 2 &* step
       }
       while i < h {
         _rotateBlock(e, r, pair: i, _block(e, cos: c, sin: s, pair: i, gptj: gptj), pairs: h, gptj: gptj,
-                     whole: h &- i >= step, prefetch: blockPrefetch)
+                     whole: h &- i >= step, prefetch: blockPrefetch, ahead: ahead)
         i &+= step
       }
     }
@@ -366,20 +365,20 @@ func _rotateHeads<E: RotaryElement>(_ e: E.Type, _ b: HeadBuffer, token t: Int, 
           let (u0, v0) = _turnNeox(x0, y0, b0), (u1, v1) = _turnNeox(x1, y1, b1)
           // Each block's prefetch after its store (`_prefetchAhead`).
           E.store(u0.0, u0.1, r)
-          if prefetch { _prefetchAhead(e, r) }
+          if prefetch { _prefetchAhead(e, r, ahead) }
           E.store(u1.0, u1.1, r + step)
-          if prefetch { _prefetchAhead(e, r + step) }
+          if prefetch { _prefetchAhead(e, r + step, ahead) }
           E.store(v0.0, v0.1, r + 64)
-          if prefetch { _prefetchAhead(e, r + 64) }
+          if prefetch { _prefetchAhead(e, r + 64, ahead) }
           E.store(v1.0, v1.1, r + (64 &+ step))
-          if prefetch { _prefetchAhead(e, r + (64 &+ step)) }
+          if prefetch { _prefetchAhead(e, r + (64 &+ step), ahead) }
           continue
         }
-        _rotateBlock(e, r, pair: 0, b0, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch)
-        _rotateBlock(e, r, pair: step, b1, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch)
+        _rotateBlock(e, r, pair: 0, b0, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch, ahead: ahead)
+        _rotateBlock(e, r, pair: step, b1, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch, ahead: ahead)
         if gptj {
-          _rotateBlock(e, r, pair: 2 &* step, b2, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch)
-          _rotateBlock(e, r, pair: 3 &* step, b3, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch)
+          _rotateBlock(e, r, pair: 2 &* step, b2, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch, ahead: ahead)
+          _rotateBlock(e, r, pair: 3 &* step, b3, pairs: 64, gptj: gptj, whole: true, prefetch: prefetch, ahead: ahead)
         }
       }
     }
@@ -457,10 +456,10 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
       // The measured prefetch: the verdict, or (worker 0 while undecided) a timed trial batch.
       var walk = job.rows, trial: Int32 = -1, started: UInt64 = 0
       if case .measured = walk {
-        var withPrefetch: Int32 = 0
-        let choice = rr_row_prefetch_choose(slot, index == 0 ? 1 : 0, &withPrefetch)
-        if choice < 0 { trial = withPrefetch; started = rr_monotonic_ns() }
-        walk = .streamed(prefetch: choice < 0 ? withPrefetch != 0 : choice == 1)
+        var trialArm: Int32 = 0
+        let choice = rr_row_prefetch_choose(slot, index == 0 ? 1 : 0, &trialArm)
+        if choice < 0 { trial = trialArm; started = rr_monotonic_ns() }
+        walk = .streamed(ahead: rowPrefetchDistance(arm: choice < 0 ? trialArm : choice))
       }
       // While rows of positions in no order are computed (~95-120 ns each at d = 128,
       // `_rowComputePrefetchBytes`) the walk issues no memory access, and a single core's stream
@@ -469,13 +468,14 @@ func _rotate<E: RotaryElement>(_ e: E.Type, _ a: AngleData, _ job: KernelRotatio
       // walk prefetched. (The rows `_angleRows` computes for them, one by one: its loop with a
       // per-row hook was 1-5 % slower in 7 of 7 A/Bs, consecutive positions too, so it is kept
       // apart here.)
-      if walk == .streamed(prefetch: true) && !_consecutive(job.positions, from: t, count: n) {
+      if walk.prefetches && !_consecutive(job.positions, from: t, count: n) {
         // q's bytes from the batch's first row to its last (non-negative strides, validated),
         // in address order like the walk's own prefetch; k's lines are left to that.
         let size = MemoryLayout<E.Bits>.stride, q = job.q
         let first = UnsafeRawPointer(q.base) + t &* q.tokenStride &* size
         let span = ((n &- 1) &* q.tokenStride &+ (q.heads &- 1) &* q.headStride &+ 2 &* h) &* size
-        var next = t != job.tokens.lowerBound &+ chunk.lowerBound ? min(span, rowPrefetchDistance) : 0
+        var next = 0
+        if t != job.tokens.lowerBound &+ chunk.lowerBound, case .streamed(let ahead) = walk { next = min(span, ahead) }
         for b in 0 ..< n {
           let (c, s) = rows[b]
           _angleRow(a, position: job.positions[t &+ b], scale: job.scale, sinSign: job.sinSign, cursor: &cursor, cos: c, sin: s,

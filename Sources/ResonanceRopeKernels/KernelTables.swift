@@ -181,16 +181,16 @@ package func kernelFillPeriodic(periods: UnsafePointer<Int64>, offsets: UnsafePo
 }
 
 /// x *= c over `bytes` bytes in place, as floats, in runs of blocks over `threads` threads;
-/// `prefetch`: with the rotation's row prefetch (read, `rowPrefetchDistance` ahead). The
-/// benchmark's yardstick.
+/// `ahead` > 0: with the rotation's row prefetch (read, `ahead` bytes ahead). The benchmark's
+/// yardstick.
 @export(interface)  // compiled only in this module: see Dispatch.swift
-package func kernelMemoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, prefetch: Bool, one: Float) {
+package func kernelMemoryPass(_ p: UnsafeMutableRawPointer, bytes: Int, threads: Int, ahead: Int, one: Float) {
   let c = SIMD16<Float>(repeating: one)
   let blocks = bytes / 64
   parallelChunks(count: blocks, threads: threads) { r, _ in
     for b in r {
       let q = p + b &* 64
-      if prefetch { rr_prefetch(q + rowPrefetchDistance) }  // a hint: past the end is harmless
+      if ahead > 0 { rr_prefetch(q + ahead) }  // a hint: past the end is harmless
       q.storeBytes(of: q.loadUnaligned(as: SIMD16<Float>.self) * c, as: SIMD16<Float>.self)
     }
   }

@@ -345,12 +345,15 @@ private func checkRotation(_ format: ElementFormat, _ layout: PairLayout, rotary
       var outputs: [[Float]] = []
       // Threads 1, 2, 7 on the fastest kernel copy, then 1 thread on every other copy, then with
       // the rows walked each way (this small buffer would be walked block by block over the
-      // heads): row by row with the prefetch and without, block by block, and with the prefetch as
-      // measured (the learner's trials or its verdict): all bit-identical.
-      let streamed = RowAccess.streamed(prefetch: true), plain = RowAccess.streamed(prefetch: false)
+      // heads): row by row with the prefetch at both distances and without, block by block, and
+      // with the prefetch as measured (the learner's trials or its verdict): all bit-identical.
+      let streamed = RowAccess.streamed(ahead: rowPrefetchDistance), plain = RowAccess.streamed(ahead: 0)
+      let far = RowAccess.streamed(ahead: rowPrefetchDistance(arm: 2))
       let runs: [(Int, Kernels, RowAccess?)] = [(1, Kernels.best, nil), (2, Kernels.best, nil), (7, Kernels.best, nil)]
         + Kernels.available.map { (1, $0, nil) }
-        + Kernels.available.flatMap { k in [(1, k, streamed), (3, k, streamed), (1, k, plain), (1, k, .cached), (1, k, .measured), (3, k, .measured)] }
+        + Kernels.available.flatMap { k in
+          [(1, k, streamed), (3, k, streamed), (1, k, far), (1, k, plain), (1, k, .cached), (1, k, .measured), (3, k, .measured)]
+        }
       for (threads, kernels, access) in runs {
         var b32 = stored32, b16 = stored16
         positions.withUnsafeBufferPointer { pp in
@@ -418,6 +421,15 @@ private func checkRotation(_ format: ElementFormat, _ layout: PairLayout, rotary
   var one = [0.5], other = [1.0]
   #expect(rr_row_prefetch_decide(&one, &other, 0) == 0 && rr_row_prefetch_decide(&one, &other, Int32(n) + 1) == 0,
           "counts outside 1 ... samples decide for no prefetch")
+  // The arm (rr_row_prefetch_pick): the faster distance (near on a tie), if it beats none by the
+  // margin. Costs around 1.0 for none, `near` and `far` for the two distances.
+  for (near, far, want) in [(0.80, 0.90, Int32(1)), (0.90, 0.80, 2), (0.85, 0.85, 1), (0.97, 0.98, 0), (1.2, 0.93, 2),
+                            (0.93, 1.2, 1), (1.0, 1.0, 0)] {
+    func costs(_ c: Double) -> [Double] { (0 ..< n).map { _ in c * Double.random(in: 0.999 ... 1.001, using: &rng) } }
+    var none = costs(1), a = costs(near), b = near == far ? a : costs(far)
+    #expect(rr_row_prefetch_pick(&none, &a, &b, Int32(n)) == want, "near \(near), far \(far)")
+  }
+  #expect(rr_row_prefetch_pick(&other, &one, &one, 0) == 0, "no samples: no prefetch")
   // The learner: a process that forgot its verdicts decides again within a few streamed calls
   // (the trials of worker 0; another test's calls may hold the slot meanwhile, so allow a few),
   // and the rows come out the same as without any prefetch.
@@ -433,7 +445,7 @@ private func checkRotation(_ format: ElementFormat, _ layout: PairLayout, rotary
     }
     return b
   }
-  let want = rotated(.streamed(prefetch: false))
+  let want = rotated(.streamed(ahead: 0))
   rr_row_prefetch_forget()
   let slot = rowPrefetchSlot(.float32, threads: 1)
   #expect(rr_row_prefetch_verdict(slot) == -1)
@@ -456,20 +468,21 @@ private func checkRotation(_ format: ElementFormat, _ layout: PairLayout, rotary
 func checkRowPrefetchVerdictIsLearnedAgain() {
   let slot = rowPrefetchSlot(.bfloat16, threads: 2)
   let recheck = Int(RR_ROW_PREFETCH_RECHECK), samples = Int(RR_ROW_PREFETCH_SAMPLES)
-  func batch(prefetchCost: UInt64) {  // one batch: a timed trial while undecided, else the verdict
-    var withPrefetch: Int32 = 0
-    if rr_row_prefetch_choose(slot, 1, &withPrefetch) < 0 {
-      rr_row_prefetch_report(slot, withPrefetch, withPrefetch != 0 ? prefetchCost : 1000, 1000)
+  // One batch: a timed trial while undecided, else the verdict. Costs per arm (none, near, far).
+  func batch(_ cost: (UInt64, UInt64, UInt64)) {
+    var arm: Int32 = 0
+    if rr_row_prefetch_choose(slot, 1, &arm) < 0 {
+      rr_row_prefetch_report(slot, arm, arm == 0 ? cost.0 : arm == 1 ? cost.1 : cost.2, 1000)
     }
   }
   var n = 0
-  while rr_row_prefetch_verdict(slot) != 1 && n < 3 * recheck { batch(prefetchCost: 500); n += 1 }
-  #expect(rr_row_prefetch_verdict(slot) == 1, "prefetch 2x faster: not learned in \(n) batches")
+  while rr_row_prefetch_verdict(slot) != 2 && n < 3 * recheck { batch((1000, 700, 500)); n += 1 }
+  #expect(rr_row_prefetch_verdict(slot) == 2, "the far prefetch 2x faster: not learned in \(n) batches")
   // Now the prefetch costs twice as much: the verdict holds until the recheck, then flips.
   var kept = 0
-  while rr_row_prefetch_verdict(slot) == 1 && kept <= recheck { batch(prefetchCost: 2000); kept += 1 }
+  while rr_row_prefetch_verdict(slot) == 2 && kept <= recheck { batch((1000, 2000, 2000)); kept += 1 }
   var relearn = 0
-  while rr_row_prefetch_verdict(slot) != 0 && relearn < 4 * samples { batch(prefetchCost: 2000); relearn += 1 }
+  while rr_row_prefetch_verdict(slot) != 0 && relearn < 6 * samples { batch((1000, 2000, 2000)); relearn += 1 }
   print("rowPrefetchIsKeptOnlyWhereItMeasurablyPays: relearning: prefetch kept for \(kept) batches, learned off in \(relearn) more")
   #expect(kept >= recheck / 2 && kept <= recheck, "verdict kept \(kept) batches (recheck every \(recheck))")
   #expect(rr_row_prefetch_verdict(slot) == 0, "not learned again after \(kept + relearn) batches")

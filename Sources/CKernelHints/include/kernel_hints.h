@@ -44,15 +44,19 @@ __attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
  * Zen 3 it took a 4096-token float32 prefill from 0.83 to 0.96 of the memory pass; on a Zen 4 it
  * made the same calls 5-37 % slower), so no fixed rule can be right on both. The first streamed
  * calls of the process time their batches of tokens (angles and rotation of up to 16 tokens)
- * alternately with and without it, RR_ROW_PREFETCH_SAMPLES of each, and keep the prefetch only
- * if the median with it is below RR_ROW_PREFETCH_GAIN times the median without; the later calls
- * take that verdict, and every RR_ROW_PREFETCH_RECHECK batches it is learned again, so a verdict
+ * in turn without it and with it at two distances ("arms": none, near = rowPrefetchDistance,
+ * far = twice that), RR_ROW_PREFETCH_SAMPLES of each, and keep the faster distance only if its
+ * median is below RR_ROW_PREFETCH_GAIN times the median without (rr_row_prefetch_pick). The
+ * distance too differs by case on one CPU: on an AMD EPYC Zen 5 VM (4096 tokens, 1 thread, one
+ * process) 16 KiB instead of 8 made the 16-bit rotations (a 32 MiB buffer) 12-15 % faster and
+ * f32 (64 MiB) 2-7 % slower. The later calls take that verdict, and every RR_ROW_PREFETCH_RECHECK batches it is learned again, so a verdict
  * taken while the host was disturbed does not last the process's lifetime. One verdict per slot
  * (element format x one thread or more, see `rowPrefetchSlot`); one thread at a time holds a slot's samples (a flag taken with an atomic
  * exchange); the other threads run their batches as the trial under way runs (so a multi-thread
  * call's trials time all its threads with or without it) until it is decided. A hint only: results are
  * the same bits either way. Hidden: not part of the library's interface. */
 #define RR_ROW_PREFETCH_SLOTS 6
+#define RR_ROW_PREFETCH_ARMS 3
 /* 15 samples and a 5 % margin: with 9 and 2 % a noisy Zen 4 host learned the prefetch for float32
  * one thread in one of three benchmark runs, and that run's GPT-J prefill was 25 % slower. The
  * Zen 3 gain above (13 %) clears the margin. */
@@ -63,14 +67,18 @@ __attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
  * that run's bfloat16 prefill took 6.5 ms instead of 3.8-4.4 ms (the prefetch pays 1.3x there).
  * The cost of learning again: about 15 of 1024 batches in the worse mode. */
 #define RR_ROW_PREFETCH_RECHECK 1024
-/* 1: prefetch, 0: not (decided, or as the trial another thread is timing); -1: undecided and the caller now
- * holds the slot: it runs the batch with the prefetch iff *trial_prefetch and reports the time
- * with rr_row_prefetch_report, which releases the slot. */
-__attribute__((visibility("hidden"))) int rr_row_prefetch_choose(int slot, int learn, int *trial_prefetch);
-__attribute__((visibility("hidden"))) void rr_row_prefetch_report(int slot, int trial_prefetch, uint64_t nanoseconds, uint64_t bytes);
-/* The decision from n costs with and n without the prefetch (1: prefetch); pure, for tests. */
+/* The arm to run (0 none, 1 near, 2 far: decided, or as the trial another thread is timing);
+ * -1: undecided and the caller now holds the slot: it runs the batch with arm *trial_arm and
+ * reports the time with rr_row_prefetch_report, which releases the slot. */
+__attribute__((visibility("hidden"))) int rr_row_prefetch_choose(int slot, int learn, int *trial_arm);
+__attribute__((visibility("hidden"))) void rr_row_prefetch_report(int slot, int trial_arm, uint64_t nanoseconds, uint64_t bytes);
+/* Whether n costs with the prefetch beat n without it by the margin (1: prefetch); pure, for
+ * tests. */
 __attribute__((visibility("hidden"))) int rr_row_prefetch_decide(const double *with_prefetch, const double *without, int n);
-/* The slot's verdict: 1 prefetch, 0 not, -1 undecided; and forgetting every verdict (tests). */
+/* The arm from n costs of each: the faster prefetch distance (near on a tie) if it passes
+ * rr_row_prefetch_decide against none, else 0; pure, for tests. */
+__attribute__((visibility("hidden"))) int rr_row_prefetch_pick(const double *none, const double *near, const double *far, int n);
+/* The slot's verdict: the arm, or -1 undecided; and forgetting every verdict (tests). */
 __attribute__((visibility("hidden"))) int rr_row_prefetch_verdict(int slot);
 __attribute__((visibility("hidden"))) void rr_row_prefetch_forget(void);
 /* CLOCK_MONOTONIC in nanoseconds. */
