@@ -45,8 +45,8 @@ __attribute__((visibility("hidden"))) uint64_t rr_new_cache_key(void);
  * made the same calls 5-37 % slower), so no fixed rule can be right on both. The first streamed
  * calls of the process time their batches of tokens (angles and rotation of up to 16 tokens)
  * in turn without it and with it at two distances ("arms": none, near = rowPrefetchDistance,
- * far = twice that), RR_ROW_PREFETCH_SAMPLES of each, and keep the faster distance only if its
- * median is below RR_ROW_PREFETCH_GAIN times the median without (rr_row_prefetch_pick). The
+ * far = twice that), RR_ROW_PREFETCH_SAMPLES of each; far is taken over near, and either over
+ * none, only if its median is below RR_ROW_PREFETCH_GAIN times the other's (rr_row_prefetch_pick). The
  * distance too differs by case on one CPU: on an AMD EPYC Zen 5 VM (4096 tokens, 1 thread, one
  * process) 16 KiB instead of 8 made the 16-bit rotations (a 32 MiB buffer) 12-15 % faster and
  * f32 (64 MiB) 2-7 % slower. The later calls take that verdict, and every RR_ROW_PREFETCH_RECHECK batches it is learned again, so a verdict
@@ -75,8 +75,9 @@ __attribute__((visibility("hidden"))) void rr_row_prefetch_report(int slot, int 
 /* Whether n costs with the prefetch beat n without it by the margin (1: prefetch); pure, for
  * tests. */
 __attribute__((visibility("hidden"))) int rr_row_prefetch_decide(const double *with_prefetch, const double *without, int n);
-/* The arm from n costs of each: the faster prefetch distance (near on a tie) if it passes
- * rr_row_prefetch_decide against none, else 0; pure, for tests. */
+/* The arm from n costs of each: the far distance if it beats the near one as
+ * rr_row_prefetch_decide decides, else the near one; that one if it beats none, else 0; pure,
+ * for tests. */
 __attribute__((visibility("hidden"))) int rr_row_prefetch_pick(const double *none, const double *near, const double *far, int n);
 /* The slot's verdict: the arm, or -1 undecided; and forgetting every verdict (tests). */
 __attribute__((visibility("hidden"))) int rr_row_prefetch_verdict(int slot);
