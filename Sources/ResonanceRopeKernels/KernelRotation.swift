@@ -9,11 +9,11 @@
 // built three times: ResonanceRopeKernels for baseline x86-64, ResonanceRopeKernelsAVX2 for
 // x86-64-v3, ResonanceRopeKernelsAVX512 for x86-64-v4 with 16-lane halves) or the thread count.
 //
-// Software prefetch of the rows (`RowAccess.streamed(prefetch: true)`, and `.measured`, the
-// library's choice for calls whose rows do not fit in L2, where the process measured that it pays
-// on this CPU: see rr_row_prefetch_choose in CKernelHints and `_rotate` below): a read prefetch
-// of every line `rowPrefetchDistance` bytes past the row being rotated (where in the row's
-// instructions: `_prefetchAhead`). On AMD Zen 3 (below) it
+// Software prefetch of the rows (`RowAccess.streamed(ahead:)`, and `.measured`, the library's
+// choice for calls whose rows do not fit in L2, where and how far ahead the process measured
+// that it pays on this CPU: see rr_row_prefetch_choose in CKernelHints and `_rotate` below): a
+// read prefetch of every line `rowPrefetchDistance` (or twice that) bytes past the row being
+// rotated (where in the row's instructions: `_prefetchAhead`). On AMD Zen 3 (below) it
 // pays; on Zen 4, whose hardware prefetcher keeps up alone, it costs 5-37 %. The
 // kernel does 17-76 instructions per 64-byte line (f32 to bf16), so the out-of-order window
 // holds only a few lines' misses and the hardware prefetcher alone left a single core at
