@@ -213,8 +213,9 @@ func _rotateBlock<E: RotaryElement>(_: E.Type, _ p: UnsafeMutablePointer<E.Bits>
   if prefetch { _prefetchAhead(E.self, p + j, ahead) }
 }
 
-/// Read-prefetches the lines of one block's span (2L elements from q) `ahead` bytes ahead: a hint (an address past the buffer is harmless). The 16-lane copy issues it
-/// after each block's stores (`_prefetchAfterStores`), the 8-lane copies before the row's loads.
+/// Read-prefetches the lines of one block's span (2L elements from q) `distance` bytes ahead: a
+/// hint (an address past the buffer is harmless). The 16-lane copy issues it after each block's
+/// stores (`_prefetchAfterStores`), the 8-lane copies before the row's loads.
 /// Measured on an AMD EPYC Zen 5 VM (4096 tokens x 32 heads x 128 float32 from DRAM, 1 thread,
 /// ratio to the fastest prefetched in-place pass in the same process):
 /// - a C loop of the x86-64-v4 row walk compiled by clang: the row's 8 prefetches ahead of its 8
