@@ -56,8 +56,9 @@ public struct BenchCase: Sendable {
   /// (row prefetch, streaming stores) off.
   public var ratioWithoutMemoryHint: Double?
   /// Rotations whose rows go past L2: the row prefetch verdict (`Kernels.learnedRowPrefetch`: the
-  /// distance in bytes, 0 none) right after the case's repetitions (nil: not decided then). The report's `rowPrefetch` is the
-  /// verdict at the end of the run, which later cases of the same slot may have learned again.
+  /// distance in bytes, 0 none) right after the case's repetitions (nil: not decided then). The
+  /// report's `rowPrefetch` is the verdict at the end of the run, which later cases of the same
+  /// slot may have learned again.
   public var rowPrefetchLearned: Int?
 
   public init(name: String, dtype: String, layout: String, threads: Int, tokens: Int, medianNs: Double, gbps: Double,
@@ -116,10 +117,11 @@ func settle(_ pass: () -> Void) {
 
 /// The yardstick passes of one case: every kernel copy, plain and with each of its memory hints;
 /// `body(copy, hint)` with hint 0 (plain) or 1 ... hints.count. Named "copy" and "copy+hint"
-/// (`hints`: "prefetch" and "prefetch16", the row prefetch at the two distances the library
-/// chooses from, `Kernels.yardstickPrefetchDistances`; "stream" for fills).
+/// (`hints`: the row prefetch at the distances the library chooses from,
+/// `Kernels.yardstickPrefetchDistances`, named from them: "prefetch" for the first (8 KiB),
+/// "prefetch16" for 16 KiB; "stream" for fills).
 struct Passes {
-  var hints = ["prefetch", "prefetch16"]
+  var hints = Kernels.yardstickPrefetchDistances.enumerated().map { $0.offset == 0 ? "prefetch" : "prefetch\($0.element / 1024)" }
   var times: [String: [Double]] = [:]
   func name(_ k: Kernels, _ hint: Int) -> String { hint > 0 ? "\(k.name)+\(hints[hint - 1])" : k.name }
   mutating func run(_ body: (Kernels, Int) -> Void) {
